@@ -1,0 +1,318 @@
+"""``App``: an ASGI application on Starlette with appkit's routing, binding and responses.
+
+    from appkit import App
+    from appkit.html import Page, P
+
+    app = App("hello")
+
+    @app.get("/")
+    def index(name: str = "world"):
+        return Page("Hello", P(f"Hello, {name}!"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from appkit.app.binding import Binder, Provider
+from appkit.app.errorpages import error_response
+from appkit.app.htmx import HtmxDetails
+from appkit.app.limits import BodyLimit
+from appkit.app.responses import ResponseParts, to_response
+from appkit.app.routing import RouteHandler, Router, call_handler, url_with_query
+from appkit.app.static import StaticFolder
+from appkit.errors import ConfigurationError, HTTPError
+from appkit.html import Document, Element, Link, Script, Title
+
+__all__ = ["App"]
+
+logger = logging.getLogger("appkit")
+
+_APPKIT_STATIC = Path(__file__).resolve().parent.parent / "static"
+_RESPONSE_KEY = "appkit.response"
+
+
+class App(Router):
+    """A hypermedia app: routes, parameter binding, HTML responses, static files.
+
+    Args:
+        name: the app's name; its per-user folders and window are named after it.
+        title: the default page title (the name when not given).
+        debug: show tracebacks on error pages (never in a shipped app).
+        head: extra elements for every full page's ``<head>`` (``Link``, ``Meta``, ``Script``).
+        stylesheet: include the vendored default stylesheet (Pico CSS).
+        static_dir: the app's static folder, served at ``/static``; by default the
+            ``static`` folder beside the module that creates the App, when there is one.
+        max_body_size: the largest request body accepted, in bytes (413 above it).
+        lang: the pages' language.
+        middleware: Starlette ``Middleware`` entries, outermost first.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        debug: bool = False,
+        head: Iterable[Any] = (),
+        stylesheet: bool = True,
+        static_dir: str | Path | None = None,
+        max_body_size: int = 10 * 1024 * 1024,
+        lang: str = "en",
+        middleware: Iterable[Middleware] = (),
+    ) -> None:
+        if not name or not name.strip():
+            raise ConfigurationError("An App needs a name, e.g. App('todo')")
+        if max_body_size <= 0:
+            raise ConfigurationError(f"max_body_size must be positive, not {max_body_size}")
+        super().__init__()
+        self.name = name
+        self.title = title or name
+        self.debug = debug
+        self.head = list(head)
+        self.stylesheet = stylesheet
+        self.lang = lang
+        self.max_body_size = max_body_size
+        self._on_add = self._register
+        self._by_name: dict[str, RouteHandler] = {}
+        self._startup: list[Callable[[], Any]] = []
+        self._shutdown: list[Callable[[], Any]] = []
+        self.providers: dict[str, Provider] = {
+            "request": lambda request: request,
+            "app": lambda request: self,
+            "htmx": HtmxDetails,
+            "response": _response_parts,
+        }
+        self.typed_providers: dict[type, Provider] = {
+            HTTPConnection: lambda request: request,
+            HtmxDetails: HtmxDetails,
+            App: lambda request: self,
+            Response: _response_parts,
+        }
+        self.assets = StaticFolder(_APPKIT_STATIC, "/_appkit")
+        self.static = self._own_static(static_dir)
+        self._starlette = Starlette(
+            debug=False,
+            middleware=[
+                Middleware(BodyLimit, max_body_size=max_body_size, respond=self._error),
+                *middleware,
+            ],
+            exception_handlers={HTTPException: self._http_exception},
+            lifespan=self._lifespan,
+        )
+        self.state = self._starlette.state
+        self._routes: list[Any] = self._starlette.router.routes
+        self._routes.append(Mount("/_appkit", app=self.assets, name="appkit-static"))
+        if self.static is not None:
+            self._routes.append(Mount("/static", app=self.static, name="static"))
+
+    # ---- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._starlette(scope, receive, send)
+
+    # ---- routes -------------------------------------------------------------------------
+
+    def _register(self, handler: RouteHandler) -> None:
+        if handler.name in self._by_name:
+            other = self._by_name[handler.name]
+            raise ConfigurationError(
+                f"Route name {handler.name!r} is already used by "
+                f"{'|'.join(other.methods)} {other.path}; pass name=... to tell them apart"
+            )
+        binder = Binder(handler.fn, handler._path_params, self.providers, self.typed_providers)
+        handler._app = self
+        self._by_name[handler.name] = handler
+        self._routes.append(Route(handler.path, self._endpoint(handler, binder),
+                                  methods=handler.methods, name=handler.name))
+
+    def _endpoint(self, handler: RouteHandler, binder: Binder
+                  ) -> Callable[[Request], Awaitable[Response]]:
+        make_document = self.document
+        needs_binding = bool(binder.params)
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                kwargs = await binder.bind(request) if needs_binding else {}
+                result = await call_handler(handler, kwargs)
+                return to_response(result, request, make_document,
+                                   request.scope.get(_RESPONSE_KEY))
+            except HTTPError as exc:
+                return self._error(request, exc)
+            except HTTPException:
+                raise
+            except Exception as exc:
+                logger.exception("Unhandled error in %s %s", request.method, request.url.path)
+                return error_response(
+                    request, 500, "Something went wrong",
+                    "The app hit an error while handling this request. "
+                    "The details are in the app's log.",
+                    make_document, exc=exc, debug=self.debug)
+
+        return endpoint
+
+    def include(self, router: Router) -> None:
+        """Add a router's routes (and any it gets later) to this app."""
+        if router is self:
+            raise ConfigurationError("An app cannot include itself")
+        for handler in router.handlers:
+            self._register(handler)
+        router._on_add = self._register
+
+    def mount(self, path: str, app: ASGIApp, *, name: str | None = None) -> None:
+        """Serve another ASGI app (Starlette, FastAPI, a static folder...) below ``path``."""
+        if not path.startswith("/") or path.endswith("/"):
+            raise ConfigurationError(
+                f"Mount path {path!r} must start with '/' and not end with one, e.g. '/api'")
+        self._routes.append(Mount(path, app=app, name=name))
+
+    def url_for(self, name: str, **params: Any) -> str:
+        """The URL of the route called ``name``: path parameters fill the path, the rest
+        become the query string.
+
+        Raises:
+            ConfigurationError: no route has that name.
+            ValueError: a path parameter is missing.
+        """
+        handler = self._by_name.get(name)
+        if handler is None:
+            for route in self._routes:
+                if isinstance(route, Mount) and route.name == name:
+                    return str(self._starlette.url_path_for(name, path=params.pop("path", "/")))
+            known = ", ".join(sorted(self._by_name)) or "none yet"
+            raise ConfigurationError(f"No route is named {name!r}. Known routes: {known}")
+        path_names = compile_path(handler.path)[2]
+        missing = [p for p in path_names if p not in params]
+        if missing:
+            raise ValueError(
+                f"The URL of {name!r} ({handler.path}) needs {', '.join(missing)}: "
+                f"pass {missing[0]}=...")
+        path = str(self._starlette.url_path_for(name, **{p: params.pop(p) for p in path_names}))
+        return url_with_query(path, params)
+
+    def add_middleware(self, cls: Any, **options: Any) -> None:
+        """Add ASGI middleware (outermost last added); only before the app has started."""
+        self._starlette.add_middleware(cls, **options)
+
+    # ---- lifespan -----------------------------------------------------------------------
+
+    def on_startup(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` (sync or async) when the server starts, before the first request."""
+        self._startup.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` (sync or async) when the server stops; in reverse order of adding."""
+        self._shutdown.append(fn)
+        return fn
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        for fn in self._startup:
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
+        try:
+            yield
+        finally:
+            for fn in reversed(self._shutdown):
+                try:
+                    result = fn()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    logger.exception("Shutdown hook %r failed", fn)
+
+    # ---- pages --------------------------------------------------------------------------
+
+    def static_url(self, path: str) -> str:
+        """The content-hashed URL of a file in the app's static folder.
+
+        Raises:
+            ConfigurationError: the app has no static folder.
+        """
+        if self.static is None:
+            raise ConfigurationError(
+                f"App {self.name!r} has no static folder: create 'static' beside the app's "
+                "module or pass App(..., static_dir=...)")
+        return self.static.url(path)
+
+    def head_assets(self) -> list[Element]:
+        """The stylesheet and scripts every full page loads (all served from the app)."""
+        url = self.assets.url
+        items: list[Element] = []
+        if self.stylesheet:
+            items.append(Link(rel="stylesheet", href=url("vendor/pico.min.css")))
+        items += [
+            Link(rel="stylesheet", href=url("appkit.css")),
+            Script(src=url("vendor/htmx.min.js"), defer=True),
+            Script(src=url("vendor/ext/sse.js"), defer=True),
+            Script(src=url("vendor/ext/ws.js"), defer=True),
+            Script(src=url("appkit.js"), defer=True),
+        ]
+        return items
+
+    def document(self, request: Request, head: list[Any], body: list[Any]) -> Element:
+        """The full page around ``body``; ``head`` holds the head elements the handler
+        returned (a ``Title`` there replaces the app's title)."""
+        has_title = any(isinstance(item, Title) for item in head)
+        return Document(
+            *body,
+            head=[*self.head_assets(), *self.head, *head],
+            title=None if has_title else self.title,
+            lang=self.lang,
+        )
+
+    # ---- errors -------------------------------------------------------------------------
+
+    def _error(self, request: Request, exc: HTTPError) -> Response:
+        return error_response(request, exc.status, exc.title, exc.message, self.document,
+                              exc=exc, debug=False)
+
+    async def _http_exception(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)  # registered for HTTPException only
+        if exc.status_code == 404:
+            title, message = "Not found", f"There is no page at {request.url.path}."
+        elif exc.status_code == 405:
+            title = "Method not allowed"
+            message = f"{request.method} is not allowed at {request.url.path}."
+        else:
+            title, message = "Error", str(exc.detail)
+        return error_response(request, exc.status_code, title, message, self.document,
+                              headers=dict(exc.headers or {}))
+
+    def _own_static(self, static_dir: str | Path | None) -> StaticFolder | None:
+        if static_dir is None:
+            caller = sys._getframe(2).f_globals.get("__file__")
+            if not caller:
+                return None
+            candidate = Path(caller).resolve().parent / "static"
+            return StaticFolder(candidate, "/static") if candidate.is_dir() else None
+        folder = Path(static_dir)
+        if not folder.is_dir():
+            raise ConfigurationError(f"The static folder {folder} does not exist")
+        return StaticFolder(folder, "/static")
+
+    def __repr__(self) -> str:
+        return f"<App {self.name!r} routes={len(self._by_name)}>"
+
+
+def _response_parts(request: Request) -> ResponseParts:
+    parts = request.scope.get(_RESPONSE_KEY)
+    if parts is None:
+        parts = request.scope[_RESPONSE_KEY] = ResponseParts()
+    return parts

@@ -1,0 +1,186 @@
+"""Routes: the decorators that register handlers, routers with a prefix, and the handler
+object that knows its own URL.
+
+    router = Router(prefix="/todos")
+
+    @router.post("/")
+    def add(title: str): ...
+
+    app.include(router)
+    Button("Add", hx_post=add)          # renders hx-post="/todos/"
+    add.url(page=2)                     # "/todos/?page=2"
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import CONVERTOR_TYPES
+from starlette.routing import compile_path
+
+from appkit.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from appkit.app.application import App
+
+__all__ = ["RouteHandler", "Router", "url_with_query"]
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def url_with_query(path: str, query: dict[str, Any]) -> str:
+    """``path`` with ``query`` appended; list values repeat the key, None values are left out."""
+    items = []
+    for key, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set):
+            items.extend((key, _query_text(v)) for v in value)
+        else:
+            items.append((key, _query_text(value)))
+    if not items:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}{urlencode(items)}"
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    value = getattr(value, "value", value)  # an Enum member
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class RouteHandler:
+    """A registered handler: call it like the function it wraps; ``.url(**params)`` gives
+    its address, and as an attribute value (``hx_post=handler``) it renders as that URL."""
+
+    def __init__(self, fn: Callable[..., Any], path: str, methods: list[str],
+                 name: str) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.path = path
+        self.methods = methods
+        self.name = name
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self._path_params = set(compile_path(path)[2])
+        self._app: App | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def url(self, **params: Any) -> str:
+        """This route's URL: path parameters fill the path, the others become the query.
+
+        Raises:
+            ConfigurationError: the handler's router is not included in an app yet.
+            ValueError: a path parameter is missing.
+        """
+        if self._app is None:
+            raise ConfigurationError(
+                f"Route {self.name!r} is not part of an app yet: include its router with "
+                "app.include(router) before asking for its URL"
+            )
+        return self._app.url_for(self.name, **params)
+
+    def __url__(self) -> str:
+        return self.url()
+
+    def __repr__(self) -> str:
+        return f"<RouteHandler {'|'.join(self.methods)} {self.path} name={self.name!r}>"
+
+
+class Router:
+    """A group of routes with a shared path prefix, included into an app with
+    ``app.include(router)``. ``App`` itself has the same decorators.
+
+    Args:
+        prefix: put before every path of this router, e.g. ``"/admin"``.
+        name: put before every route name (``"admin.users"``); defaults to none.
+    """
+
+    def __init__(self, prefix: str = "", *, name: str | None = None) -> None:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ConfigurationError(
+                f"Router prefix {prefix!r} must start with '/' and not end with one, "
+                "e.g. '/admin'"
+            )
+        self.prefix = prefix
+        self.name = name
+        self.handlers: list[RouteHandler] = []
+        self._on_add: Callable[[RouteHandler], None] | None = None
+
+    def route(self, path: str, methods: Iterable[str] = ("GET",), *,
+              name: str | None = None) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register the decorated function for ``path`` and ``methods``."""
+        if not path.startswith("/"):
+            raise ConfigurationError(f"Route path {path!r} must start with '/'")
+        verbs = [m.upper() for m in methods]
+        for verb in verbs:
+            if verb not in _METHODS:
+                raise ConfigurationError(
+                    f"Unknown HTTP method {verb!r} for route {path!r}; use one of "
+                    f"{', '.join(_METHODS)}")
+        _check_convertors(path)
+
+        def decorate(fn: Callable[..., Any]) -> RouteHandler:
+            target = fn.fn if isinstance(fn, RouteHandler) else fn
+            route_name = name or target.__name__
+            if self.name:
+                route_name = f"{self.name}.{route_name}"
+            if isinstance(fn, RouteHandler) and not name:
+                route_name = f"{route_name}:{'|'.join(verbs).lower()}"
+            handler = RouteHandler(target, self.prefix + path, verbs, route_name)
+            self.handlers.append(handler)
+            if self._on_add is not None:
+                self._on_add(handler)
+            return handler
+
+        return decorate
+
+    def get(self, path: str, *, name: str | None = None
+            ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a GET (and HEAD) handler."""
+        return self.route(path, ["GET"], name=name)
+
+    def post(self, path: str, *, name: str | None = None
+             ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a POST handler."""
+        return self.route(path, ["POST"], name=name)
+
+    def put(self, path: str, *, name: str | None = None
+            ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a PUT handler."""
+        return self.route(path, ["PUT"], name=name)
+
+    def patch(self, path: str, *, name: str | None = None
+              ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a PATCH handler."""
+        return self.route(path, ["PATCH"], name=name)
+
+    def delete(self, path: str, *, name: str | None = None
+               ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a DELETE handler."""
+        return self.route(path, ["DELETE"], name=name)
+
+
+def _check_convertors(path: str) -> None:
+    for match in re.finditer(r"{([^}:]+)(?::([^}]*))?}", path):
+        conv = match.group(2)
+        if conv and conv not in CONVERTOR_TYPES:
+            raise ConfigurationError(
+                f"Unknown path convertor {conv!r} in {path!r}; use one of "
+                f"{', '.join(sorted(CONVERTOR_TYPES))}")
+
+
+async def call_handler(handler: RouteHandler, kwargs: dict[str, Any]) -> Any:
+    """Run the handler: coroutines on the loop, plain functions in the thread pool so a
+    slow handler never blocks the server."""
+    if handler.is_async:
+        return await handler.fn(**kwargs)
+    return await run_in_threadpool(handler.fn, **kwargs)

@@ -1,0 +1,80 @@
+"""Static files with content-hashed URLs.
+
+``folder.url("app.css")`` gives ``/static/app.css?v=<hash of the content>``. A request that
+carries the current hash is answered with a year-long immutable cache header; any other
+request for the file (an old hash, no hash) is answered with ``no-cache``, so a browser never
+keeps a stale copy after the file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+__all__ = ["StaticFolder"]
+
+_IMMUTABLE = b"public, max-age=31536000, immutable"
+_REVALIDATE = b"no-cache"
+
+
+class StaticFolder:
+    """Serve ``directory`` below ``prefix`` and make cache-busting URLs for its files."""
+
+    def __init__(self, directory: str | os.PathLike[str], prefix: str) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix.rstrip("/")
+        self._files = StaticFiles(directory=self.directory, check_dir=False)
+        self._hashes: dict[str, tuple[int, int, str]] = {}
+
+    def url(self, path: str) -> str:
+        """The URL of ``path`` (relative to the folder), with its content hash.
+
+        Raises:
+            FileNotFoundError: there is no such file in the folder.
+        """
+        return f"{self.prefix}/{path.lstrip('/')}?v={self.hash(path)}"
+
+    def hash(self, path: str) -> str:
+        """The first 12 hex digits of the SHA-256 of the file's content (cached until the
+        file's size or modification time changes)."""
+        full = (self.directory / path.lstrip("/")).resolve()
+        if not full.is_relative_to(self.directory.resolve()):
+            raise FileNotFoundError(f"{path!r} is outside the static folder {self.directory}")
+        stat = full.stat()
+        cached = self._hashes.get(path)
+        if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+            return cached[2]
+        digest = hashlib.sha256(full.read_bytes()).hexdigest()[:12]
+        self._hashes[path] = (stat.st_mtime_ns, stat.st_size, digest)
+        return digest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        requested = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])[0]
+        cache = _REVALIDATE
+        if requested:
+            try:
+                if self.hash(_relative_path(scope)) == requested:
+                    cache = _IMMUTABLE
+            except OSError:
+                pass
+
+        async def send_with_cache(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"cache-control"]
+                headers.append((b"cache-control", cache))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self._files(scope, receive, send_with_cache)
+
+
+def _relative_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path

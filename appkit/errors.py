@@ -1,0 +1,70 @@
+"""appkit's exceptions: one base class, a subclass per subsystem.
+
+HTTP-facing errors carry their status as a class attribute; raised inside a handler they
+become an error page (or an htmx fragment, or JSON for a JSON client) with that status.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AppkitError",
+    "ConfigurationError",
+    "AppLoadError",
+    "HTTPError",
+    "BadRequest",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+]
+
+
+class AppkitError(Exception):
+    """The base of every error appkit raises on purpose."""
+
+
+class ConfigurationError(AppkitError):
+    """The app is set up wrongly (a bad route, handler signature or option); raised when
+    the app is defined, not when a request arrives."""
+
+
+class AppLoadError(AppkitError):
+    """An app could not be loaded from a path or ``module:attr`` (the CLI's input)."""
+
+
+class HTTPError(AppkitError):
+    """An error answered to the client with ``status`` and a message it can show."""
+
+    status: int = 500
+    title: str = "Server error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+
+
+class BadRequest(HTTPError):
+    """The request's input is missing or malformed (400)."""
+
+    status = 400
+    title = "Bad request"
+
+
+class Forbidden(HTTPError):
+    """The request is not allowed (403)."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(HTTPError):
+    """There is nothing at this address (404)."""
+
+    status = 404
+    title = "Not found"
+
+
+class PayloadTooLarge(HTTPError):
+    """The request body is larger than the app accepts (413)."""
+
+    status = 413
+    title = "Request too large"

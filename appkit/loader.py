@@ -1,0 +1,144 @@
+"""Finding the app a command names: a ``.py`` file, a folder with ``app.py``, or
+``module:attr``. Used by ``appkit run`` (and later ``appkit build``)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from appkit.errors import AppLoadError
+
+__all__ = ["load_app"]
+
+
+def load_app(target: str) -> Any:
+    """Import and return the app named by ``target``.
+
+    ``path/to/app.py`` and ``path/to/folder`` (its ``app.py``) are imported from the file,
+    with the file's folder on ``sys.path`` so its sibling modules import; ``package.module``
+    or ``package.module:attr`` is imported as a module from the current directory. The
+    attribute defaults to ``app``; without one, the module's only ``App`` is taken.
+
+    Raises:
+        AppLoadError: the target does not exist, fails to import, or is not an app; the
+            message says how to fix it.
+    """
+    module_part, _, attr = target.partition(":") if _is_module_ref(target) else (target, "", "")
+    path = Path(module_part)
+    if module_part.endswith(".py") or path.exists() or "/" in module_part or "\\" in module_part:
+        module = _import_file(path)
+    else:
+        module = _import_module(module_part)
+    return _find_app(module, attr, target)
+
+
+def _is_module_ref(target: str) -> bool:
+    # "C:\\apps\\x.py" is a path, "pkg.mod:app" is a module reference.
+    head, sep, _ = target.partition(":")
+    return bool(sep) and len(head) > 1 and not Path(target).exists()
+
+
+def _import_file(path: Path) -> Any:
+    if not path.exists():
+        raise AppLoadError(
+            f"There is no file or folder at {str(path)!r}. Give the path of the app's .py "
+            "file, a folder that holds an app.py, or module:attribute (e.g. myapp.main:app)."
+        )
+    if path.is_dir():
+        folder = path
+        path = path / "app.py"
+        if not path.is_file():
+            raise AppLoadError(
+                f"The folder {str(folder)!r} has no app.py. Name the app's file instead "
+                f"(e.g. {folder / 'main.py'}) or add an app.py that creates the App."
+            )
+    if path.suffix != ".py":
+        raise AppLoadError(f"{str(path)!r} is not a Python file (.py). Give the app's .py file.")
+    path = path.resolve()
+    folder_str = str(path.parent)
+    if folder_str not in sys.path:
+        sys.path.insert(0, folder_str)
+    name = path.stem if path.stem not in sys.modules else f"_appkit_app_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise AppLoadError(f"Python cannot import {str(path)!r}.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        raise _import_failed(str(path), exc) from exc
+    return module
+
+
+def _import_module(name: str) -> Any:
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            raise AppLoadError(
+                f"No module named {name!r} (looked in the current directory and the "
+                "installed packages). Give a path to the app's .py file, or run from the "
+                "folder that holds the module."
+            ) from exc
+        raise _import_failed(name, exc) from exc
+    except BaseException as exc:
+        raise _import_failed(name, exc) from exc
+
+
+def _import_failed(what: str, exc: BaseException) -> AppLoadError:
+    if isinstance(exc, SystemExit | KeyboardInterrupt):
+        return AppLoadError(f"Importing {what} stopped the program ({type(exc).__name__}). "
+                            "Keep start-up code out of the module's top level.")
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if "importlib" not in f.filename]
+    where = f" (at {own[-1].filename}, line {own[-1].lineno})" if own else ""
+    return AppLoadError(
+        f"The app failed to import: {type(exc).__name__}: {exc}{where}. Fix the error in "
+        "the app's code and run the command again."
+    )
+
+
+def _find_app(module: Any, attr: str, target: str) -> Any:
+    if attr:
+        obj = module
+        for part in attr.split("."):
+            if not hasattr(obj, part):
+                raise AppLoadError(
+                    f"{module.__name__} has no attribute {attr!r}. Check the name after ':' "
+                    f"in {target!r}."
+                )
+            obj = getattr(obj, part)
+        return _check_app(obj, target)
+    if hasattr(module, "app"):
+        return _check_app(module.app, target)
+    from appkit.app.application import App
+
+    apps = [v for v in vars(module).values() if isinstance(v, App)]
+    if len(apps) == 1:
+        return apps[0]
+    if not apps:
+        raise AppLoadError(
+            f"{target!r} defines no app. Create one at the module's top level "
+            "(app = App('name')) or name it with module:attribute."
+        )
+    raise AppLoadError(
+        f"{target!r} defines {len(apps)} apps; name the one to run with "
+        f"{target}:attribute."
+    )
+
+
+def _check_app(obj: Any, target: str) -> Any:
+    if callable(obj) and not isinstance(obj, type):
+        return obj
+    raise AppLoadError(
+        f"{target!r} names a {type(obj).__name__}, not an app. Point it at an appkit App "
+        "(or any ASGI application)."
+    )
