@@ -34,7 +34,7 @@ from appkit.app.htmx import HtmxDetails
 from appkit.app.limits import BodyLimit
 from appkit.app.responses import ResponseParts, to_response
 from appkit.app.routing import RouteHandler, Router, call_handler, url_with_query
-from appkit.app.static import StaticFolder
+from appkit.app.static import StaticFolder, StaticURL
 from appkit.errors import ConfigurationError, HTTPError
 from appkit.html import Document, Element, Link, Script, Title
 
@@ -239,17 +239,21 @@ class App(Router):
 
     # ---- pages --------------------------------------------------------------------------
 
-    def static_url(self, path: str) -> str:
-        """The content-hashed URL of a file in the app's static folder.
+    def static_url(self, path: str) -> StaticURL:
+        """The content-hashed URL of a file in the app's static folder, for an attribute:
+        ``Link(rel="stylesheet", href=app.static_url("app.css"))``. It is worked out when
+        the page renders, so it follows changes to the file; ``str()`` it for a string.
 
         Raises:
             ConfigurationError: the app has no static folder.
+            FileNotFoundError: the folder has no such file.
         """
         if self.static is None:
             raise ConfigurationError(
                 f"App {self.name!r} has no static folder: create 'static' beside the app's "
                 "module or pass App(..., static_dir=...)")
-        return self.static.url(path)
+        self.static.hash(path)  # fail now, not when a page renders
+        return StaticURL(self.static, path)
 
     def head_assets(self) -> list[Element]:
         """The stylesheet and scripts every full page loads (all served from the app)."""

@@ -16,10 +16,30 @@ from urllib.parse import parse_qs
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["StaticFolder"]
+__all__ = ["StaticFolder", "StaticURL"]
 
 _IMMUTABLE = b"public, max-age=31536000, immutable"
 _REVALIDATE = b"no-cache"
+
+
+class StaticURL:
+    """A file's hashed URL, worked out each time it is rendered, so a page made after the
+    file changed points at the new content. ``str()`` gives the URL as it is now."""
+
+    __slots__ = ("folder", "path")
+
+    def __init__(self, folder: StaticFolder, path: str) -> None:
+        self.folder = folder
+        self.path = path
+
+    def __url__(self) -> str:
+        return self.folder.url(self.path)
+
+    def __str__(self) -> str:
+        return self.folder.url(self.path)
+
+    def __repr__(self) -> str:
+        return f"StaticURL({self.path!r})"
 
 
 class StaticFolder:

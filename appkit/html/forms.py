@@ -21,7 +21,7 @@ __all__ = ["Field", "Hidden", "fill_form", "form_values"]
 
 def Hidden(name: str, value: Any = "", **attrs: Any) -> Element:  # noqa: N802 (a factory)
     """``<input type="hidden" name=... value=...>``."""
-    return Input(type="hidden", name=name, value=_text(value), **attrs)
+    return Input(type="hidden", name=name, value="" if value is None else _text(value), **attrs)
 
 
 def Field(  # noqa: N802 (a factory)
@@ -33,18 +33,23 @@ def Field(  # noqa: N802 (a factory)
     error: str | None = None,
     help: str | None = None,
     options: Iterable[Any] | Mapping[Any, str] | None = None,
+    choice: Any = None,
     **attrs: Any,
 ) -> Element:
     """A labelled form control with room for its validation error.
 
     ``type`` is an ``<input>`` type, or ``"textarea"``, or ``"select"`` (with ``options``: a
-    list of values, of ``(value, label)`` pairs, or a dict of value -> label). When ``error``
+    list of values, of ``(value, label)`` pairs, or a dict of value -> label). For a
+    ``"checkbox"`` or ``"radio"``, ``choice`` is the value it submits: the box is checked when
+    ``value`` equals it (or contains it, for a list); without ``choice`` a checkbox is checked
+    when ``value`` is truthy. A password's ``value`` is never written into the page. When ``error``
     is given the control is marked ``aria-invalid`` and the message is shown under it, in an
     element with id ``NAME-error`` (so an htmx response can swap just the message).
 
     >>> render(Field("Title", "title", error="Required"))  # doctest: +SKIP
     """
-    ident = attrs.pop("id", name)
+    default_id = name if choice is None else f"{name}-{_text(choice)}"
+    ident = attrs.pop("id", default_id)
     control_attrs: dict[str, Any] = {"id": ident, "name": name, **attrs}
     if error:
         control_attrs["aria_invalid"] = "true"
@@ -54,15 +59,21 @@ def Field(  # noqa: N802 (a factory)
     elif type == "select":
         control = Select(*_options(options or (), value), **control_attrs)
     elif type in ("checkbox", "radio"):
-        control = Input(type=type, checked=bool(value), **control_attrs)
+        if choice is None:
+            checked = bool(value)
+        else:
+            checked = _text(choice) in _chosen(value)
+            control_attrs["value"] = _text(choice)
+        control = Input(type=type, checked=checked, **control_attrs)
         return Div(
             Label(control, " ", label, for_=ident),
             _message(ident, error, help),
             cls="field",
         )
     else:
-        control = Input(type=type, value=_text(value) if value is not None else None,
-                        **control_attrs)
+        # A password is never written back into a page.
+        shown = None if value is None or type == "password" else _text(value)
+        control = Input(type=type, value=shown, **control_attrs)
     return Div(Label(label, for_=ident), control, _message(ident, error, help), cls="field")
 
 
@@ -159,6 +170,8 @@ def _fill_control(node: Element, value: Any) -> Element:
 
 
 def _select(node: Any, chosen: set[str]) -> Any:
+    if isinstance(node, list | tuple):
+        return type(node)(_select(c, chosen) for c in node)
     if not isinstance(node, Element):
         return node
     if node.tag == "option":

@@ -60,16 +60,19 @@ class Safe(str):
 # ---- attribute names --------------------------------------------------------------------
 
 _SPECIAL_NAMES = {"cls": "class", "klass": "class", "class_": "class", "_class": "class",
-                  "for_": "for", "_for": "for", "fr": "for", "htmlFor": "for"}
+                  "for_": "for", "_for": "for", "htmlFor": "for"}
 # SVG attributes that are camelCase in the spec, reachable as snake_case keywords.
 _SVG_CAMEL = """viewBox preserveAspectRatio gradientUnits gradientTransform patternUnits
 patternContentUnits patternTransform markerWidth markerHeight markerUnits refX refY textLength
 lengthAdjust stdDeviation pathLength clipPathUnits maskUnits maskContentUnits spreadMethod
-startOffset attributeName repeatCount calcMode keyTimes keySplines""".split()
+startOffset attributeName attributeType repeatCount repeatDur calcMode keyTimes keySplines
+keyPoints filterUnits primitiveUnits edgeMode baseFrequency numOctaves tableValues kernelMatrix
+xChannelSelector yChannelSelector surfaceScale specularExponent diffuseConstant""".split()
 _SPECIAL_NAMES.update(
     {"".join("_" + ch.lower() if ch.isupper() else ch for ch in n): n for n in _SVG_CAMEL}
 )
 _name_cache: dict[str, str] = {}
+_VALID_NAME = re.compile(r"[^\s\"'<>/=\x00-\x1f\x7f]+")
 
 
 def attr_name(name: str) -> str:
@@ -84,7 +87,14 @@ def attr_name(name: str) -> str:
         return cached
     html_name = _SPECIAL_NAMES.get(name)
     if html_name is None:
-        html_name = name.strip("_").replace("_", "-") if "_" in name else name
+        if "_" in name and name.isidentifier():
+            html_name = name.strip("_").replace("_", "-")
+        else:
+            html_name = name
+        if not _VALID_NAME.fullmatch(html_name):
+            raise ValueError(
+                f"Not a valid attribute name: {name!r} (no spaces, quotes, '=', '<', '>' or "
+                "'/' allowed)")
     if len(_name_cache) < 4096:
         _name_cache[name] = html_name
     return html_name
@@ -109,11 +119,26 @@ def _style_value(value: Any) -> str | None:
     return None
 
 
+class _Names(dict[str, str]):
+    """Python keyword -> HTML attribute name, filled on first use of each keyword."""
+
+    def __missing__(self, key: str) -> str:
+        name = attr_name(key)
+        if len(self) < 4096:
+            self[key] = name
+        return name
+
+
+_names = _Names()
+
+
 def _attrs_html(attrs: dict[str, Any]) -> str:
     parts = []
-    for name, value in attrs.items():
+    names = _names
+    for key, value in attrs.items():
         if value is None or value is False:
             continue
+        name = names[key]
         if value is True:
             parts.append(" " + name)
             continue
@@ -124,11 +149,15 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
             text = str(value)
         else:
             text = _attr_text(name, value)
+            if text is None:
+                continue
         parts.append(f' {name}="{text}"')
     return "".join(parts)
 
 
-def _attr_text(name: str, value: Any) -> str:
+def _attr_text(name: str, value: Any) -> str | None:
+    """The escaped text of an attribute value; None to leave the attribute out (an empty
+    class list or style dict)."""
     if hasattr(value, "__html__"):
         return escape(value)
     url = getattr(value, "__url__", None)
@@ -137,19 +166,22 @@ def _attr_text(name: str, value: Any) -> str:
     if name == "class":
         text = _class_value(value)
         if text is not None:
-            return escape_attr(text)
+            return escape_attr(text) if text else None
     elif name == "style":
         text = _style_value(value)
         if text is not None:
-            return escape_attr(text)
+            return escape_attr(text) if text else None
     if isinstance(value, dict | list | tuple):
         return escape_attr(json.dumps(value, separators=(",", ":"), default=str))
     if isinstance(value, int | float | Decimal | str):
         return escape_attr(str(value))
-    raise TypeError(
-        f"Cannot render a {type(value).__name__} as the value of attribute {name!r}: "
-        "pass a str, number, bool, None, dict/list (rendered as JSON) or a route handler"
-    )
+    raise _AttrError(value, f"attribute {name!r}")
+
+
+class _AttrError(TypeError):
+    def __init__(self, value: Any, what: str) -> None:
+        super().__init__(what)
+        self.value = value
 
 
 # ---- elements ---------------------------------------------------------------------------
@@ -158,9 +190,10 @@ def _attr_text(name: str, value: Any) -> str:
 class _RenderError(TypeError):
     """Raised inside the walk; collects the path to the bad value as it unwinds."""
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, attribute: str | None = None) -> None:
         super().__init__()
         self.value = value
+        self.attribute = attribute
         self.node: Any = value
         self.path: list[str] = []
 
@@ -178,8 +211,16 @@ class _RenderError(TypeError):
 
     def __str__(self) -> str:
         where = " > ".join(reversed(self.path)) or "the top level"
+        name = type(self.value).__name__
+        article = "an" if name[:1].lower() in "aeiou" else "a"
+        if self.attribute:
+            return (
+                f"Cannot render {article} {name} ({self.value!r:.60}) as the value of "
+                f"{self.attribute} in {where}: pass a str, number, bool, None, dict/list "
+                "(rendered as JSON) or a route handler"
+            )
         return (
-            f"Cannot render a {type(self.value).__name__} ({self.value!r:.60}) in {where}: "
+            f"Cannot render {article} {name} ({self.value!r:.60}) in {where}: "
             "children may be nodes, str, numbers, None/bool (skipped), lists/tuples of those, "
             "or objects with __html__(); convert it with str() first"
         )
@@ -192,7 +233,7 @@ class Element:
     element returns a copy with more children and attributes: ``Div(cls="box")("text")``.
     """
 
-    __slots__ = ("children", "attrs")
+    __slots__ = ("children", "_attrs")
     tag: ClassVar[str] = ""
     void: ClassVar[bool] = False
     _open: ClassVar[str] = ""
@@ -200,11 +241,30 @@ class Element:
 
     def __init__(self, *children: Any, **attrs: Any) -> None:
         self.children = children
+        # The keyword dict is new for each call, so it is kept as it is: names are turned
+        # into HTML names when rendered (through a cache), or when ``attrs`` is first read.
+        # Most elements have no attributes: no dict at all until one is asked for.
+        self._attrs = attrs or None
         if attrs:
-            names = _name_cache
-            self.attrs = {names.get(k) or attr_name(k): v for k, v in attrs.items()}
+            names = _names
+            for key in attrs:
+                names[key]  # noqa: B018 (a bad name fails here, where it was written)
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The attributes, by HTML name; changes to this dict change the element."""
+        attrs = self._attrs
+        if attrs is None:
+            attrs = self._attrs = {}
         else:
-            self.attrs = {}
+            names = _names
+            if any(names[k] != k for k in attrs):
+                attrs = self._attrs = {names[k]: v for k, v in attrs.items()}
+        return attrs
+
+    @attrs.setter
+    def attrs(self, value: dict[str, Any]) -> None:
+        self._attrs = value
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -222,7 +282,7 @@ class Element:
         """A shallow copy: the same children, an attribute dict of its own."""
         new = object.__new__(type(self))
         new.children = self.children
-        new.attrs = dict(self.attrs)
+        new._attrs = dict(self.attrs) if self._attrs else None
         return new
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -230,7 +290,7 @@ class Element:
         return self.attrs.get(attr_name(name), default)
 
     def __html__(self) -> str:
-        return render(self)
+        return Safe(render(self))
 
     def __str__(self) -> str:
         return render(self)
@@ -249,8 +309,7 @@ class Element:
     __hash__ = None  # type: ignore[assignment]
 
     def _write(self, out: _Append) -> None:
-        attrs = self.attrs
-        out(f"<{self.tag}{_attrs_html(attrs)}>" if attrs else self._open)
+        out(f"<{self.tag}{self._attrs_html()}>" if self._attrs else self._open)
         try:
             for child in self.children:
                 t = type(child)
@@ -271,6 +330,15 @@ class Element:
         ident = self.attrs.get("id")
         return f"{self.tag}#{ident}" if ident else self.tag
 
+    def _attrs_html(self) -> str:
+        try:
+            return _attrs_html(self._attrs or {})
+        except _AttrError as exc:
+            err = _RenderError(exc.value, str(exc))
+            err.path.append(self._where())
+            err.node = self
+            raise err from None
+
 
 class RawTextElement(Element):
     """``<script>`` and ``<style>``: the body is not escaped, but it cannot end the element
@@ -279,21 +347,24 @@ class RawTextElement(Element):
     __slots__ = ()
 
     def _write(self, out: _Append) -> None:
-        attrs = self.attrs
-        out(f"<{self.tag}{_attrs_html(attrs)}>" if attrs else self._open)
+        out(f"<{self.tag}{self._attrs_html()}>" if self._attrs else self._open)
         try:
             body = "".join(_raw_text(c) for c in self.children)
         except _RenderError as err:
             err.add(self)
             raise
-        out(_END_TAG[self.tag].sub(r"<\\/\1", body).replace("<!--", "<\\!--"))
+        out(_end_tag(self.tag).sub(r"<\\/\1", body).replace("<!--", "<\\!--"))
         out(self._close)
 
 
-_END_TAG = {
-    "script": re.compile(r"</(script)", re.IGNORECASE),
-    "style": re.compile(r"</(style)", re.IGNORECASE),
-}
+_END_TAGS: dict[str, re.Pattern[str]] = {}
+
+
+def _end_tag(tag: str) -> re.Pattern[str]:
+    pattern = _END_TAGS.get(tag)
+    if pattern is None:
+        pattern = _END_TAGS[tag] = re.compile(rf"</({re.escape(tag)})", re.IGNORECASE)
+    return pattern
 
 
 def _raw_text(child: Any) -> str:
@@ -311,6 +382,10 @@ def _raw_text(child: Any) -> str:
 def _write_other(child: Any, out: _Append) -> None:
     if child is None or child is False or child is True:
         return
+    html = getattr(child, "__html__", None)
+    if html is not None:
+        out(html())
+        return
     if isinstance(child, list | tuple) or _is_iterable_node_list(child):
         for item in child:
             if type(item) is str:
@@ -320,10 +395,7 @@ def _write_other(child: Any, out: _Append) -> None:
             else:
                 _write_other(item, out)
         return
-    html = getattr(child, "__html__", None)
-    if html is not None:
-        out(html())
-    elif isinstance(child, str):  # a str subclass without __html__
+    if isinstance(child, str):  # a str subclass without __html__
         out(escape_text(child))
     elif isinstance(child, int | float | Decimal):
         out(str(child))
@@ -381,7 +453,13 @@ def tag_class(tag: str, *, void: bool | None = None, raw_text: bool = False) -> 
     '<my-widget data-x="1">hi</my-widget>'
     """
     cls = _tag_classes.get(tag)
-    if cls is None:
+    if cls is not None:
+        if (void is not None and cls.void != void) or (
+                raw_text != issubclass(cls, RawTextElement) and raw_text):
+            raise ValueError(
+                f"<{tag}> is already defined with void={cls.void}, "
+                f"raw_text={issubclass(cls, RawTextElement)}; it cannot change")
+    else:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9:._-]*", tag):
             raise ValueError(f"Not a valid tag name: {tag!r}")
         name = "".join(p[:1].upper() + p[1:] for p in re.split(r"[-:._]", tag) if p)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from appkit.html.elements import H1, Body, Head, Html, Main, Meta, Title
-from appkit.html.nodes import Element
+from appkit.html.nodes import Element, attr_name
 
 __all__ = ["Document", "Page", "oob", "HEAD_TAGS"]
 
@@ -21,7 +21,8 @@ def Page(title: str, *body: Any, **main_attrs: Any) -> tuple[Element, Element]: 
     Returned from a handler, the title goes into ``<head>`` and the rest into ``<body>``.
     ``main_attrs`` go on ``<main>`` (which gets ``class="container"`` unless you give one).
     """
-    main_attrs.setdefault("cls", "container")
+    if not any(attr_name(k) == "class" for k in main_attrs):
+        main_attrs["cls"] = "container"
     return Title(title), Main(H1(title), *body, **main_attrs)
 
 
@@ -52,10 +53,10 @@ def oob(element: Element, swap: str | bool = True) -> Element:
     The element needs an ``id``: htmx replaces the element with that id on the page.
     ``swap`` may be a swap strategy such as ``"beforeend"`` or ``"innerHTML:#target"``.
     """
-    if not element.attrs.get("id") and swap is True:
+    if not element.attrs.get("id") and (swap is True or ":" not in str(swap)):
         raise ValueError(
             f"An out-of-band <{element.tag}> needs an id, so htmx knows what to replace: "
-            f"give it id=..."
+            f"give it id=..., or name the target in the swap (e.g. 'beforeend:#list')"
         )
     new = element.copy()
     new.attrs["hx-swap-oob"] = "true" if swap is True else swap

@@ -12,6 +12,7 @@ import pytest
 from appkit.html import (
     Button,
     Div,
+    Element,
     Field,
     Fieldset,
     Form,
@@ -61,7 +62,7 @@ TASK_FORM = Form(
 )
 
 
-# ---- fill_form: the whole form ---------------------------------------------------------------
+# ---- fill_form: the whole form --------------------------------------------------------------
 
 
 def test_fill_form_from_dataclass() -> None:
@@ -143,7 +144,7 @@ def test_fill_form_accepts_a_list_of_nodes() -> None:
     assert render(filled) == '<input name="a" value="1"><input name="b" value="2">'
 
 
-# ---- text-like inputs ---------------------------------------------------------------------------
+# ---- text-like inputs -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["text", "email", "number", "search", "url", "tel", "hidden"])
@@ -220,7 +221,7 @@ def test_button_like_inputs_keep_their_label(kind: str) -> None:
     )
 
 
-# ---- checkboxes -----------------------------------------------------------------------------------
+# ---- checkboxes -----------------------------------------------------------------------------
 
 
 def test_checkbox_checked_when_value_truthy() -> None:
@@ -277,10 +278,10 @@ def test_checkbox_with_empty_list_value_is_unchecked() -> None:
     assert render(fill_form(box, {"tags": []})) == '<input type="checkbox" name="tags" value="a">'
 
 
-# ---- radios -------------------------------------------------------------------------------------------
+# ---- radios ---------------------------------------------------------------------------------
 
 
-def _radios() -> Form:
+def _radios() -> Element:
     return Form(*(Input(type="radio", name="color", value=c) for c in ["red", "green"]))
 
 
@@ -313,7 +314,7 @@ def test_radio_with_int_value() -> None:
     )
 
 
-# ---- select ---------------------------------------------------------------------------------------------
+# ---- select ---------------------------------------------------------------------------------
 
 
 def test_select_marks_the_matching_option() -> None:
@@ -368,7 +369,7 @@ def test_select_fill_leaves_original_options_untouched() -> None:
     assert render(select) == '<select name="s"><option value="a">A</option></select>'
 
 
-# ---- textarea ---------------------------------------------------------------------------------------------
+# ---- textarea -------------------------------------------------------------------------------
 
 
 def test_textarea_gets_text_replacing_existing_text() -> None:
@@ -390,7 +391,7 @@ def test_textarea_cannot_be_closed_by_value() -> None:
     )
 
 
-# ---- form_values ------------------------------------------------------------------------------------------
+# ---- form_values ----------------------------------------------------------------------------
 
 
 def test_form_values_of_dataclass_dict_and_object() -> None:
@@ -405,7 +406,7 @@ def test_form_values_of_dataclass_dict_and_object() -> None:
     assert source == {"a": 1}
 
 
-# ---- Hidden -------------------------------------------------------------------------------------------------
+# ---- Hidden ---------------------------------------------------------------------------------
 
 
 def test_hidden() -> None:
@@ -428,7 +429,7 @@ def test_hidden_none_is_not_the_text_none() -> None:
     assert 'value="None"' not in render(Hidden("id", None))
 
 
-# ---- Field --------------------------------------------------------------------------------------------------
+# ---- Field ----------------------------------------------------------------------------------
 
 
 def test_field_text_input() -> None:

@@ -11,8 +11,8 @@ import pytest
 from markupsafe import Markup, escape
 
 from appkit.html import (
-    A,
     H1,
+    A,
     Br,
     Button,
     Circle,
@@ -43,7 +43,7 @@ from appkit.html import (
 )
 from appkit.html.nodes import escape_attr, escape_text
 
-# ---- basic rendering ---------------------------------------------------------------------
+# ---- basic rendering ------------------------------------------------------------------------
 
 
 def test_element_renders_tag_text_and_attributes() -> None:
@@ -83,7 +83,7 @@ def test_render_none_at_top_level_is_empty() -> None:
     assert render(None) == ""
 
 
-# ---- escaping -----------------------------------------------------------------------------
+# ---- escaping -------------------------------------------------------------------------------
 
 
 def test_text_children_are_escaped() -> None:
@@ -196,7 +196,7 @@ def test_jinja_output_composes_into_nodes() -> None:
     assert render(Div(fragment)) == "<div><b>&lt;i&gt;</b></div>"
 
 
-# ---- attribute names -------------------------------------------------------------------------
+# ---- attribute names ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_svg_filter_camel_case_attributes() -> None:
     )
 
 
-# ---- attribute values --------------------------------------------------------------------------
+# ---- attribute values -----------------------------------------------------------------------
 
 
 def test_true_renders_bare_attribute() -> None:
@@ -356,6 +356,14 @@ def test_class_dict_renders_names_whose_value_is_truthy() -> None:
     )
 
 
+def test_empty_class_list_or_dict_and_empty_style_dict_omit_the_attribute() -> None:
+    assert render(Div(cls=[])) == "<div></div>"
+    assert render(Div(cls=[None, ""])) == "<div></div>"
+    assert render(Div(cls={"hidden": False})) == "<div></div>"
+    assert render(Div(style={})) == "<div></div>"
+    assert render(Div(style={"color": None})) == "<div></div>"
+
+
 def test_class_names_are_escaped() -> None:
     assert render(Div(cls=['a"b'])) == '<div class="a&quot;b"></div>'
 
@@ -385,7 +393,7 @@ def test_function_with_dunder_url_renders_as_its_url() -> None:
 
 
 def test_unrenderable_attribute_value_raises_type_error_naming_type_and_attribute() -> None:
-    with pytest.raises(TypeError, match=r"Cannot render a set as the value of attribute 'title'"):
+    with pytest.raises(TypeError, match=r"Cannot render a set \(\{1, 2\}\) as the value of attribute 'title' in div"):
         render(Div(title={1, 2}))
 
 
@@ -397,7 +405,7 @@ def test_unrenderable_attribute_value_error_names_the_element() -> None:
     assert "span" in message and "div#main" in message
 
 
-# ---- children ------------------------------------------------------------------------------------
+# ---- children -------------------------------------------------------------------------------
 
 
 def test_numbers_as_children() -> None:
@@ -434,7 +442,7 @@ def test_none_in_list_children_is_skipped() -> None:
     assert render(P(["a", None, False, "b"])) == "<p>ab</p>"
 
 
-# ---- render errors --------------------------------------------------------------------------------
+# ---- render errors --------------------------------------------------------------------------
 
 
 def test_unrenderable_child_error_names_type_and_position() -> None:
@@ -442,8 +450,9 @@ def test_unrenderable_child_error_names_type_and_position() -> None:
     with pytest.raises(TypeError) as info:
         render(tree)
     message = str(info.value)
-    assert message.startswith("Cannot render a bytes (b'raw') in div#main > ul[0] > li[2] > span[0]")
-    assert "child 0" in message
+    assert message.startswith(
+        "Cannot render a bytes (b'raw') in div#main > ul[0] > li[2] > span[0] > child 0: "
+    )
 
 
 def test_unrenderable_child_error_gives_child_index() -> None:
@@ -452,7 +461,7 @@ def test_unrenderable_child_error_gives_child_index() -> None:
 
 
 def test_unrenderable_value_at_top_level() -> None:
-    with pytest.raises(TypeError, match=r"Cannot render a object .* in the top level"):
+    with pytest.raises(TypeError, match=r"Cannot render an object .* in the top level"):
         render(object())
 
 
@@ -462,7 +471,7 @@ def test_dict_child_is_an_error_not_iterated() -> None:
 
 
 def test_unrenderable_child_in_list_error_names_type_and_element() -> None:
-    with pytest.raises(TypeError, match=r"Cannot render a object .* in div"):
+    with pytest.raises(TypeError, match=r"Cannot render an object .* in div"):
         render(Div(["ok", object()]))
 
 
@@ -480,7 +489,7 @@ def test_render_error_long_repr_is_truncated() -> None:
     assert "x" * 100 not in str(info.value)
 
 
-# ---- void elements -----------------------------------------------------------------------------------
+# ---- void elements --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -501,7 +510,7 @@ def test_void_element_inside_other_elements() -> None:
     assert render(P("a", Br(), "b")) == "<p>a<br>b</p>"
 
 
-# ---- raw text elements: script and style ----------------------------------------------------------
+# ---- raw text elements: script and style ----------------------------------------------------
 
 
 def test_script_body_is_not_escaped() -> None:
@@ -557,11 +566,11 @@ def test_style_does_not_touch_script_end_tag() -> None:
 
 
 def test_unrenderable_value_in_script_names_position() -> None:
-    with pytest.raises(TypeError, match=r"Cannot render a object .* in script > child 1"):
+    with pytest.raises(TypeError, match=r"Cannot render an object .* in script > child 1"):
         render(Script("a", object()))
 
 
-# ---- Html ---------------------------------------------------------------------------------------------
+# ---- Html -----------------------------------------------------------------------------------
 
 
 def test_html_renders_doctype_first() -> None:
@@ -572,7 +581,7 @@ def test_html_nested_in_list_still_gets_doctype() -> None:
     assert render([Html()]) == "<!doctype html><html></html>"
 
 
-# ---- Element.__call__ copy semantics ---------------------------------------------------------------------
+# ---- Element.__call__ copy semantics --------------------------------------------------------
 
 
 def test_call_adds_children_and_attributes() -> None:
@@ -622,7 +631,7 @@ def test_repr_shows_class_attributes_and_child_count() -> None:
     assert repr(Div("a", "b", id="x")) == "<Div id='x' children=2>"
 
 
-# ---- tag_class -----------------------------------------------------------------------------------------
+# ---- tag_class ------------------------------------------------------------------------------
 
 
 def test_tag_class_custom_element() -> None:
@@ -673,7 +682,7 @@ def test_tag_class_accepts_namespaced_and_dotted_names() -> None:
     assert render(tag_class("x.y")()) == "<x.y></x.y>"
 
 
-# ---- misc ------------------------------------------------------------------------------------------------
+# ---- misc -----------------------------------------------------------------------------------
 
 
 def test_h1_and_tr_factories_render_their_tags() -> None:

@@ -19,7 +19,7 @@ from appkit.html import (
     render,
 )
 
-# ---- Page ---------------------------------------------------------------------------------------
+# ---- Page -----------------------------------------------------------------------------------
 
 
 def test_page_returns_title_and_main_with_heading() -> None:
@@ -59,7 +59,7 @@ def test_page_other_class_spellings_replace_default_container_class(spelling: st
     assert render(Page("T", **{spelling: "wide"})[1]) == '<main class="wide"><h1>T</h1></main>'
 
 
-# ---- Document -------------------------------------------------------------------------------------
+# ---- Document -------------------------------------------------------------------------------
 
 
 def test_document_minimal() -> None:
@@ -103,7 +103,7 @@ def test_document_head_accepts_a_generator() -> None:
     assert '<link rel="icon" href="/a.ico"></head>' in html
 
 
-# ---- oob ------------------------------------------------------------------------------------------
+# ---- oob ------------------------------------------------------------------------------------
 
 
 def test_oob_marks_copy_for_out_of_band_swap() -> None:
@@ -143,7 +143,7 @@ def test_oob_strategy_without_selector_or_id_raises_value_error() -> None:
         oob(Div("x"), "beforeend")
 
 
-# ---- HEAD_TAGS -------------------------------------------------------------------------------------
+# ---- HEAD_TAGS ------------------------------------------------------------------------------
 
 
 def test_head_tags() -> None:
