@@ -100,6 +100,8 @@ class LoopbackServer:
         return self.url
 
     def _run(self) -> None:
+        if self._sock is None:
+            return
         try:
             asyncio.run(self._server.serve(sockets=[self._sock]))
         except BaseException as exc:  # reported to start() / stop(), then the thread ends

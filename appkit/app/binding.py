@@ -132,15 +132,15 @@ def _unwrap(tp: Any) -> tuple[Any, bool, bool]:
     optional = False
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(tp))
-        if len(args) != 1:
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(members) < len(typing.get_args(tp))
+        if len(members) != 1:
             raise TypeError(tp)
-        tp = args[0]
+        tp = members[0]
         origin = typing.get_origin(tp)
     is_list = False
     if origin in (list, set, tuple, frozenset) or tp in (list, set, tuple):
-        args = typing.get_args(tp)
+        args: tuple[Any, ...] = typing.get_args(tp)
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
             args = args[:1]
         tp = args[0] if len(args) == 1 else Any

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from appkit.app.responses import is_htmx
-from appkit.html import A, Div, Element, H1, P, Pre, Title, render
+from appkit.html import H1, A, Div, Element, P, Pre, Title, render
 
 __all__ = ["error_response"]
 

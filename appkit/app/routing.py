@@ -36,7 +36,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 def url_with_query(path: str, query: dict[str, Any]) -> str:
     """``path`` with ``query`` appended; list values repeat the key, None values are left out."""
-    items = []
+    items: list[tuple[str, str]] = []
     for key, value in query.items():
         if value is None:
             continue

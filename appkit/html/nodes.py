@@ -148,9 +148,10 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
         elif t is int or t is float:
             text = str(value)
         else:
-            text = _attr_text(name, value)
-            if text is None:
+            maybe = _attr_text(name, value)
+            if maybe is None:
                 continue
+            text = maybe
         parts.append(f' {name}="{text}"')
     return "".join(parts)
 
