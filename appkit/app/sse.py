@@ -23,6 +23,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from appkit.html import Element, render
@@ -62,7 +63,7 @@ class Event:
         return ("\n".join(lines) + "\n\n").encode()
 
 
-class EventStream:
+class EventStream(Response):
     """An ASGI response that streams events from an async generator (or any async iterator).
 
     Each item is an ``Event``, a str, or nodes (rendered to HTML); str and nodes become an
@@ -84,20 +85,24 @@ class EventStream:
                 f"EventStream needs an async generator or iterator, not "
                 f"{type(events).__name__}: write the source as `async def ...: yield ...`"
             )
+        # Response.__init__ is not called: it would add a content-length of 0.
         self.events = events
         self.heartbeat = heartbeat
         self.retry = retry
         self.status_code = 200
-        self.headers = {
-            "cache-control": "no-cache",
-            "x-accel-buffering": "no",
-            **(headers or {}),
-        }
+        self.background = None
+        self.body = b""
+        self.raw_headers = [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),
+        ]
+        for key, value in (headers or {}).items():
+            self.headers[key] = value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = [(b"content-type", b"text/event-stream; charset=utf-8")]
-        raw += [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
-        await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
         if self.retry is not None:
             await send({"type": "http.response.body", "body": f"retry: {int(self.retry)}\n\n"
                         .encode(), "more_body": True})
@@ -132,6 +137,8 @@ class EventStream:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+        if self.background is not None:
+            await self.background()
 
     async def _produce(self, queue: asyncio.Queue[bytes | None]) -> None:
         try:
