@@ -40,14 +40,17 @@ class _Collector(logging.Handler):
 
 
 @pytest.fixture
-def error_logs() -> list[logging.LogRecord]:
-    """The ERROR records logged during the test, for a test that expects some."""
-    return []
+def error_logs(request: pytest.FixtureRequest) -> list[logging.LogRecord]:
+    """The ERROR records logged so far in the test (live), for a test that expects some;
+    taking it also stops the test failing because of them."""
+    collector: _Collector = request.node._appkit_error_collector
+    return collector.records
 
 
 @pytest.fixture(autouse=True)
 def _fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
     collector = _Collector()
+    request.node._appkit_error_collector = collector
     root = logging.getLogger()
     root.addHandler(collector)
     try:
@@ -55,7 +58,6 @@ def _fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         root.removeHandler(collector)
     if "error_logs" in request.fixturenames:
-        request.getfixturevalue("error_logs").extend(collector.records)
         return
     if collector.records:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records)

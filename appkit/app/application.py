@@ -16,9 +16,10 @@ import contextlib
 import inspect
 import logging
 import sys
+from urllib.parse import quote
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -111,7 +112,8 @@ class App(Router):
                 Middleware(BodyLimit, max_body_size=max_body_size, respond=self._error),
                 *middleware,
             ],
-            exception_handlers={HTTPException: self._http_exception},
+            exception_handlers={HTTPException: self._http_exception,
+                                HTTPError: self._http_error},
             lifespan=self._lifespan,
         )
         self.state = self._starlette.state
@@ -144,6 +146,7 @@ class App(Router):
                   ) -> Callable[[Request], Awaitable[Response]]:
         make_document = self.document
         needs_binding = bool(binder.params)
+        reads_body = binder.reads_body
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -162,6 +165,9 @@ class App(Router):
                     "The app hit an error while handling this request. "
                     "The details are in the app's log.",
                     make_document, exc=exc, debug=self.debug)
+            finally:
+                if reads_body:
+                    await request.close()  # uploaded files' temporary files
 
         return endpoint
 
@@ -180,7 +186,7 @@ class App(Router):
                 f"Mount path {path!r} must start with '/' and not end with one, e.g. '/api'")
         self._routes.append(Mount(path, app=app, name=name))
 
-    def url_for(self, name: str, **params: Any) -> str:
+    def url_for(self, name: str, /, **params: Any) -> str:
         """The URL of the route called ``name``: path parameters fill the path, the rest
         become the query string.
 
@@ -201,7 +207,17 @@ class App(Router):
             raise ValueError(
                 f"The URL of {name!r} ({handler.path}) needs {', '.join(missing)}: "
                 f"pass {missing[0]}=...")
-        path = str(self._starlette.url_path_for(name, **{p: params.pop(p) for p in path_names}))
+        convertors = compile_path(handler.path)[2]
+        values = {}
+        for p in path_names:
+            value = params.pop(p)
+            text = value if isinstance(value, str) else str(getattr(value, "value", value))
+            if isinstance(value, str):
+                # Quote what a path segment cannot hold; a {x:path} keeps its slashes.
+                safe = "/" if type(convertors[p]).__name__ == "PathConvertor" else ""
+                text = quote(value, safe=safe)
+            values[p] = text
+        path = str(self._starlette.url_path_for(name, **values))
         return url_with_query(path, params)
 
     def add_middleware(self, cls: Any, **options: Any) -> None:
@@ -287,8 +303,13 @@ class App(Router):
         return error_response(request, exc.status, exc.title, exc.message, self.document,
                               exc=exc, debug=False)
 
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        # An HTTPError raised outside appkit's endpoints (a mounted app reading a body
+        # that is over the limit, a middleware).
+        return self._error(request, cast(HTTPError, exc))
+
     async def _http_exception(self, request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)  # registered for HTTPException only
+        exc = cast(HTTPException, exc)  # registered for HTTPException only
         if exc.status_code == 404:
             title, message = "Not found", f"There is no page at {request.url.path}."
         elif exc.status_code == 405:

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -186,8 +186,8 @@ class _Field:
                 return self.missing()
             return [self._one(i) for i in items]
         if present and raw is None and self.optional:
-            return None
-        if not present or (raw == "" and self.type_name != "text"):
+            return None  # an explicit JSON null
+        if not present or raw is None or (raw == "" and self.type_name != "text"):
             return self.missing()
         return self._one(raw)
 
@@ -381,8 +381,7 @@ class Binder:
 
 def _lookup(param: _Param, request: Request, body: Mapping[str, Any] | None,
             body_multi: bool) -> Any:
-    field = param.field
-    assert field is not None  # built with one: a programming error otherwise
+    field = cast(_Field, param.field)
     name = param.name
     query = request.query_params
     if name in query:

@@ -40,17 +40,37 @@ class BodyLimit:
                     return
                 break
         received = 0
+        exceeded = False
+        started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise PayloadTooLarge(_message(limit))
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                return  # whatever the app answers to the error, the 413 below replaces it
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            # Once over the limit, a failure is its consequence (an app that let the error
+            # through, or middleware that saw the app's own error answer start).
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            response = self.respond(Request(scope), PayloadTooLarge(_message(limit)))
+            await response(scope, receive, send)
 
 
 def _message(limit: int) -> str:

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -71,6 +72,27 @@ class ResponseParts(Response):
         return response
 
 
+def merge_headers(headers: dict[str, str], extra: Mapping[str, str]) -> None:
+    """Add ``extra`` to ``headers``; two ``HX-Trigger*`` headers combine their events."""
+    for name, value in extra.items():
+        if name in headers and name.startswith("HX-Trigger"):
+            headers[name] = _merge_triggers(headers[name], value)
+        else:
+            headers[name] = value
+
+
+def _merge_triggers(first: str, second: str) -> str:
+    def as_dict(value: str) -> dict[str, Any]:
+        if value.lstrip().startswith("{"):
+            return dict(json.loads(value))
+        return {name.strip(): None for name in value.split(",") if name.strip()}
+
+    merged = {**as_dict(first), **as_dict(second)}
+    if all(v is None for v in merged.values()):
+        return ", ".join(merged)
+    return json.dumps(merged)
+
+
 def is_htmx(request: Request) -> bool:
     """True when the request was made by htmx."""
     return request.headers.get("HX-Request") == "true"
@@ -92,14 +114,15 @@ def to_response(result: Any, request: Request, make_document: DocumentMaker,
                 background: BackgroundTask | None = None) -> Response:
     """The response for a handler's ``result`` (see the module's docstring)."""
     headers: dict[str, str] = {}
-    if type(result) is tuple:
+    if type(result) is tuple or type(result) is list:
         content = []
         for item in result:
             if isinstance(item, HxHeaders):
-                headers.update(item)
+                merge_headers(headers, item)
             else:
                 content.append(item)
-        result = content[0] if len(content) == 1 else tuple(content)
+        if len(content) != len(result):
+            result = content[0] if len(content) == 1 else type(result)(content)
     response = _convert(result, request, make_document)
     if headers:
         response.headers.update(headers)

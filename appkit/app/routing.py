@@ -111,7 +111,7 @@ class Router:
                 "e.g. '/admin'"
             )
         self.prefix = prefix
-        self.name = name
+        self.name_prefix = name
         self.handlers: list[RouteHandler] = []
         self._on_add: Callable[[RouteHandler], None] | None = None
 
@@ -131,8 +131,8 @@ class Router:
         def decorate(fn: Callable[..., Any]) -> RouteHandler:
             target = fn.fn if isinstance(fn, RouteHandler) else fn
             route_name = name or target.__name__
-            if self.name:
-                route_name = f"{self.name}.{route_name}"
+            if self.name_prefix:
+                route_name = f"{self.name_prefix}.{route_name}"
             if isinstance(fn, RouteHandler) and not name:
                 route_name = f"{route_name}:{'|'.join(verbs).lower()}"
             handler = RouteHandler(target, self.prefix + path, verbs, route_name)
