@@ -16,10 +16,10 @@ import contextlib
 import inspect
 import logging
 import sys
-from urllib.parse import quote
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
