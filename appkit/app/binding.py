@@ -10,6 +10,7 @@ A dataclass or TypedDict parameter is built from the whole body (the query for a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import enum
@@ -24,6 +25,7 @@ from typing import Any, Union, cast
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
+from starlette.responses import Response
 
 from appkit.errors import BadRequest, ConfigurationError
 
@@ -202,7 +204,10 @@ class _Field:
 
     def missing(self) -> Any:
         if self.default is not _MISSING:
-            return self.default
+            default = self.default
+            if isinstance(default, list | dict | set):
+                return copy.copy(default)  # never share a mutable default between requests
+            return default
         if self.optional:
             return None
         if self.is_list:
@@ -272,6 +277,21 @@ class _Model:
 
 _DEFAULTED: Any = object()  # "leave it to the class's own default"
 
+# Annotations that select a provider only when given exactly (not their subclasses):
+# ``HTMLResponse`` is a response class, not a request for the ``response`` parameter.
+_EXACT_ONLY = frozenset({Response})
+
+
+def _is_optional_of_provider(tp: Any, typed_providers: Mapping[type, Provider]) -> bool:
+    """``HtmxDetails | None`` and the like, written for the default of None."""
+    try:
+        inner, _, is_list = _unwrap(tp)
+    except TypeError:
+        return False
+    return not is_list and isinstance(inner, type) and any(
+        issubclass(inner, cls) for cls in typed_providers)
+
+
 # Where a plain parameter's value comes from (after the path).
 _QUERY, _BODY, _COOKIE, _HEADER = range(4)
 
@@ -325,9 +345,15 @@ class Binder:
                where: str) -> _Param:
         if isinstance(tp, type):
             for cls, provider in typed_providers.items():
-                if issubclass(tp, cls):
+                if tp is cls or (issubclass(tp, cls) and cls not in _EXACT_ONLY):
                     return _Param(p.name, "provider", provider=provider)
-        if p.name in providers and (tp is _MISSING or p.name not in path_params):
+        if p.name in providers and p.name not in path_params:
+            if tp is not _MISSING and tp is not Any and not _is_optional_of_provider(
+                    tp, typed_providers):
+                raise ConfigurationError(
+                    f"{where} is annotated {tp!r}, but {p.name!r} is a reserved name that "
+                    f"always receives appkit's {p.name} object. Rename the parameter to read "
+                    "a value from the request, or drop the annotation")
             return _Param(p.name, "provider", provider=providers[p.name])
         if tp is _MISSING:
             if p.name in path_params:

@@ -59,7 +59,8 @@ class Event:
         if self.retry is not None:
             lines.append(f"retry: {int(self.retry)}")
         data = self.data if isinstance(self.data, str) else render(self.data)
-        lines.extend(f"data: {line}" for line in data.replace("\r\n", "\n").split("\n"))
+        data = data.replace("\r\n", "\n").replace("\r", "\n")  # all three end a line
+        lines.extend(f"data: {line}" for line in data.split("\n"))
         return ("\n".join(lines) + "\n\n").encode()
 
 

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 from markupsafe import escape
 
 __all__ = [
-    "Element", "RawTextElement", "Safe", "attr_name", "escape_attr", "escape_text", "render",
-    "tag_class", "VOID_ELEMENTS",
+    "Element", "RawTextElement", "Safe", "VoidElement", "attr_name", "escape_attr",
+    "escape_text", "render", "tag_class", "VOID_ELEMENTS",
 ]
 
 VOID_ELEMENTS = frozenset(
@@ -191,10 +191,12 @@ class _AttrError(TypeError):
 class _RenderError(TypeError):
     """Raised inside the walk; collects the path to the bad value as it unwinds."""
 
-    def __init__(self, value: Any, attribute: str | None = None) -> None:
+    def __init__(self, value: Any, attribute: str | None = None, *, void: str | None = None
+                 ) -> None:
         super().__init__()
         self.value = value
         self.attribute = attribute
+        self.void = void
         self.node: Any = value
         self.path: list[str] = []
 
@@ -214,6 +216,11 @@ class _RenderError(TypeError):
         where = " > ".join(reversed(self.path)) or "the top level"
         name = type(self.value).__name__
         article = "an" if name[:1].lower() in "aeiou" else "a"
+        if self.void:
+            return (
+                f"<{self.void}> is a void element and cannot hold content, "
+                f"but was given {self.value!r:.60} in {where}: pass attributes only"
+            )
         if self.attribute:
             return (
                 f"Cannot render {article} {name} ({self.value!r:.60}) as the value of "
@@ -341,6 +348,21 @@ class Element:
             raise err from None
 
 
+class VoidElement(Element):
+    """An element with no content and no end tag (``<br>``, ``<input>``, ``<img>``...)."""
+
+    __slots__ = ()
+    void = True
+
+    def _write(self, out: _Append) -> None:
+        out(f"<{self.tag}{self._attrs_html()}>" if self._attrs else self._open)
+        if self.children:
+            err = _RenderError(self.children[0], void=self.tag)
+            err.path.append(self._where())
+            err.node = self
+            raise err
+
+
 class RawTextElement(Element):
     """``<script>`` and ``<style>``: the body is not escaped, but it cannot end the element
     early (``</script`` becomes ``<\\/script``, ``<!--`` becomes ``<\\!--``)."""
@@ -465,7 +487,7 @@ def tag_class(tag: str, *, void: bool | None = None, raw_text: bool = False) -> 
             raise ValueError(f"Not a valid tag name: {tag!r}")
         name = "".join(p[:1].upper() + p[1:] for p in re.split(r"[-:._]", tag) if p)
         is_void = tag in VOID_ELEMENTS if void is None else void
-        base = RawTextElement if raw_text else Element
+        base = RawTextElement if raw_text else VoidElement if is_void else Element
         cls = type(name, (base,), {"__slots__": (), "tag": tag, "void": is_void,
                                    "__module__": "appkit.html"})
         _tag_classes[tag] = cls
