@@ -66,6 +66,14 @@ def _run(args: argparse.Namespace) -> int:
     app = load_app(args.target)
     server = LoopbackServer(app, port=args.port, log_level="info",
                             access_log=args.access_log)
+    # Handlers go in before the ready line: whoever reads it may signal at once.
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         url = server.start()
     except (ServerError, OSError) as exc:
@@ -79,13 +87,6 @@ def _run(args: argparse.Namespace) -> int:
             print("No display to open the app on: serving only. Press Ctrl+C to stop.",
                   flush=True)
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     while not stop.wait(0.2):
         if not server.running:
             print("appkit: the server stopped unexpectedly (see the log above)",

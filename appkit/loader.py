@@ -72,7 +72,7 @@ def _import_file(path: Path) -> Any:
         spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        raise _import_failed(str(path), exc) from exc
+        raise _import_failed(str(path), exc, path.parent) from exc
     return module
 
 
@@ -82,7 +82,7 @@ def _import_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
             raise AppLoadError(
                 f"No module named {name!r} (looked in the current directory and the "
                 "installed packages). Give a path to the app's .py file, or run from the "
@@ -93,12 +93,17 @@ def _import_module(name: str) -> Any:
         raise _import_failed(name, exc) from exc
 
 
-def _import_failed(what: str, exc: BaseException) -> AppLoadError:
+def _import_failed(what: str, exc: BaseException, folder: Path | None = None
+                   ) -> AppLoadError:
     if isinstance(exc, SystemExit | KeyboardInterrupt):
         return AppLoadError(f"Importing {what} stopped the program ({type(exc).__name__}). "
                             "Keep start-up code out of the module's top level.")
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if "importlib" not in f.filename]
+    own = [f for f in frames if "importlib" not in f.filename and "<frozen" not in f.filename]
+    if folder is not None:
+        # Point at the app's own line, even when the error was raised deeper, in appkit.
+        in_app = [f for f in own if Path(f.filename).resolve().is_relative_to(folder)]
+        own = in_app or own
     where = f" (at {own[-1].filename}, line {own[-1].lineno})" if own else ""
     return AppLoadError(
         f"The app failed to import: {type(exc).__name__}: {exc}{where}. Fix the error in "
@@ -121,17 +126,19 @@ def _find_app(module: Any, attr: str, target: str) -> Any:
         return _check_app(module.app, target)
     from appkit.app.application import App
 
-    apps = [v for v in vars(module).values() if isinstance(v, App)]
+    apps = {k: v for k, v in vars(module).items() if isinstance(v, App)}
     if len(apps) == 1:
-        return apps[0]
+        return next(iter(apps.values()))
     if not apps:
         raise AppLoadError(
             f"{target!r} defines no app. Create one at the module's top level "
             "(app = App('name')) or name it with module:attribute."
         )
+    names = ", ".join(sorted(apps))
+    first = sorted(apps)[0]
     raise AppLoadError(
-        f"{target!r} defines {len(apps)} apps; name the one to run with "
-        f"{target}:attribute."
+        f"{target!r} defines {len(apps)} apps ({names}); name the one to run, "
+        f"e.g. {target}:{first}"
     )
 
 
