@@ -393,7 +393,8 @@ def test_function_with_dunder_url_renders_as_its_url() -> None:
 
 
 def test_unrenderable_attribute_value_raises_type_error_naming_type_and_attribute() -> None:
-    with pytest.raises(TypeError, match=r"Cannot render a set \(\{1, 2\}\) as the value of attribute 'title' in div"):
+    expected = r"Cannot render a set \(\{1, 2\}\) as the value of attribute 'title' in div"
+    with pytest.raises(TypeError, match=expected):
         render(Div(title={1, 2}))
 
 
