@@ -12,7 +12,7 @@ PYTHON ?= python3
 run: setup
 	$(VENV)/bin/appkit run examples/todo
 
-test: setup
+test: setup lint
 	$(PY) -m pytest
 
 bench: setup

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-PUBLIC_MODULES = ["appkit.html"]
+PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.testing", "shell"]
 
 
 def _top_level_has_all() -> bool:
