@@ -1,0 +1,82 @@
+"""The app's per-user folders, from platformdirs: data, config, cache, logs, runtime.
+
+Created on first use, private to the user (0700). Never the install directory, never the
+current directory. On Linux they follow the XDG variables (``XDG_DATA_HOME``,
+``XDG_CONFIG_HOME``, ``XDG_STATE_HOME``, ``XDG_CACHE_HOME``, ``XDG_RUNTIME_DIR``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["AppDirs", "write_private"]
+
+
+def _folder_name(app_id: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", app_id).strip("-.")
+    if not name:
+        raise ValueError(f"An app id needs letters or digits: {app_id!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class AppDirs:
+    """The folders of one app, named after its ``app_id``."""
+
+    app_id: str
+
+    def _ensure(self, path: str) -> Path:
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    @property
+    def data(self) -> Path:
+        """Where the app keeps its data (databases)."""
+        return self._ensure(platformdirs.user_data_dir(_folder_name(self.app_id), False))
+
+    @property
+    def config(self) -> Path:
+        """Settings and secrets (0600 files)."""
+        return self._ensure(platformdirs.user_config_dir(_folder_name(self.app_id), False))
+
+    @property
+    def cache(self) -> Path:
+        """What can be thrown away and made again."""
+        return self._ensure(platformdirs.user_cache_dir(_folder_name(self.app_id), False))
+
+    @property
+    def logs(self) -> Path:
+        """Rotating log files."""
+        return self._ensure(platformdirs.user_log_dir(_folder_name(self.app_id), False))
+
+    @property
+    def runtime(self) -> Path:
+        """The instance lock and the running instance's address; gone after a reboot."""
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR platformdirs falls back to a private folder under
+            # the temporary directory, which is what we want; its warning is noise here.
+            warnings.simplefilter("ignore")
+            path = platformdirs.user_runtime_dir(_folder_name(self.app_id), False)
+        return self._ensure(path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, readable by the user only (0600)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
