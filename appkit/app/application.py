@@ -19,14 +19,13 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route, compile_path
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appkit.app.binding import Binder, Provider
@@ -34,7 +33,7 @@ from appkit.app.errorpages import error_response
 from appkit.app.htmx import HtmxDetails
 from appkit.app.limits import BodyLimit
 from appkit.app.responses import ResponseParts, to_response
-from appkit.app.routing import RouteHandler, Router, call_handler, url_with_query
+from appkit.app.routing import RouteHandler, Router, call_handler
 from appkit.app.static import StaticFolder, StaticURL
 from appkit.errors import ConfigurationError, HTTPError
 from appkit.html import Document, Element, Link, Script, Title
@@ -201,24 +200,7 @@ class App(Router):
                     return str(self._starlette.url_path_for(name, path=params.pop("path", "/")))
             known = ", ".join(sorted(self._by_name)) or "none yet"
             raise ConfigurationError(f"No route is named {name!r}. Known routes: {known}")
-        path_names = compile_path(handler.path)[2]
-        missing = [p for p in path_names if p not in params]
-        if missing:
-            raise ValueError(
-                f"The URL of {name!r} ({handler.path}) needs {', '.join(missing)}: "
-                f"pass {missing[0]}=...")
-        convertors = compile_path(handler.path)[2]
-        values = {}
-        for p in path_names:
-            value = params.pop(p)
-            text = value if isinstance(value, str) else str(getattr(value, "value", value))
-            if isinstance(value, str):
-                # Quote what a path segment cannot hold; a {x:path} keeps its slashes.
-                safe = "/" if type(convertors[p]).__name__ == "PathConvertor" else ""
-                text = quote(value, safe=safe)
-            values[p] = text
-        path = str(self._starlette.url_path_for(name, **values))
-        return url_with_query(path, params)
+        return handler.url(**params)
 
     def add_middleware(self, cls: Any, **options: Any) -> None:
         """Add ASGI middleware (outermost last added); only before the app has started."""

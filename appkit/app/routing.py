@@ -18,7 +18,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import CONVERTOR_TYPES
@@ -68,7 +68,8 @@ class RouteHandler:
         self.methods = methods
         self.name = name
         self.is_async = inspect.iscoroutinefunction(fn)
-        self._path_params = set(compile_path(path)[2])
+        _, self._path_format, self._convertors = compile_path(path)
+        self._path_params = set(self._convertors)
         self._app: App | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -86,7 +87,24 @@ class RouteHandler:
                 f"Route {self.name!r} is not part of an app yet: include its router with "
                 "app.include(router) before asking for its URL"
             )
-        return self._app.url_for(self.name, **params)
+        if not self._convertors:
+            return url_with_query(self._path_format, params) if params else self._path_format
+        missing = [p for p in self._convertors if p not in params]
+        if missing:
+            raise ValueError(
+                f"The URL of {self.name!r} ({self.path}) needs {', '.join(missing)}: "
+                f"pass {missing[0]}=...")
+        values = {}
+        for name, convertor in self._convertors.items():
+            value = params.pop(name)
+            if isinstance(value, str):
+                # Quote what a path segment cannot hold; a {x:path} keeps its slashes.
+                safe = "/" if type(convertor).__name__ == "PathConvertor" else ""
+                values[name] = quote(value, safe=safe)
+            else:
+                values[name] = convertor.to_string(getattr(value, "value", value))
+        path = self._path_format.format_map(values)
+        return url_with_query(path, params) if params else path
 
     def __url__(self) -> str:
         return self.url()

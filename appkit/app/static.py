@@ -47,9 +47,11 @@ class StaticFolder:
 
     def __init__(self, directory: str | os.PathLike[str], prefix: str) -> None:
         self.directory = Path(directory)
+        self._root = self.directory.resolve()
         self.prefix = prefix.rstrip("/")
         self._files = StaticFiles(directory=self.directory, check_dir=False)
-        self._hashes: dict[str, tuple[int, int, str]] = {}
+        # path -> (resolved file, mtime_ns, size, digest)
+        self._hashes: dict[str, tuple[str, int, int, str]] = {}
 
     def url(self, path: str) -> str:
         """The URL of ``path`` (relative to the folder), with its content hash.
@@ -60,17 +62,23 @@ class StaticFolder:
         return f"{self.prefix}/{path.lstrip('/')}?v={self.hash(path)}"
 
     def hash(self, path: str) -> str:
-        """The first 12 hex digits of the SHA-256 of the file's content (cached until the
-        file's size or modification time changes)."""
-        full = (self.directory / path.lstrip("/")).resolve()
-        if not full.is_relative_to(self.directory.resolve()):
-            raise FileNotFoundError(f"{path!r} is outside the static folder {self.directory}")
-        stat = full.stat()
+        """The first 12 hex digits of the SHA-256 of the file's content, cached until the
+        file's size or modification time changes (one ``stat`` a call)."""
         cached = self._hashes.get(path)
-        if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
-            return cached[2]
-        digest = hashlib.sha256(full.read_bytes()).hexdigest()[:12]
-        self._hashes[path] = (stat.st_mtime_ns, stat.st_size, digest)
+        if cached is None:
+            full = (self._root / path.lstrip("/")).resolve()
+            if not full.is_relative_to(self._root):
+                raise FileNotFoundError(
+                    f"{path!r} is outside the static folder {self.directory}")
+            filename = str(full)
+        else:
+            filename = cached[0]
+        stat = os.stat(filename)
+        if cached and cached[1] == stat.st_mtime_ns and cached[2] == stat.st_size:
+            return cached[3]
+        with open(filename, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()[:12]
+        self._hashes[path] = (filename, stat.st_mtime_ns, stat.st_size, digest)
         return digest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,0 +1,168 @@
+"""``examples/todo/app.py`` with ``async def`` handlers, for ``bench/requests.py``.
+
+A copy of the example: the only changes are ``async def`` on the seven route handlers (so
+appkit runs them on the event loop instead of the thread pool), the static folder pointing
+at the example's, and this docstring.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from appkit import App, NotFound, hx
+from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
+
+MAX_TITLE = 200
+_STATIC = Path(__file__).resolve().parents[2] / "examples" / "todo" / "static"
+
+
+@dataclass
+class Todo:
+    id: int
+    title: str
+    done: bool = False
+
+
+class TodoStore:
+    """The items, in memory; handlers run in a thread pool, hence the lock."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, Todo] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, title: str) -> Todo:
+        with self._lock:
+            todo = Todo(next(self._ids), title)
+            self._items[todo.id] = todo
+            return todo
+
+    def get(self, todo_id: int) -> Todo:
+        with self._lock:
+            try:
+                return self._items[todo_id]
+            except KeyError:
+                raise NotFound(f"There is no todo number {todo_id}.") from None
+
+    def delete(self, todo_id: int) -> None:
+        with self._lock:
+            if self._items.pop(todo_id, None) is None:
+                raise NotFound(f"There is no todo number {todo_id}.")
+
+    def all(self) -> list[Todo]:
+        with self._lock:
+            return list(self._items.values())
+
+    def left(self) -> int:
+        with self._lock:
+            return sum(not t.done for t in self._items.values())
+
+
+def check_title(title: str) -> tuple[str, str | None]:
+    """The cleaned title and the error to show, if any."""
+    title = title.strip()
+    if not title:
+        return title, "Write what needs doing."
+    if len(title) > MAX_TITLE:
+        return title, f"Keep it under {MAX_TITLE} characters ({len(title)} now)."
+    return title, None
+
+
+def create_app() -> App:
+    """A todo app with an empty list of its own."""
+    app = App("todo", title="Todo", static_dir=_STATIC)
+    todos = TodoStore()
+    app.head.append(Link(rel="stylesheet", href=app.static_url("todo.css")))
+
+    def counter():
+        return Span(f"{todos.left()} left", id="todo-count")
+
+    def new_form(value: str = "", error: str | None = None):
+        return Form(
+            Field("New todo", "title", value=value, error=error,
+                  placeholder="What needs doing?", autocomplete="off", autofocus=True),
+            Button("Add"),
+            id="new-todo", hx_post=add, hx_target="#todo-list", hx_swap="beforeend",
+        )
+
+    def item(todo: Todo):
+        target = f"#todo-{todo.id}"
+        return Li(
+            Input(type="checkbox", checked=todo.done, aria_label=f"Done: {todo.title}",
+                  hx_post=toggle.url(todo_id=todo.id), hx_target=target, hx_swap="outerHTML"),
+            Span(todo.title, cls="title"),
+            Button("Edit", cls="secondary outline", hx_get=edit.url(todo_id=todo.id),
+                   hx_target=target, hx_swap="outerHTML"),
+            Button("Delete", cls="contrast outline", hx_delete=delete.url(todo_id=todo.id),
+                   hx_target=target, hx_swap="outerHTML"),
+            id=f"todo-{todo.id}", cls={"done": todo.done},
+        )
+
+    def edit_form(todo: Todo, value: str | None = None, error: str | None = None):
+        return Li(
+            Form(
+                Field("Title", "title", value=todo.title if value is None else value,
+                      error=error, id=f"edit-{todo.id}", autocomplete="off"),
+                Button("Save"),
+                Button("Cancel", type="button", cls="secondary",
+                       hx_get=show.url(todo_id=todo.id), hx_target=f"#todo-{todo.id}",
+                       hx_swap="outerHTML"),
+                hx_put=update.url(todo_id=todo.id), hx_target=f"#todo-{todo.id}",
+                hx_swap="outerHTML",
+            ),
+            id=f"todo-{todo.id}",
+        )
+
+    @app.get("/")
+    async def index():
+        return Page(
+            "Todo",
+            new_form(),
+            Ul(*[item(t) for t in todos.all()], id="todo-list"),
+            P(counter()),
+        )
+
+    @app.post("/todos")
+    async def add(title: str = ""):
+        title, error = check_title(title)
+        if error:
+            # Answer the form with its error in place of the form, not in the list.
+            return new_form(title, error), hx.retarget("#new-todo"), hx.reswap("outerHTML")
+        todo = todos.add(title)
+        return item(todo), oob(counter()), oob(new_form(), "outerHTML")
+
+    @app.get("/todos/{todo_id:int}")
+    async def show(todo_id: int):
+        return item(todos.get(todo_id))
+
+    @app.post("/todos/{todo_id:int}/toggle")
+    async def toggle(todo_id: int):
+        todo = todos.get(todo_id)
+        todo.done = not todo.done
+        return item(todo), oob(counter())
+
+    @app.get("/todos/{todo_id:int}/edit")
+    async def edit(todo_id: int):
+        return edit_form(todos.get(todo_id))
+
+    @app.put("/todos/{todo_id:int}")
+    async def update(todo_id: int, title: str = ""):
+        todo = todos.get(todo_id)
+        title, error = check_title(title)
+        if error:
+            return edit_form(todo, title, error)
+        todo.title = title
+        return item(todo)
+
+    @app.delete("/todos/{todo_id:int}")
+    async def delete(todo_id: int):
+        todos.delete(todo_id)
+        return oob(counter())
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,594 @@
+"""Requests per second for the todo app: appkit against FastHTML and bare Starlette.
+
+Each app (see ``APPS``) runs in its own process under uvicorn, with the same settings for
+all, and wrk (``-t1 -c16``) loads it from another process. Three kinds of load, each on a
+fresh server process with 20 todos added first:
+
+- ``GET /``: the full page, with the 20 todos in the list.
+- ``POST /todos`` as htmx sends it (``HX-Request: true``, form body ``title=Milk``): the new
+  ``li``, the counter out of band and a fresh form out of band. Every POST adds a todo, so
+  the list grows all through the run.
+- ``POST+DELETE``: the same POST, and a DELETE of each todo it adds, so the list stays at
+  about 20. It shows the POST path without the todo app's "N left" count, which goes
+  through the whole list and so costs more and more as the list grows.
+
+Before loading an app, the script checks its answers (status, markers, 20 items). For each
+run it reports wrk's requests per second and the server's CPU time per request, which other
+work on a shared machine disturbs less. Run from the repository root:
+
+    .venv/bin/python bench/requests.py              # 3 rounds of 10 s per app and load
+    .venv/bin/python bench/requests.py --quick      # 1 round of 3 s, as a smoke test
+
+See bench/README.md ("Requests") for what the apps are and how to read the figures.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is called requests.py: keep its folder off the import path, so nothing that
+# imports the ``requests`` package gets this script instead. Import from the repository root.
+_HERE = Path(__file__).resolve().parent
+ROOT = _HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import http.client  # noqa: E402
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+HOST = "127.0.0.1"
+PRELOAD = 20
+CONNECTIONS = 16
+THREADS = 1
+TITLE_PRELOAD = "Task {i}: milk & eggs"
+POST_BODY = "title=Milk"
+
+# name -> (what it is, how the serving process gets the ASGI app)
+APPS: dict[str, tuple[str, str]] = {
+    "appkit": ("examples/todo/app.py, sync handlers (thread pool)", "file:examples/todo/app.py"),
+    "appkit-async": ("bench/apps/appkit_todo_async.py, async handlers",
+                     "module:bench.apps.appkit_todo_async"),
+    "fasthtml": ("bench/apps/fasthtml_todo.py, sync handlers (thread pool)",
+                 "module:bench.apps.fasthtml_todo"),
+    "starlette": ("bench/apps/starlette_todo.py, async endpoints, f-strings",
+                  "module:bench.apps.starlette_todo"),
+}
+
+POST_LUA = f"""
+wrk.method = "POST"
+wrk.body = "{POST_BODY}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["HX-Request"] = "true"
+"""
+
+# POST /todos as above, and for each todo it adds, a DELETE of that todo (htmx's delete
+# button): the list stays at 20 and a bit (one per POST in flight) all through the run.
+MIX_LUA = f"""
+local queue = {{}}
+local post, delete_headers
+function init(args)
+  post = wrk.format("POST", "/todos", {{["Content-Type"] = "application/x-www-form-urlencoded",
+                                        ["HX-Request"] = "true"}}, "{POST_BODY}")
+  delete_headers = {{["HX-Request"] = "true"}}
+end
+function request()
+  local id = table.remove(queue)
+  if id then return wrk.format("DELETE", "/todos/" .. id, delete_headers) end
+  return post
+end
+function response(status, headers, body)
+  local id = string.match(body, '^<li id="todo%-(%d+)"')
+  if id then table.insert(queue, id) end
+end
+"""
+
+TARGET_FASTHTML = 1.5  # appkit rps >= 1.5x FastHTML's
+TARGET_STARLETTE = 0.7  # appkit rps >= 70% of bare Starlette's
+
+
+# ---- the serving process ------------------------------------------------------------------
+
+
+def load_app(spec: str) -> Any:
+    kind, _, where = spec.partition(":")
+    if kind == "module":
+        return importlib.import_module(where).app
+    path = ROOT / where
+    name = "bench_app_" + re.sub(r"\W", "_", where)
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    module_spec.loader.exec_module(module)
+    return module.app
+
+
+def serve(name: str, port: int, http: str, loop: str) -> None:
+    import uvicorn
+
+    app = load_app(APPS[name][1])
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False,
+                http=http, loop=loop, workers=1)
+
+
+# ---- driving it ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def request(port: int, method: str, path: str, body: str | None = None,
+            htmx: bool = False) -> Answer:
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        headers = {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if htmx:
+            headers["HX-Request"] = "true"
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                      resp.read().decode())
+    finally:
+        conn.close()
+
+
+class Server:
+    """One app in its own uvicorn process."""
+
+    def __init__(self, name: str, http: str, loop: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", name,
+             "--port", str(self.port), "--http", http, "--loop", loop],
+            cwd=ROOT,
+        )
+
+    def wait(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name}: the server exited with {self.proc.returncode}")
+            try:
+                if request(self.port, "GET", "/").status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.name}: no answer on port {self.port} after {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Server:
+        try:
+            self.wait()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def check(name: str, what: str, ok: bool, answer: Answer) -> None:
+    if not ok:
+        raise SystemExit(f"{name}: wrong answer to {what} (status {answer.status}):\n"
+                         f"{answer.body[:2000]}")
+
+
+def preload(name: str, port: int) -> None:
+    for i in range(1, PRELOAD + 1):
+        body = urlencode({"title": TITLE_PRELOAD.format(i=i)})
+        a = request(port, "POST", "/todos", body, htmx=True)
+        check(name, f"preload POST {i}", a.status == 200, a)
+
+
+def check_get(name: str, port: int) -> int:
+    """The full page, with the preloaded todos; its size in bytes."""
+    a = request(port, "GET", "/")
+    body = a.body
+    ok = (
+        a.status == 200
+        and a.headers.get("content-type", "").startswith("text/html")
+        and body.lower().startswith("<!doctype html>")
+        and "<title>Todo</title>" in body
+        and "<h1>Todo</h1>" in body
+        and 'id="new-todo"' in body
+        and '<ul id="todo-list">' in body
+        and body.count('<li id="todo-') == PRELOAD
+        and body.count("milk &amp; eggs") == 2 * PRELOAD  # aria-label and span, escaped
+        and f"{PRELOAD} left</span>" in body
+        and "/_appkit/vendor/htmx.min.js?v=" in body  # htmx from the app, not a CDN
+        and "https://" not in body
+        and body.rstrip().endswith("</html>")
+    )
+    check(name, "GET /", ok, a)
+    return len(body.encode())
+
+
+def check_post(name: str, port: int, expect_count: int) -> int:
+    """The htmx POST answer: a fragment with the li, the counter and a fresh form."""
+    a = request(port, "POST", "/todos", POST_BODY, htmx=True)
+    body = a.body
+    ok = (
+        a.status == 200
+        and a.headers.get("content-type", "").startswith("text/html")
+        and "<html" not in body and "<head" not in body
+        and body.startswith("<li ")
+        and body.count("<li ") == 1
+        and '<span class="title">Milk</span>' in body
+        and re.search(r'<span[^>]*id="todo-count"[^>]*hx-swap-oob="true"|'
+                      r'<span[^>]*hx-swap-oob="true"[^>]*id="todo-count"', body) is not None
+        and f">{expect_count} left</span>" in body
+        and re.search(r'<form[^>]*hx-swap-oob="outerHTML"', body) is not None
+        and 'id="new-todo"' in body
+        and 'value=""' in body
+    )
+    check(name, "POST /todos", ok, a)
+    return len(body.encode())
+
+
+def count_left(port: int) -> int:
+    """How many todos the app has now (adds one to find out)."""
+    body = request(port, "POST", "/todos", POST_BODY, htmx=True).body
+    match = re.search(r">(\d+) left</span>", body)
+    return int(match.group(1)) - 1 if match else -1
+
+
+@dataclass
+class Load:
+    rps: float
+    requests: int
+    latency: str
+    errors: str
+    server_cpu: float = 0.0  # CPU seconds the server process used during the run
+    wrk_cpu: float = 0.0  # ... wrk used
+    other_cpu: float = 0.0  # ... everything else on the machine used
+    seconds: float = 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.server_cpu / self.requests if self.requests else 0.0
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) used by process ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent not idle, so far."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(values[:8]) - values[3] - values[4]) / _TICK  # less idle and iowait
+
+
+def run_wrk(port: int, duration: float, path: str, script: str | None,
+            server_pid: int) -> Load:
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(f"http://{HOST}:{port}{path}")
+    server0, busy0 = process_cpu(server_pid), machine_busy()
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    seconds = time.perf_counter() - t0
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = process_cpu(server_pid) - server0
+    wrk_cpu = (children1.ru_utime - children0.ru_utime) + (children1.ru_stime - children0.ru_stime)
+    other_cpu = max(0.0, machine_busy() - busy0 - server_cpu - wrk_cpu)
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    latency = re.search(r"Latency\s+(\S+)", out)
+    errors = []
+    if m := re.search(r"Socket errors:.*", out):
+        errors.append(m.group(0).strip())
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        errors.append(m.group(0))
+    if not rps or not total:
+        raise SystemExit(f"Cannot read wrk's output:\n{out}")
+    return Load(float(rps.group(1)), int(total.group(1)),
+                latency.group(1) if latency else "?", "; ".join(errors),
+                server_cpu, wrk_cpu, other_cpu, seconds)
+
+
+@dataclass
+class Run:
+    """One kind of load: its key, its label, the path wrk loads and wrk's script, if any."""
+
+    key: str
+    label: str
+    path: str
+    script: str | None
+
+
+RUNS = [
+    Run("get", "GET /", "/", None),
+    Run("post", "POST /todos", "/todos", "post.lua"),
+    Run("mix", "POST+DELETE", "/todos", "mix.lua"),
+]
+
+
+@dataclass
+class Result:
+    rps: dict[str, list[float]] = field(default_factory=lambda: {r.key: [] for r in RUNS})
+    items_end: dict[str, list[int]] = field(default_factory=lambda: {r.key: [] for r in RUNS})
+    cpu_us: dict[str, list[float]] = field(default_factory=lambda: {r.key: [] for r in RUNS})
+    other_load: list[float] = field(default_factory=list)
+    get_bytes: int = 0
+    post_bytes: int = 0
+
+
+def wait_for_quiet(limit: float, max_wait: float) -> float:
+    """Wait (up to ``max_wait`` s) until the rest of the machine uses under ``limit`` cores,
+    measured over 1 s while our server is idle; the load seen last."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy0 = machine_busy()
+        time.sleep(1.0)
+        load = machine_busy() - busy0
+        if load < limit or time.monotonic() > deadline:
+            return load
+        print(f"    (the machine is busy with other work: {load:.2f} cores; waiting)", flush=True)
+
+
+def bench_app(name: str, args: argparse.Namespace, scripts: Path, result: Result) -> None:
+    """Each kind of load on a fresh process of the app, with 20 todos to start with."""
+    for run in RUNS:
+        with Server(name, args.http, args.loop) as server:
+            preload(name, server.port)
+            if args.quiet_wait > 0:
+                wait_for_quiet(0.25, args.quiet_wait)
+            if run.key == "get":
+                result.get_bytes = check_get(name, server.port)
+            else:
+                result.post_bytes = check_post(name, server.port, PRELOAD + 1)
+            script = str(scripts / run.script) if run.script else None
+            load = run_wrk(server.port, args.duration, run.path, script, server.proc.pid)
+            if load.errors:
+                raise SystemExit(f"{name}: {run.label} under load: {load.errors}")
+            if run.key == "get":
+                check_get(name, server.port)  # still right after the load
+                items = PRELOAD
+            else:
+                items = count_left(server.port)
+            result.rps[run.key].append(load.rps)
+            result.items_end[run.key].append(items)
+            result.cpu_us[run.key].append(load.cpu_us_per_request)
+            result.other_load.append(load.other_cpu / load.seconds)
+            print(f"  {name:<13} {run.label:<12} {load.rps:8.1f} req/s, "
+                  f"{load.cpu_us_per_request:6.0f} us server CPU/request, latency "
+                  f"{load.latency:>8}; CPU cores used: server {load.server_cpu / load.seconds:.2f}"
+                  f", wrk {load.wrk_cpu / load.seconds:.2f}, other "
+                  f"{load.other_cpu / load.seconds:.2f}; {items:,} todos at the end", flush=True)
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_state() -> str:
+    """The commit the source tree is at, and whether appkit/ or examples/ differ from it."""
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    changed = git("status", "--porcelain", "--", "appkit", "examples").splitlines()
+    return f"{head}" + (f" plus uncommitted changes to {len(changed)} file(s) in appkit/ "
+                        "or examples/" if changed else "")
+
+
+def source_files() -> dict[str, str]:
+    """A digest of every source file the servers import from this tree, by path."""
+    paths = [*(ROOT / "appkit").rglob("*.py"), *(ROOT / "bench" / "apps").glob("*.py"),
+             ROOT / "examples" / "todo" / "app.py"]
+    digests = {}
+    for path in sorted(paths):
+        try:
+            digests[str(path.relative_to(ROOT))] = hashlib.sha1(path.read_bytes()).hexdigest()
+        except OSError:
+            pass
+    return digests
+
+
+def resolved(setting: str, module: str, yes: str, no: str) -> str:
+    if setting != "auto":
+        return setting
+    return f"auto -> {yes if importlib.util.find_spec(module) else no}"
+
+
+def report(results: dict[str, Result]) -> None:
+    med = {n: {k: statistics.median(v) for k, v in r.rps.items()} for n, r in results.items()}
+    cpu = {n: {k: statistics.median(v) for k, v in r.cpu_us.items()}
+           for n, r in results.items()}
+    many = any(len(v) > 1 for r in results.values() for v in r.rps.values())
+
+    def table(title: str, values: dict[str, dict[str, list[float]]],
+              middle: dict[str, dict[str, float]]) -> None:
+        print(title + (" (median of the rounds; lowest-highest)" if many else ""))
+        print()
+        print("| app | " + " | ".join(r.label for r in RUNS) + " |")
+        print("|---|" + "---:|" * len(RUNS))
+        for n in results:
+            cells = []
+            for run in RUNS:
+                v = values[n][run.key]
+                cell = f"{middle[n][run.key]:,.0f}"
+                if len(v) > 1:
+                    cell += f" ({min(v):,.0f}-{max(v):,.0f})"
+                cells.append(cell)
+            print(f"| {n} | " + " | ".join(cells) + " |")
+        print()
+
+    table("Requests per second", {n: r.rps for n, r in results.items()}, med)
+    table("Server CPU time per request, microseconds", {n: r.cpu_us for n, r in results.items()},
+          cpu)
+    print("| app | GET / page bytes | POST answer bytes | todos at the end of the POST runs | "
+          "... of the POST+DELETE runs |")
+    print("|---|---:|---:|---|---|")
+    for n, r in results.items():
+        print(f"| {n} | {r.get_bytes:,} | {r.post_bytes:,} | "
+              f"{', '.join(f'{x:,}' for x in r.items_end['post'])} | "
+              f"{', '.join(f'{x:,}' for x in r.items_end['mix'])} |")
+    other = [x for r in results.values() for x in r.other_load]
+    print()
+    print(f"Other work on the machine during the runs: median {statistics.median(other):.2f} "
+          f"cores, highest {max(other):.2f} (of {os.cpu_count()})")
+    rows = []
+    for ak in ("appkit", "appkit-async"):
+        for peer, target in (("fasthtml", TARGET_FASTHTML), ("starlette", TARGET_STARLETTE)):
+            if ak in med and peer in med:
+                for run in RUNS:
+                    ratio = med[ak][run.key] / med[peer][run.key]
+                    by_cpu = cpu[peer][run.key] / cpu[ak][run.key]
+                    rows.append((f"{ak} / {peer}", run.label, ratio, by_cpu, target))
+    if rows:
+        print()
+        print("Targets: appkit's requests per second at least 1.5x FastHTML's and at least "
+              "0.7x bare Starlette's. The last column is the same ratio from CPU time per "
+              "request (peer's / appkit's), which other work on the machine disturbs less.")
+        print()
+        print("| ratio | load | req/s ratio | target | | CPU-time ratio |")
+        print("|---|---|---:|---:|---|---:|")
+        for label, what, ratio, by_cpu, target in rows:
+            met = "met" if ratio >= target else "**not met**"
+            print(f"| {label} | {what} | {ratio:.2f}x | >= {target:.2f}x | {met} | "
+                  f"{by_cpu:.2f}x |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="seconds of load per app and kind of request (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over all apps; the median is reported (default 3)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one round of 3 s, as a smoke test")
+    parser.add_argument("--apps", default=",".join(APPS),
+                        help=f"comma-separated, from {', '.join(APPS)} (default all)")
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
+                        help="uvicorn's HTTP implementation, the same for every app")
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                        help="uvicorn's event loop, the same for every app")
+    parser.add_argument("--quiet-wait", type=float, default=60.0,
+                        help="before each run, wait up to this many seconds for the rest of "
+                             "the machine to go quiet (default 60; 0 to not wait)")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.serve:
+        serve(args.serve, args.port, args.http, args.loop)
+        return
+    if args.quick:
+        args.duration, args.rounds = 3.0, 1
+    names = [n.strip() for n in args.apps.split(",") if n.strip()]
+    for n in names:
+        if n not in APPS:
+            parser.error(f"unknown app {n!r}; choose from {', '.join(APPS)}")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+    wrk_version = " ".join(wrk_version.split()[:2]) if wrk_version else "wrk"
+
+    print(f"Machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
+          f"{platform.release()} {platform.machine()}; wrk and the server share them.")
+    print(f"Software: CPython {platform.python_version()}, appkit {version('appkit')}, "
+          f"python-fasthtml {version('python-fasthtml')} (fastcore {version('fastcore')}), "
+          f"starlette {version('starlette')}, uvicorn {version('uvicorn')}, "
+          f"python-multipart {version('python-multipart')}, {wrk_version}")
+    print(f"uvicorn: 1 worker, http={resolved(args.http, 'httptools', 'httptools', 'h11')}, "
+          f"loop={resolved(args.loop, 'uvloop', 'uvloop', 'asyncio')}, log_level=warning, "
+          f"no access log")
+    print(f"wrk: -t{THREADS} -c{CONNECTIONS} -d{args.duration:g}s; {args.rounds} round(s); "
+          f"{PRELOAD} todos preloaded; a fresh server process for every run")
+    print(f"appkit source: {git_state()}")
+    sources = source_files()
+    for n in names:
+        print(f"  {n:<13} {APPS[n][0]}")
+    print(flush=True)
+
+    results = {n: Result() for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        scripts = Path(tmp)
+        (scripts / "post.lua").write_text(POST_LUA)
+        (scripts / "mix.lua").write_text(MIX_LUA)
+        for r in range(args.rounds):
+            print(f"Round {r + 1} of {args.rounds}", flush=True)
+            for n in names:
+                bench_app(n, args, scripts, results[n])
+    print()
+    report(results)
+    now = source_files()
+    changed = sorted(p for p in sources.keys() | now.keys() if sources.get(p) != now.get(p))
+    if changed:
+        print()
+        print(f"**Source files changed during the run** ({', '.join(changed)}). Every server "
+              "process imports them afresh, so the runs may mix versions.")
+
+
+if __name__ == "__main__":
+    main()
