@@ -133,27 +133,25 @@ _names = _Names()
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
-    parts = []
+    html = ""
     names = _names
     for key, value in attrs.items():
-        if value is None or value is False:
+        if type(value) is str:
+            if "&" in value or "<" in value or ">" in value or '"' in value:
+                value = escape_attr(value)
+            html += f' {names[key]}="{value}"'
+        elif value is None or value is False:
             continue
-        name = names[key]
-        if value is True:
-            parts.append(" " + name)
-            continue
-        t = type(value)
-        if t is str:
-            text = escape_attr(value)
-        elif t is int or t is float:
-            text = str(value)
+        elif value is True:
+            html += " " + names[key]
+        elif type(value) is int or type(value) is float:
+            html += f' {names[key]}="{value}"'
         else:
-            maybe = _attr_text(name, value)
-            if maybe is None:
-                continue
-            text = maybe
-        parts.append(f' {name}="{text}"')
-    return "".join(parts)
+            name = names[key]
+            text = _attr_text(name, value)
+            if text is not None:
+                html += f' {name}="{text}"'
+    return html
 
 
 def _attr_text(name: str, value: Any) -> str | None:
