@@ -64,6 +64,20 @@ def _fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail(f"Unexpected ERROR log records:\n{lines}")
 
 
+@pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every process it starts) gets its own per-user folders, so no test
+    reads or writes the real user's config, data, logs or instance locks."""
+    base = tmp_path_factory.mktemp("home")
+    for var, name in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache"),
+                      ("XDG_RUNTIME_DIR", "runtime")):
+        folder = base / name
+        folder.mkdir(mode=0o700)
+        monkeypatch.setenv(var, str(folder))
+
+
 @pytest.fixture
 def live_server() -> Iterator[Callable[[Any], str]]:
     """``url = live_server(app)``: serve ``app`` on loopback for the test, return its URL."""

@@ -35,7 +35,7 @@ from appkit.app.limits import BodyLimit
 from appkit.app.responses import ResponseParts, to_response
 from appkit.app.routing import RouteHandler, Router, call_handler
 from appkit.app.static import StaticFolder, StaticURL
-from appkit.errors import ConfigurationError, HTTPError
+from appkit.errors import AppkitError, ConfigurationError, HTTPError
 from appkit.html import Document, Element, Link, Script, Title
 
 __all__ = ["App"]
@@ -91,6 +91,8 @@ class App(Router):
         self._by_name: dict[str, RouteHandler] = {}
         self._startup: list[Callable[[], Any]] = []
         self._shutdown: list[Callable[[], Any]] = []
+        self._on_closing: Callable[[], bool] | None = None
+        self._on_activate: Callable[[list[str], str], Any] | None = None
         self.providers: dict[str, Provider] = {
             "request": lambda request: request,
             "app": lambda request: self,
@@ -234,6 +236,42 @@ class App(Router):
                         await result
                 except Exception:
                     logger.exception("Shutdown hook %r failed", fn)
+
+    # ---- the desktop window -------------------------------------------------------------
+
+    def on_closing(self, fn: Callable[[], bool]) -> Callable[[], bool]:
+        """Ask before the window closes: ``fn()`` returning False keeps it open.
+
+        It runs on the GUI thread while the user waits, so keep it quick (a native
+        confirm dialog is fine).
+        """
+        self._on_closing = fn
+        return fn
+
+    def on_activate(self, fn: Callable[[list[str], str], Any]) -> Callable[[list[str], str], Any]:
+        """Called with ``(argv, cwd)`` when the app is launched again while running (the
+        second launch hands over its arguments, e.g. a file to open, and exits)."""
+        self._on_activate = fn
+        return fn
+
+    def run(self, *, backend: str = "auto", argv: list[str] | None = None) -> None:
+        """Show the app in a native window and block until the user closes it.
+
+        For ``python app.py`` and the packaged executable. One copy runs per app name: a
+        second launch hands its ``argv`` to the first (see ``on_activate``) and returns.
+        ``backend`` is ``auto`` (a window, else the system browser, else headless),
+        ``gtk``, ``qt``, ``webview``, ``browser`` or ``headless``.
+
+        Raises:
+            AppkitError: the server did not start, or the backend cannot run here.
+        """
+        import shell
+
+        try:
+            shell.run(self, title=self.title, app_id=self.name, backend=backend, argv=argv,
+                      on_closing=self._on_closing, on_activate=self._on_activate)
+        except shell.ShellError as exc:
+            raise AppkitError(str(exc)) from None
 
     # ---- pages --------------------------------------------------------------------------
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import importlib
 import io
 import logging
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -115,15 +115,26 @@ def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
+class Session:
+    """A client that keeps cookies, as the window does: the ready URL's token becomes a
+    cookie, and later requests to the same server carry it."""
+
+    def __init__(self) -> None:
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def fetch(self, url: str) -> tuple[int, str]:
+        with self.opener.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+
+
 def fetch(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read().decode()
+    """Open the ready URL (token and all) in a fresh session."""
+    return Session().fetch(url)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def base_of(url: str) -> str:
+    return url.split("?", 1)[0]
 
 
 def write(path: Path, source: str) -> Path:
@@ -146,23 +157,29 @@ def test_run_serves_the_app_and_stops_cleanly_on_a_signal(signum: int) -> None:
     with appkit_run("examples/hello", "--headless") as app:
         url = app.wait_ready()
         assert url.startswith("http://127.0.0.1:")
-        assert url.endswith("/")
-        status, body = fetch(url)
+        assert "/?appkit-token=" in url
+        session = Session()
+        status, body = session.fetch(url)
         assert status == 200
         assert "Hello" in body
-        status, body = fetch(url + "greet?name=Ann")
+        status, body = session.fetch(base_of(url) + "greet?name=Ann")
         assert "Hello, Ann!" in body
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            fetch(base_of(url))  # no token, no cookie: the guard refuses
+        assert refused.value.code == 403
+        refused.value.close()
         assert app.stop(signum) == 0, app.stderr
     assert "Traceback" not in app.stderr
 
 
-def test_run_honours_port() -> None:
-    port = free_port()
-    with appkit_run("examples/hello", "--headless", "--port", str(port)) as app:
-        url = app.wait_ready()
-        assert url == f"http://127.0.0.1:{port}/"
-        assert fetch(url)[0] == 200
-        assert app.stop(signal.SIGTERM) == 0
+def test_a_second_launch_hands_over_and_exits_0() -> None:
+    with appkit_run("examples/hello", "--headless") as first:
+        first.wait_ready()
+        second = run_cli("run", "examples/hello", "--headless")
+        assert second.returncode == 0, second.stderr
+        assert "ready:" not in second.stdout
+        assert "already running" in second.stdout
+        assert first.stop(signal.SIGTERM) == 0
 
 
 def test_run_module_reference(tmp_path: Path) -> None:
@@ -234,18 +251,7 @@ def test_app_whose_startup_fails_exits_non_zero(tmp_path: Path) -> None:
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     assert "ready:" not in result.stdout
-    assert "appkit: the app could not start" in result.stderr
-
-
-def test_port_in_use_exits_non_zero() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        port = busy.getsockname()[1]
-        result = run_cli("run", "examples/hello", "--headless", "--port", str(port))
-    assert result.returncode == 1, result.stderr
-    assert "ready:" not in result.stdout
-    assert "appkit: the app could not start" in result.stderr
+    assert "appkit: The app's server did not start" in result.stderr
 
 
 # ---- the error paths, as a process -----------------------------------------------------------
@@ -284,25 +290,33 @@ def test_no_command_prints_help_and_exits_2() -> None:
     assert "run" in result.stdout
 
 
-@pytest.mark.parametrize("port", ["70000", "65536", "-1"])
-def test_port_out_of_range_exits_2(port: str) -> None:
-    result = run_cli("run", "examples/hello", "--headless", "--port", port)
+def test_an_unknown_backend_exits_2() -> None:
+    result = run_cli("run", "examples/hello", "--backend", "tk")
     assert result.returncode == 2
+    assert "--backend" in result.stderr and "tk" in result.stderr
+
+
+def test_headless_and_browser_together_exit_2() -> None:
+    result = run_cli("run", "examples/hello", "--headless", "--browser")
+    assert result.returncode == 2
+    assert "not allowed with" in result.stderr
+
+
+def test_a_window_backend_without_a_display_exits_2_with_the_reason(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = run_cli("run", "examples/hello", "--backend", "gtk")
+    assert result.returncode == 2, result.stderr
     assert_one_paragraph(result.stderr)
-    assert "--port" in result.stderr
-    assert port in result.stderr
+    assert 'The "gtk" backend cannot run: there is no display' in result.stderr
+    assert "ready:" not in result.stdout
 
 
 def test_run_without_a_path_exits_2() -> None:
     result = run_cli("run")
     assert result.returncode == 2
     assert "PATH" in result.stderr
-
-
-def test_port_that_is_not_a_number_exits_2() -> None:
-    result = run_cli("run", "examples/hello", "--port", "eighty")
-    assert result.returncode == 2
-    assert "--port" in result.stderr
 
 
 # ---- main() in-process ------------------------------------------------------------------------
@@ -383,15 +397,6 @@ def test_main_no_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.usefixtures("isolated")
-@pytest.mark.parametrize("port", ["70000", "-5"])
-def test_main_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "examples/hello", "--headless", "--port", port]) == 2
-    err = capsys.readouterr().err
-    assert_one_paragraph(err)
-    assert f"not {port}" in err
-
-
-@pytest.mark.usefixtures("isolated")
 def test_main_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["run"])
@@ -407,7 +412,7 @@ def test_signal_handlers_are_installed_before_ready_is_printed(
     # Whoever starts `appkit run` may stop it as soon as it reads "ready:"; a SIGTERM that
     # arrives before the handlers are installed kills the process (no graceful shutdown,
     # exit -15) instead of stopping it with exit 0.
-    import shell.server
+    import shell.runner
 
     path = write(tmp_path / "sig_app.py", "from appkit import App\napp = App('sig')\n")
     default: dict[int, Any] = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -422,7 +427,7 @@ def test_signal_handlers_are_installed_before_ready_is_printed(
 
         @property
         def running(self) -> bool:
-            return False  # ends the command's wait loop at once
+            return True
 
         def stop(self) -> bool:
             return True
@@ -431,11 +436,12 @@ def test_signal_handlers_are_installed_before_ready_is_printed(
         def write(self, text: str) -> int:
             if text.startswith("ready:") and not seen:
                 seen.update({s: signal.getsignal(s) for s in default})
+                signal.raise_signal(signal.SIGTERM)  # as a supervisor reading the line would
             return super().write(text)
 
-    monkeypatch.setattr(shell.server, "LoopbackServer", FakeServer)
+    monkeypatch.setattr(shell.runner, "LoopbackServer", FakeServer)
     monkeypatch.setattr(sys, "stdout", Spy())
-    main(["run", str(path), "--headless"])
+    assert main(["run", str(path), "--headless"]) == 0
     assert seen, "no 'ready:' line was printed"
     for signum, handler in seen.items():
         assert handler is not default[signum], (

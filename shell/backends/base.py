@@ -1,0 +1,74 @@
+"""The contract every window backend keeps (pywebview, the system browser, headless).
+
+The runner starts the server, then hands the backend the URL to show; ``run`` blocks until
+the window is closed (or, for backends with no window, until ``close`` is called).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Backend", "BackendUnavailable", "WindowHooks", "WindowOptions", "WindowState"]
+
+
+class BackendUnavailable(Exception):
+    """A backend cannot run here; the message says why and what to install."""
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """Where the window was and how big, remembered between launches."""
+
+    width: int = 1024
+    height: int = 768
+    x: int | None = None
+    y: int | None = None
+    maximized: bool = False
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """How the window looks when it opens."""
+
+    title: str
+    state: WindowState = field(default_factory=WindowState)
+    min_size: tuple[int, int] = (360, 240)
+    background_color: str = "#FFFFFF"
+
+
+@dataclass
+class WindowHooks:
+    """What the backend reports back; every hook is optional.
+
+    ``on_closing`` runs when the user asks to close the window; returning False keeps it
+    open (an app asking "discard unsaved changes?"). ``on_state`` receives the window's
+    geometry when it closes, to be remembered.
+    """
+
+    on_shown: Callable[[], None] | None = None
+    on_closing: Callable[[], bool] | None = None
+    on_state: Callable[[WindowState], None] | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A way to show the app: a native window, the system browser, or nothing."""
+
+    name: str
+
+    def check(self) -> None:
+        """Raise ``BackendUnavailable`` with the reason (and the fix) when it cannot run."""
+
+    def run(self, url: str, options: WindowOptions, hooks: WindowHooks) -> None:
+        """Show ``url``; block until the window is closed or ``close`` is called."""
+
+    def close(self) -> None:
+        """Close the window as a program would (no veto); safe from any thread."""
+
+    def bring_to_front(self) -> None:
+        """Raise the window above the others (a second launch asked for it)."""
+
+    def show_html(self, html: str) -> None:
+        """Replace the page with ``html`` (the server died: say so, with the log file)."""

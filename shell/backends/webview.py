@@ -1,0 +1,218 @@
+"""A native window through pywebview: WebKitGTK or Qt WebEngine on Linux, the system's own
+engine on Windows (WebView2) and macOS (WKWebView).
+
+``check`` finds out whether the engine can start *before* a window is opened: GTK kills the
+process outright when it cannot open the display, so that must never be the first sign.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import webbrowser
+from typing import Any
+
+from shell.backends.base import BackendUnavailable, WindowHooks, WindowOptions, WindowState
+from shell.backends.browser import has_display
+
+__all__ = ["WebviewBackend"]
+
+# Installed into every page: links to other hosts, and target=_blank links, go to the
+# system browser, never inside the app's window.
+_LINK_SCRIPT = """
+(function () {
+  if (window.__appkitLinks) return;
+  window.__appkitLinks = true;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented) return;
+    var url = new URL(link.href, location.href);
+    var external = url.origin !== location.origin || link.target === "_blank";
+    if (!external || !/^(https?|mailto):$/.test(url.protocol)) return;
+    event.preventDefault();
+    window.pywebview.api.open_external(url.href);
+  }, true);
+})();
+"""
+
+_INSTALL_HINT = {
+    "gtk": ("WebKitGTK is not available. Install it with: sudo apt-get install "
+            "gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config; "
+            'then: pip install "appkit[gtk]"'),
+    "qt": 'Qt WebEngine is not available. Install it with: pip install "appkit[qt]"',
+}
+
+
+class _Api:
+    """What the page may ask of the window (exposed as ``window.pywebview.api``)."""
+
+    def open_external(self, url: str) -> None:
+        if url.startswith(("http://", "https://", "mailto:")):
+            webbrowser.open(url)
+
+
+class WebviewBackend:
+    """A pywebview window.
+
+    Args:
+        gui: ``"gtk"``, ``"qt"``, or None for the platform's default engine.
+        storage_path: where the web engine keeps its storage (the app's cache folder).
+    """
+
+    def __init__(self, gui: str | None = None, storage_path: str | None = None) -> None:
+        self.gui = gui
+        self.name = gui or "webview"
+        self.storage_path = storage_path
+        self._window: Any = None
+        self._force_close = False
+        self._maximized = False
+        self._ready = threading.Event()
+
+    # ---- availability -------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise ``BackendUnavailable`` unless a window can really be opened."""
+        if not has_display():
+            raise BackendUnavailable("there is no display (DISPLAY/WAYLAND_DISPLAY unset)")
+        try:
+            import webview  # noqa: F401
+        except ImportError:
+            raise BackendUnavailable('pywebview is not installed: pip install pywebview'
+                                     ) from None
+        if sys.platform != "linux":
+            return
+        gui = self.gui or "gtk"
+        if gui == "gtk":
+            _check_gtk()
+        elif gui == "qt":
+            _check_qt()
+        else:
+            raise BackendUnavailable(f'unknown webview engine {gui!r}: use "gtk" or "qt"')
+
+    # ---- running ------------------------------------------------------------------------
+
+    def run(self, url: str, options: WindowOptions, hooks: WindowHooks) -> None:
+        """Open the window on ``url`` and run the GUI loop until it closes."""
+        import webview
+
+        webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
+        state = options.state
+        window = webview.create_window(
+            options.title, url, js_api=_Api(), width=state.width, height=state.height,
+            x=state.x, y=state.y, min_size=options.min_size, maximized=state.maximized,
+            background_color=options.background_color, text_select=True)
+        if window is None:
+            raise BackendUnavailable("pywebview did not create a window")
+        self._window = window
+        self._maximized = state.maximized
+
+        def on_closing() -> bool:
+            if self._force_close or hooks.on_closing is None:
+                allowed = True
+            else:
+                allowed = hooks.on_closing() is not False
+            if allowed and hooks.on_state is not None:
+                hooks.on_state(self._geometry(window, state))
+            return allowed
+
+        def on_loaded() -> None:
+            window.run_js(_LINK_SCRIPT)
+
+        def on_shown() -> None:
+            self._ready.set()
+            if hooks.on_shown is not None:
+                hooks.on_shown()
+
+        window.events.closing += on_closing
+        window.events.loaded += on_loaded
+        window.events.shown += on_shown
+        window.events.maximized += lambda: setattr(self, "_maximized", True)
+        window.events.restored += lambda: setattr(self, "_maximized", False)
+        gui = self.gui if sys.platform == "linux" else None
+        webview.start(_keep_python_responsive, (gui,), gui=gui,  # type: ignore[arg-type]
+                      private_mode=False,
+                      storage_path=self.storage_path)
+        self._window = None
+
+    def _geometry(self, window: Any, fallback: WindowState) -> WindowState:
+        try:
+            if self._maximized:
+                return WindowState(fallback.width, fallback.height, fallback.x, fallback.y,
+                                   maximized=True)
+            return WindowState(int(window.width), int(window.height), int(window.x),
+                               int(window.y), maximized=False)
+        except Exception:  # a half-destroyed window: keep what we had
+            return fallback
+
+    def close(self) -> None:
+        """Close the window without asking the app (a signal, the server shutting down)."""
+        self._force_close = True
+        window = self._window
+        if window is not None:
+            window.destroy()
+
+    def bring_to_front(self) -> None:
+        """Restore, show and raise the window."""
+        window = self._window
+        if window is None:
+            return
+        window.restore()
+        window.show()
+        window.on_top = True
+        window.on_top = False
+
+    def show_html(self, html: str) -> None:
+        """Replace the page with ``html``."""
+        if self._window is not None:
+            self._window.load_html(html)
+
+    @property
+    def window(self) -> Any:
+        """The pywebview window while it is open (for native dialogs), else None."""
+        return self._window
+
+
+def _keep_python_responsive(gui: str | None) -> None:
+    # GTK's loop runs in C; Python runs its signal handlers (Ctrl+C, SIGTERM) only when
+    # it gets control back. A no-op timer hands it control four times a second.
+    if gui in (None, "gtk") and sys.platform == "linux":
+        from gi.repository import GLib
+
+        GLib.timeout_add(250, lambda: True)
+
+
+def _check_gtk() -> None:
+    try:
+        import gi
+
+        gi.require_version("Gtk", "3.0")
+        try:
+            gi.require_version("WebKit2", "4.1")
+        except ValueError:
+            gi.require_version("WebKit2", "4.0")
+        from gi.repository import Gtk, WebKit2  # noqa: F401
+    except (ImportError, ValueError) as exc:
+        raise BackendUnavailable(f"{_INSTALL_HINT['gtk']} ({exc})") from None
+    if not Gtk.init_check()[0]:
+        raise BackendUnavailable(
+            f"GTK cannot open the display {os.environ.get('DISPLAY', '')!r}")
+
+
+def _check_qt() -> None:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium (inside Qt WebEngine) refuses to run as root with its sandbox on.
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    # Qt aborts the whole process when it cannot start, so try it in a child first.
+    probe = ("from qtpy import QtWebEngineWidgets\n"
+             "from qtpy.QtWidgets import QApplication\n"
+             "QApplication([])\n")
+    try:
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                                text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendUnavailable(f"Qt could not be started: {exc}") from None
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BackendUnavailable(f"{_INSTALL_HINT['qt']} ({last})")
