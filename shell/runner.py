@@ -61,7 +61,7 @@ def run(
     *,
     title: str,
     app_id: str | None = None,
-    backend: str = "auto",
+    backend: str | Backend = "auto",
     argv: Sequence[str] | None = None,
     on_closing: Callable[[], bool] | None = None,
     on_activate: Activate | None = None,
@@ -76,7 +76,7 @@ def run(
         title: the window's title.
         app_id: names the app's folders and its single instance (default: the title).
         backend: ``auto`` (window, else browser, else headless), ``gtk``, ``qt``,
-            ``webview``, ``browser`` or ``headless``.
+            ``webview``, ``browser`` or ``headless``; or a ``Backend`` instance.
         argv: this launch's arguments, forwarded to the running copy on a second launch.
         on_closing: called when the user closes the window; return False to keep it open.
         on_activate: called with ``(argv, cwd)`` when a later launch forwards to this one.
@@ -101,7 +101,12 @@ def run(
             return 0
     try:
         try:
-            chosen, reasons = choose_backend(backend, storage_path=str(dirs.cache / "webview"))
+            if isinstance(backend, str):
+                chosen, reasons = choose_backend(backend,
+                                                 storage_path=str(dirs.cache / "webview"))
+            else:
+                backend.check()
+                chosen, reasons = backend, []
         except BackendUnavailable as exc:
             raise ShellError(str(exc), usage=True) from None
         for reason in reasons:

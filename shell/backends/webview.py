@@ -107,6 +107,18 @@ class WebviewBackend:
             raise BackendUnavailable("pywebview did not create a window")
         self._window = window
         self._maximized = state.maximized
+        # Geometry comes from the window's events: asking the window for its size from
+        # the closing handler (which runs on the GUI thread) would wait on that thread.
+        geometry: dict[str, Any] = {"width": state.width, "height": state.height,
+                                    "x": state.x, "y": state.y}
+
+        def on_resized(width: int, height: int) -> None:
+            if not self._maximized:
+                geometry.update(width=int(width), height=int(height))
+
+        def on_moved(x: int, y: int) -> None:
+            if not self._maximized:
+                geometry.update(x=int(x), y=int(y))
 
         def on_closing() -> bool:
             if self._force_close or hooks.on_closing is None:
@@ -114,7 +126,7 @@ class WebviewBackend:
             else:
                 allowed = hooks.on_closing() is not False
             if allowed and hooks.on_state is not None:
-                hooks.on_state(self._geometry(window, state))
+                hooks.on_state(WindowState(maximized=self._maximized, **geometry))
             return allowed
 
         def on_loaded() -> None:
@@ -128,6 +140,8 @@ class WebviewBackend:
         window.events.closing += on_closing
         window.events.loaded += on_loaded
         window.events.shown += on_shown
+        window.events.resized += on_resized
+        window.events.moved += on_moved
         window.events.maximized += lambda: setattr(self, "_maximized", True)
         window.events.restored += lambda: setattr(self, "_maximized", False)
         gui = self.gui if sys.platform == "linux" else None
@@ -135,16 +149,6 @@ class WebviewBackend:
                       private_mode=False,
                       storage_path=self.storage_path)
         self._window = None
-
-    def _geometry(self, window: Any, fallback: WindowState) -> WindowState:
-        try:
-            if self._maximized:
-                return WindowState(fallback.width, fallback.height, fallback.x, fallback.y,
-                                   maximized=True)
-            return WindowState(int(window.width), int(window.height), int(window.x),
-                               int(window.y), maximized=False)
-        except Exception:  # a half-destroyed window: keep what we had
-            return fallback
 
     def close(self) -> None:
         """Close the window without asking the app (a signal, the server shutting down)."""
