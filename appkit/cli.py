@@ -1,6 +1,6 @@
 """The ``appkit`` command. Only this module turns errors into exit codes.
 
-    appkit run PATH [--headless | --browser | --backend NAME]
+    appkit run PATH [ARG...] [--headless | --browser | --backend NAME] [--no-reload]
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                     "'ready: <url>' once the app answers; the URL carries the launch token.")
     run.add_argument("target", metavar="PATH",
                      help="the app's .py file, a folder with app.py, or module:attribute")
+    run.add_argument("app_args", metavar="ARG", nargs="*",
+                     help="arguments for the app (a second launch hands them to the first)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--headless", action="store_true",
                       help="only serve: open no window or browser")
@@ -50,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="open the app in the system browser instead of a window")
     mode.add_argument("--backend", choices=BACKENDS, default=None,
                       help="the window backend (default: auto, which says what it chose)")
+    run.add_argument("--no-reload", dest="reload", action="store_false",
+                     help="do not restart the server when the source changes")
     run.set_defaults(func=_run)
     return parser
 
@@ -59,16 +63,42 @@ def _run(args: argparse.Namespace) -> int:
 
     backend = "headless" if args.headless else "browser" if args.browser else (
         args.backend or "auto")
+    if args.reload:
+        return _run_reloading(args, backend)
     app = load_app(args.target)
     title = getattr(app, "title", None) or getattr(app, "name", None) or _name_of(args.target)
     app_id = getattr(app, "name", None) or title
     try:
         return shell.run(
             app, title=title, app_id=app_id, backend=backend,
-            argv=[args.target], console_log=True,
+            argv=[args.target, *args.app_args], console_log=True,
             on_closing=getattr(app, "_on_closing", None),
             on_activate=getattr(app, "_on_activate", None),
         )
+    except shell.ShellError as exc:
+        print(f"appkit: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else 1
+
+
+def _run_reloading(args: argparse.Namespace, backend: str) -> int:
+    from pathlib import Path
+
+    import shell
+    from shell.devloop import run_reloading
+
+    path = Path(args.target.partition(":")[0] if ":" in args.target and not Path(
+        args.target).exists() else args.target)
+    if path.exists():
+        watch = [path if path.is_dir() else path.resolve().parent]
+    elif ":" in args.target or "/" not in args.target:
+        watch = [Path.cwd()]  # a module reference: its source is below the current folder
+    else:
+        load_app(args.target)  # raises the loader's message about the missing path
+        watch = [Path.cwd()]
+    command = [sys.executable, "-m", "appkit.devchild", args.target]
+    try:
+        return run_reloading(command, watch=watch, backend=backend,
+                             argv=[args.target, *args.app_args])
     except shell.ShellError as exc:
         print(f"appkit: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.usage else 1

@@ -146,7 +146,7 @@ def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: Instanc
             await app(scope, receive, send)
 
     server = LoopbackServer(LoopbackGuard(host, token), shutdown_timeout=shutdown_timeout,
-                            log_level="info")
+                            log_level="info", access_log=True)
     # Handlers go in before the ready line: whoever reads it may signal at once.
     previous = _install_signal_handlers(backend)
     try:

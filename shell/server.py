@@ -104,6 +104,9 @@ class LoopbackServer:
             return
         try:
             asyncio.run(self._server.serve(sockets=[self._sock]))
+        except SystemExit as exc:
+            # uvicorn exits this way when the app's startup fails; it has logged why.
+            self._error = exc
         except BaseException as exc:  # reported to start() / stop(), then the thread ends
             self._error = exc
             logger.exception("The server failed")

@@ -16,6 +16,9 @@ import pytest
 
 from shell.server import LoopbackServer
 
+# The real-browser fixtures (browser, page, blocked), for every layer's tests.
+pytest_plugins = ["tests.browser"]
+
 
 def in_ci() -> bool:
     """CI runs every layer: a missing system dependency is a failure there, not a skip."""

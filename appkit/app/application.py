@@ -92,6 +92,8 @@ class App(Router):
         self._startup: list[Callable[[], Any]] = []
         self._shutdown: list[Callable[[], Any]] = []
         self._on_closing: Callable[[], bool] | None = None
+        #: Set by ``appkit run``'s reload loop: pages then reload themselves after a restart.
+        self.dev_reload = False
         self._on_activate: Callable[[list[str], str], Any] | None = None
         self.providers: dict[str, Provider] = {
             "request": lambda request: request,
@@ -304,6 +306,8 @@ class App(Router):
             Script(src=url("vendor/ext/ws.js"), defer=True),
             Script(src=url("appkit.js"), defer=True),
         ]
+        if self.dev_reload:
+            items.append(Script(src=url("reload.js"), defer=True))
         return items
 
     def document(self, request: Request, head: list[Any], body: list[Any]) -> Element:

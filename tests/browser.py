@@ -1,4 +1,5 @@
-"""Layer 2: a real Chromium (Debian's, driven by Playwright) against a real server.
+"""Layer 2 fixtures (a plugin loaded by tests/conftest.py): a real Chromium (Debian's,
+driven by Playwright) against a real server.
 
 Every request to a host other than 127.0.0.1/localhost is blocked and recorded; a test
 fails if a page tried one, which proves the pages need no network.

@@ -1,0 +1,153 @@
+"""The server side of the development loop: runs in a child process that the window
+process restarts whenever the source changes.
+
+The parent starts the child with the listening socket among its open files and writes one
+JSON line to its stdin: ``{"fd": N, "token": "...", "control_fd": M, "boot": "..."}``.
+The child serves the app on that socket behind the same guard (so the window's cookie keeps
+working across restarts), and writes JSON lines to the control pipe for the parent:
+``{"op": "hello", "title": ..., "app_id": ...}`` once it answers, ``{"op": "front"}`` when a
+second launch asks for the window.
+
+Extra routes, for the parent and the page:
+- ``POST /_shell/activate``: a second launch's argv (the app's ``on_activate`` runs here,
+  where the app's state is);
+- ``POST /_shell/closing``: may the window close? (the app's ``on_closing``);
+- ``GET /_shell/reload``: server-sent events carrying this child's boot id; the page reloads
+  itself when, after a restart, it sees a different one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import IO, Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shell.guard import LoopbackGuard
+from shell.instance import ACTIVATE_PATH
+
+__all__ = ["CLOSING_PATH", "RELOAD_PATH", "serve_child"]
+
+CLOSING_PATH = "/_shell/closing"
+RELOAD_PATH = "/_shell/reload"
+
+logger = logging.getLogger("shell")
+
+
+class _Control:
+    """The pipe to the parent: one JSON object a line."""
+
+    def __init__(self, fd: int) -> None:
+        self._stream: IO[str] = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def send(self, **message: Any) -> None:
+        with self._lock:
+            try:
+                self._stream.write(json.dumps(message) + "\n")
+            except (OSError, ValueError):
+                pass  # the parent is gone; it will end us too
+
+
+def serve_child(app: ASGIApp, *, title: str, app_id: str,
+                on_closing: Callable[[], bool] | None = None,
+                on_activate: Callable[[list[str], str], Any] | None = None,
+                config_stream: IO[str] | None = None) -> int:
+    """Serve ``app`` as the development loop's child; returns the exit code.
+
+    Reads its configuration from ``config_stream`` (stdin by default); stops on SIGTERM or
+    SIGINT with a graceful shutdown.
+    """
+    stream = config_stream or sys.stdin
+    config = json.loads(stream.readline())
+    control = _Control(int(config["control_fd"]))
+    sock = socket.socket(fileno=int(config["fd"]))
+    boot = str(config["boot"])
+
+    async def activate(request: Request) -> JSONResponse:
+        data = await request.json()
+        control.send(op="front")
+        if on_activate is not None:
+            await run_in_threadpool(on_activate, [str(a) for a in data.get("argv", [])],
+                                    str(data.get("cwd", "")))
+        return JSONResponse({"ok": True})
+
+    async def closing(request: Request) -> JSONResponse:
+        allow = True
+        if on_closing is not None:
+            allow = await run_in_threadpool(on_closing) is not False
+        return JSONResponse({"allow": allow})
+
+    async def reload_events(request: Request) -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            yield f"retry: 250\ndata: {boot}\n\n".encode()
+            while True:
+                await asyncio.sleep(15)
+                yield b": keep-alive\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache"})
+
+    control_app = Starlette(routes=[
+        Route(ACTIVATE_PATH, activate, methods=["POST"]),
+        Route(CLOSING_PATH, closing, methods=["POST"]),
+        Route(RELOAD_PATH, reload_events),
+    ])
+    own_paths = {ACTIVATE_PATH, CLOSING_PATH, RELOAD_PATH}
+
+    async def host(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in own_paths:
+            await control_app(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    server = uvicorn.Server(uvicorn.Config(
+        LoopbackGuard(host, str(config["token"])), log_level="info", access_log=True,
+        lifespan="on", log_config=None, timeout_graceful_shutdown=5))
+
+    def stop(signum: int, frame: Any) -> None:
+        server.should_exit = True
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            control.send(op="hello", title=title, app_id=app_id, pid=os.getpid())
+        await serving
+
+    def watch_parent() -> None:
+        # The parent keeps our stdin open for as long as it lives: end of file means it is
+        # gone (even killed with SIGKILL), and a server nobody can see must not keep running.
+        stream.read()
+        server.should_exit = True
+        threading.Event().wait(10)
+        os._exit(1)  # the graceful stop did not finish in time
+
+    # uvicorn captures SIGINT/SIGTERM while serving and, once stopped, raises them again
+    # into the handlers it found: these, which only ask it to stop (no exit -15).
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=watch_parent, name="child-parent-watch", daemon=True).start()
+    try:
+        asyncio.run(main())
+    except SystemExit:
+        # uvicorn exits this way when the app's startup fails; it has logged why.
+        return 1
+    finally:
+        sock.close()
+    return 0 if server.started else 1

@@ -1,0 +1,289 @@
+"""The development loop: the window stays open while the server, in a child process, is
+restarted whenever the source changes; the page then reloads itself.
+
+The parent owns what must outlive a restart: the listening socket (bound once, so the URL
+never changes), the launch token (so the window's cookie stays valid), the instance lock and
+the window. The child (see ``shell.child``) inherits the socket and serves the app.
+
+A first start that fails ends the loop with the child's exit code (its message is already on
+the terminal). A later failure shows the error in the window and waits for the next change.
+"""
+
+from __future__ import annotations
+
+import collections
+import html
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from shell.backends import Backend, BackendUnavailable, WindowHooks, WindowOptions
+from shell.backends import choose as choose_backend
+from shell.child import CLOSING_PATH
+from shell.guard import TOKEN_PARAM, new_token
+from shell.instance import InstanceLock, forward_to_running
+from shell.paths import AppDirs, write_private
+from shell.runner import ShellError, _install_signal_handlers, _load_state, _restore_signal_handlers
+from shell.server import bind_loopback
+
+__all__ = ["run_reloading"]
+
+logger = logging.getLogger("shell")
+
+START_TIMEOUT = 60.0
+
+
+class _Child:
+    """One server process: started with the socket and token, watched until it answers."""
+
+    def __init__(self, command: Sequence[str], sock_fd: int, token: str) -> None:
+        self.command = list(command)
+        self.sock_fd = sock_fd
+        self.token = token
+        self.proc: subprocess.Popen[str] | None = None
+        self.hello: dict[str, Any] | None = None
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self.on_message: Callable[[dict[str, Any]], None] = lambda message: None
+        self._hello = threading.Event()
+
+    def start(self) -> bool:
+        """Start it; True once it answers, False when it exits first."""
+        self.hello = None
+        self._hello.clear()
+        self.stderr_tail.clear()
+        read_fd, write_fd = os.pipe()
+        boot = f"{time.time_ns():x}"
+        try:
+            proc = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                pass_fds=(self.sock_fd, write_fd))
+        finally:
+            os.close(write_fd)
+        self.proc = proc
+        threading.Thread(target=self._read_control, args=(os.fdopen(read_fd, "r"),),
+                         daemon=True, name="devloop-control").start()
+        threading.Thread(target=self._relay_stderr, args=(proc.stderr,), daemon=True,
+                         name="devloop-stderr").start()
+        assert proc.stdin is not None  # we asked for a pipe
+        proc.stdin.write(json.dumps({"fd": self.sock_fd, "token": self.token,
+                                     "control_fd": write_fd, "boot": boot}) + "\n")
+        proc.stdin.flush()
+        # stdin stays open: the child takes its end of file as "the parent is gone".
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._hello.wait(0.05):
+                return True
+            if proc.poll() is not None:
+                return False
+        self.stop(1.0)
+        return False
+
+    def _read_control(self, stream: IO[str]) -> None:
+        with stream:
+            for line in stream:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if message.get("op") == "hello":
+                    self.hello = message
+                    self._hello.set()
+                else:
+                    self.on_message(message)
+
+    def _relay_stderr(self, stream: IO[str] | None) -> None:
+        if stream is None:
+            return
+        with stream:
+            for line in stream:
+                self.stderr_tail.append(line)
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def stop(self, timeout: float) -> None:
+        """SIGTERM (a graceful stop: lifespan shutdown runs), then SIGKILL after
+        ``timeout`` seconds."""
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.stdin is not None and not proc.stdin.closed:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.warning("The server did not stop within %.1f s; killing it", timeout)
+            proc.kill()
+            proc.wait()
+
+
+def run_reloading(
+    command: Sequence[str],
+    *,
+    watch: Sequence[Path],
+    backend: str = "auto",
+    argv: Sequence[str] | None = None,
+    shutdown_timeout: float = 5.0,
+    announce: Callable[[str], None] | None = None,
+) -> int:
+    """Run ``command`` (a child that calls ``shell.child.serve_child``) as the server,
+    restart it on changes below ``watch``, and show it in a window; returns the exit code.
+
+    Raises:
+        ShellError: the backend named cannot run here.
+    """
+    say = announce or (lambda line: print(line, flush=True))
+    # The backend first: a window that cannot open is the user's to fix, before anything runs.
+    try:
+        chosen, reasons = choose_backend(backend)
+    except BackendUnavailable as exc:
+        raise ShellError(str(exc), usage=True) from None
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    token = new_token()
+    child = _Child(command, sock.fileno(), token)
+    lock: InstanceLock | None = None
+    try:
+        if not child.start():
+            code = child.exit_code
+            if code is None or code == 0:
+                code = 1
+            print("appkit: The app's server did not start (see the messages above).",
+                  file=sys.stderr)
+            return code
+        assert child.hello is not None  # set before start() returns True
+        title = str(child.hello.get("title") or "app")
+        dirs = AppDirs(str(child.hello.get("app_id") or title))
+        lock = InstanceLock(dirs.runtime)
+        while not lock.acquire():
+            if forward_to_running(lock, list(sys.argv if argv is None else argv),
+                                  os.getcwd()):
+                say("forwarded: the app is already running; its window was brought to the "
+                    "front")
+                lock = None
+                return 0
+        lock.publish(port, token)
+        if hasattr(chosen, "storage_path"):
+            chosen.storage_path = str(dirs.cache / "webview")  # known once the app answered
+        if reasons:
+            say(f"backend: {chosen.name} ({'; '.join(reasons)})")
+        child.on_message = lambda message: _on_child_message(message, chosen)
+        return _loop(child, chosen, watch, dirs, title, port, token, shutdown_timeout, say)
+    finally:
+        child.stop(shutdown_timeout + 1.0)
+        if lock is not None:
+            lock.release()
+        sock.close()
+
+
+def _on_child_message(message: dict[str, Any], backend: Backend) -> None:
+    if message.get("op") == "front":
+        backend.bring_to_front()
+
+
+def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs, title: str,
+          port: int, token: str, shutdown_timeout: float, say: Callable[[str], None]) -> int:
+    url = f"http://127.0.0.1:{port}/"
+    stop = threading.Event()
+    previous = _install_signal_handlers(backend)
+    own = [dirs.config, dirs.data, dirs.cache, dirs.logs, dirs.runtime]
+    watcher = threading.Thread(
+        target=_watch, name="devloop-watch", daemon=True,
+        args=(child, backend, watch, own, stop, shutdown_timeout, say))
+    state_file = dirs.config / "window.json"
+    try:
+        say(f"ready: {url}?{TOKEN_PARAM}={token}")
+        watcher.start()
+        backend.run(f"{url}?{TOKEN_PARAM}={token}", WindowOptions(title, _load_state(state_file)),
+                    WindowHooks(
+                        on_closing=lambda: _may_close(url, token),
+                        on_state=lambda s: write_private(state_file, json.dumps(asdict(s))),
+                    ))
+    finally:
+        stop.set()
+        _restore_signal_handlers(previous)
+    return 0
+
+
+def _may_close(url: str, token: str) -> bool:
+    """Ask the app (in the child, where its state is) whether the window may close."""
+    request = urllib.request.Request(
+        url.rstrip("/") + CLOSING_PATH, data=b"{}", method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return bool(json.loads(response.read()).get("allow", True))
+    except (urllib.error.URLError, OSError, ValueError):
+        return True  # no server to ask (it failed to start): closing loses nothing
+
+
+#: What counts as source: a change to one of these restarts the server.
+SOURCE_SUFFIXES = frozenset({".py", ".html", ".htm", ".css", ".js", ".svg", ".toml",
+                             ".jinja", ".j2"})
+
+
+def source_filter(ignore: Sequence[Path]) -> Callable[[Any, str], bool]:
+    """A watchfiles filter: source files only, never the app's own per-user folders (its
+    logs, database and web engine cache change all the time)."""
+    import watchfiles
+
+    default = watchfiles.DefaultFilter()
+    ignored = [str(p.resolve()) + os.sep for p in ignore]
+
+    def accept(change: Any, path: str) -> bool:
+        if not default(change, path) or Path(path).suffix.lower() not in SOURCE_SUFFIXES:
+            return False
+        full = str(Path(path).resolve())
+        return not any(full.startswith(prefix) for prefix in ignored)
+
+    return accept
+
+
+def _watch(child: _Child, backend: Backend, paths: Sequence[Path], ignore: Sequence[Path],
+           stop: threading.Event, shutdown_timeout: float, say: Callable[[str], None]) -> None:
+    import watchfiles
+
+    for changes in watchfiles.watch(*paths, watch_filter=source_filter(ignore),
+                                    stop_event=stop, debounce=300, step=50,
+                                    raise_interrupt=False):
+        if stop.is_set():
+            return
+        # Editors and tools write temporary files and rename them; name the real ones.
+        names = sorted({Path(p).name for _, p in changes if Path(p).exists()}) or sorted(
+            {Path(p).name for _, p in changes})
+        say(f"reloading: {', '.join(names)} changed")
+        child.stop(shutdown_timeout + 1.0)
+        if not child.start():
+            backend.show_html(_failed_page(list(child.stderr_tail)))
+            say("reload failed: fix the error and save again")
+
+
+def _failed_page(stderr_tail: list[str]) -> str:
+    text = html.escape("".join(stderr_tail).strip() or "The server exited without a message.")
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>The app failed to start</title></head><body style=\"font-family: sans-serif; "
+        "margin: 2rem\"><h1>The app failed to start</h1><p>Fix the error and save the file: "
+        "the app restarts by itself.</p><pre style=\"white-space: pre-wrap; background: "
+        f"#f6f6f6; padding: 1rem\">{text}</pre></body></html>"
+    )

@@ -1,0 +1,150 @@
+"""The development loop: edit the app's file while it runs; the page shows the change
+without a new window (and the URL, token and instance stay the same)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP = '''
+from appkit import App
+from appkit.html import P, Page, Style
+
+app = App("reload-test")
+
+
+@app.get("/")
+def index():
+    return Page("Reload", P("{text}", id="text"),
+                Style(":root, body {{ background: {colour} !important; }}"))
+'''
+
+
+def write_app(path: Path, text: str, colour: str) -> None:
+    path.write_text(textwrap.dedent(APP.format(text=text, colour=colour)))
+
+
+class Lines:
+    def __init__(self, stream: IO[str]) -> None:
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.queue.put(line.rstrip("\n"))
+        self.queue.put(None)
+
+    def expect(self, prefix: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+        pytest.fail(f"no line starting {prefix!r}; seen: {self.seen}")
+
+
+@contextmanager
+def dev_run(app_file: Path, *args: str, env: dict[str, str] | None = None
+            ) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "appkit.cli", "run", str(app_file), *args], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        start_new_session=True)
+    assert proc.stdout is not None
+    try:
+        yield proc, Lines(proc.stdout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        proc.stdout.close()
+
+
+@pytest.mark.browser
+def test_the_page_reloads_itself_with_the_new_code(tmp_path: Path, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    app_file = tmp_path / "app.py"
+    write_app(app_file, "version one", "white")
+    with dev_run(app_file, "--headless") as (proc, lines):
+        url = lines.expect("ready: ").split(" ", 1)[1]
+        page.goto(url)
+        expect(page.locator("#text")).to_have_text("version one")
+        page.evaluate("window.__marker = 1")
+        write_app(app_file, "version two", "white")
+        lines.expect("reloading: app.py")
+        expect(page.locator("#text")).to_have_text("version two", timeout=15_000)
+        assert page.evaluate("window.__marker") is None, "the page was not reloaded"
+        assert page.url.split("?")[0] == url.split("?")[0], "the address changed"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+
+
+@pytest.mark.browser
+def test_a_broken_edit_keeps_the_loop_alive_and_a_fix_recovers(tmp_path: Path,
+                                                              page: Any) -> None:
+    from playwright.sync_api import expect
+
+    app_file = tmp_path / "app.py"
+    write_app(app_file, "good", "white")
+    with dev_run(app_file, "--headless") as (proc, lines):
+        url = lines.expect("ready: ").split(" ", 1)[1]
+        page.goto(url)
+        expect(page.locator("#text")).to_have_text("good")
+        app_file.write_text("this is not python\n")
+        lines.expect("reload failed")
+        assert proc.poll() is None, "a broken edit ended the development loop"
+        write_app(app_file, "fixed", "white")
+        lines.expect("reloading: app.py")
+        expect(page.locator("#text")).to_have_text("fixed", timeout=15_000)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+
+
+@pytest.mark.window
+def test_the_window_shows_the_change_without_a_new_window(tmp_path: Path, xvfb: str,
+                                                          gui_env: dict[str, str]) -> None:
+    from tests.shell.x11 import screenshot, window_geometry, window_titles
+
+    app_file = tmp_path / "app.py"
+    write_app(app_file, "red", "#ff0000")
+    with dev_run(app_file, "--backend", "gtk", env=gui_env) as (proc, lines):
+        lines.expect("ready: ")
+        geometry = window_geometry(xvfb, "reload-test", timeout=20)
+        assert geometry is not None
+        x, y, width, height = geometry
+        centre = (x + width // 2, y + height // 2)
+        deadline = time.monotonic() + 20
+        while screenshot(xvfb).getpixel(centre)[:3] != (255, 0, 0):
+            assert time.monotonic() < deadline, "the page never showed"
+            time.sleep(0.2)
+        write_app(app_file, "blue", "#0000ff")
+        lines.expect("reloading: app.py")
+        deadline = time.monotonic() + 20
+        while screenshot(xvfb).getpixel(centre)[:3] != (0, 0, 255):
+            assert time.monotonic() < deadline, "the window did not show the change"
+            time.sleep(0.2)
+        assert window_titles(xvfb).count("reload-test") == 1, "a second window opened"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
