@@ -30,6 +30,7 @@ from appkit.errors import (
     HTTPError,
     NotFound,
     PayloadTooLarge,
+    WindowUnavailable,
 )
 
 __version__ = "0.1.0"
@@ -54,5 +55,6 @@ __all__ = [
     "RouteHandler",
     "Router",
     "UploadFile",
+    "WindowUnavailable",
     "hx",
 ]

@@ -20,8 +20,14 @@ BACKENDS = ("auto", "gtk", "qt", "webview", "browser", "headless")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``appkit`` command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, run_parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["run"]:
+        # Intermixed, so the app's arguments may come before or after the options.
+        args = run_parser.parse_intermixed_args(words[1:])
+        args.command = "run"
+    else:
+        args = parser.parse_args(words)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
@@ -32,12 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(
         prog="appkit", description="Run and package appkit apps.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser(
-        "run", help="run an app in a window",
+        "run", help="run an app in a window", prog="appkit run",
         description="Run an app in a native window (or the system browser, or headless "
                     "where there is no display) on a guarded server on 127.0.0.1. It prints "
                     "'ready: <url>' once the app answers; the URL carries the launch token.")
@@ -55,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-reload", dest="reload", action="store_false",
                      help="do not restart the server when the source changes")
     run.set_defaults(func=_run)
-    return parser
+    return parser, run
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -74,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             argv=[args.target, *args.app_args], console_log=True,
             on_closing=getattr(app, "_on_closing", None),
             on_activate=getattr(app, "_on_activate", None),
+            on_native=getattr(app, "attach_native", None),
         )
     except shell.ShellError as exc:
         print(f"appkit: {exc}", file=sys.stderr)

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(AppDirs(app_id).logs / "app.log", console=True)
     return serve_child(app, title=title, app_id=app_id,
                        on_closing=getattr(app, "_on_closing", None),
-                       on_activate=getattr(app, "_on_activate", None))
+                       on_activate=getattr(app, "_on_activate", None),
+                       on_native=getattr(app, "attach_native", None))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "WindowUnavailable",
 ]
 
 
@@ -29,6 +30,11 @@ class ConfigurationError(AppkitError):
 
 class AppLoadError(AppkitError):
     """An app could not be loaded from a path or ``module:attr`` (the CLI's input)."""
+
+
+class WindowUnavailable(AppkitError):
+    """A native feature (a dialog, the window's title...) was asked for, and the app has no
+    native window: it runs in the browser, headless, or under a test client."""
 
 
 class HTTPError(AppkitError):

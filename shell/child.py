@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shell.guard import LoopbackGuard
 from shell.instance import ACTIVATE_PATH
+from shell.native import Native, RemoteNative
 
 __all__ = ["CLOSING_PATH", "RELOAD_PATH", "serve_child"]
 
@@ -66,6 +67,7 @@ class _Control:
 def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 on_closing: Callable[[], bool] | None = None,
                 on_activate: Callable[[list[str], str], Any] | None = None,
+                on_native: Callable[[Native], None] | None = None,
                 config_stream: IO[str] | None = None) -> int:
     """Serve ``app`` as the development loop's child; returns the exit code.
 
@@ -77,6 +79,9 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     control = _Control(int(config["control_fd"]))
     sock = socket.socket(fileno=int(config["fd"]))
     boot = str(config["boot"])
+    native = RemoteNative(control.send)
+    if on_native is not None:
+        on_native(native)
 
     async def activate(request: Request) -> JSONResponse:
         data = await request.json()
@@ -123,17 +128,29 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
         server.should_exit = True
 
     async def main() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        if server.started:
+        async def announce() -> None:
+            while not server.started:
+                await asyncio.sleep(0.01)
             control.send(op="hello", title=title, app_id=app_id, pid=os.getpid())
-        await serving
+
+        announcing = asyncio.create_task(announce())
+        try:
+            # Not a task of its own: uvicorn ends a failed startup with SystemExit, which
+            # must reach asyncio.run (and the except below) rather than sit in a task.
+            await server.serve(sockets=[sock])
+        finally:
+            announcing.cancel()
 
     def watch_parent() -> None:
-        # The parent keeps our stdin open for as long as it lives: end of file means it is
-        # gone (even killed with SIGKILL), and a server nobody can see must not keep running.
-        stream.read()
+        # The parent answers native calls on our stdin, and keeps it open for as long as it
+        # lives: end of file means it is gone (even killed with SIGKILL), and a server
+        # nobody can see must not keep running.
+        for line in stream:
+            try:
+                native.deliver(json.loads(line))
+            except ValueError:
+                continue
+        native.close()
         server.should_exit = True
         threading.Event().wait(10)
         os._exit(1)  # the graceful stop did not finish in time

@@ -33,8 +33,16 @@ from shell.backends import choose as choose_backend
 from shell.child import CLOSING_PATH
 from shell.guard import TOKEN_PARAM, new_token
 from shell.instance import InstanceLock, forward_to_running
+from shell.native import answer
 from shell.paths import AppDirs, write_private
-from shell.runner import ShellError, _install_signal_handlers, _load_state, _restore_signal_handlers
+from shell.runner import (
+    FORWARDED,
+    ShellError,
+    _install_signal_handlers,
+    _load_state,
+    _restore_signal_handlers,
+    native_of,
+)
 from shell.server import bind_loopback
 
 __all__ = ["run_reloading"]
@@ -56,6 +64,7 @@ class _Child:
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self.on_message: Callable[[dict[str, Any]], None] = lambda message: None
         self._hello = threading.Event()
+        self._stdin_lock = threading.Lock()
 
     def start(self) -> bool:
         """Start it; True once it answers, False when it exits first."""
@@ -111,6 +120,18 @@ class _Child:
                 sys.stderr.write(line)
                 sys.stderr.flush()
 
+    def reply(self, message: dict[str, Any]) -> None:
+        """Send an answer to the child (on its stdin)."""
+        proc = self.proc
+        if proc is None or proc.stdin is None:
+            return
+        with self._stdin_lock:
+            try:
+                proc.stdin.write(json.dumps(message) + "\n")
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                pass  # the child is gone or going; its call ends with it
+
     @property
     def exit_code(self) -> int | None:
         return None if self.proc is None else self.proc.poll()
@@ -162,14 +183,27 @@ def run_reloading(
     port = sock.getsockname()[1]
     token = new_token()
     child = _Child(command, sock.fileno(), token)
+    try:
+        return _start(child, chosen, reasons, watch, argv, port, token, shutdown_timeout, say)
+    except TimeoutError as exc:
+        raise ShellError(str(exc)) from None
+    finally:
+        child.stop(shutdown_timeout + 1.0)
+        sock.close()
+
+
+def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[Path],
+           argv: Sequence[str] | None, port: int, token: str, shutdown_timeout: float,
+           say: Callable[[str], None]) -> int:
     lock: InstanceLock | None = None
     try:
         if not child.start():
             code = child.exit_code
             if code is None or code == 0:
                 code = 1
-            print("appkit: The app's server did not start (see the messages above).",
-                  file=sys.stderr)
+            if code != 2:  # 2: the app did not load, and the child said why
+                print("appkit: The app's server did not start (see the messages above).",
+                      file=sys.stderr)
             return code
         assert child.hello is not None  # set before start() returns True
         title = str(child.hello.get("title") or "app")
@@ -178,27 +212,34 @@ def run_reloading(
         while not lock.acquire():
             if forward_to_running(lock, list(sys.argv if argv is None else argv),
                                   os.getcwd()):
-                say("forwarded: the app is already running; its window was brought to the "
-                    "front")
+                say(FORWARDED)
                 lock = None
                 return 0
         lock.publish(port, token)
         if hasattr(chosen, "storage_path"):
             chosen.storage_path = str(dirs.cache / "webview")  # known once the app answered
+        for reason in reasons:
+            logger.warning("Not using the %s", reason)
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
-        child.on_message = lambda message: _on_child_message(message, chosen)
+        child.on_message = lambda message: _on_child_message(message, chosen, child)
         return _loop(child, chosen, watch, dirs, title, port, token, shutdown_timeout, say)
     finally:
         child.stop(shutdown_timeout + 1.0)
         if lock is not None:
             lock.release()
-        sock.close()
 
 
-def _on_child_message(message: dict[str, Any], backend: Backend) -> None:
-    if message.get("op") == "front":
+def _on_child_message(message: dict[str, Any], backend: Backend, child: _Child) -> None:
+    op = message.get("op")
+    if op == "front":
         backend.bring_to_front()
+    elif op == "native":
+        # Dialogs wait for the user: answer from a thread of its own.
+        def work() -> None:
+            child.reply(answer(native_of(backend), message))
+
+        threading.Thread(target=work, name="devloop-native", daemon=True).start()
 
 
 def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs, title: str,

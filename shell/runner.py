@@ -36,10 +36,14 @@ from shell.backends import choose as choose_backend
 from shell.guard import TOKEN_PARAM, LoopbackGuard, new_token
 from shell.instance import ACTIVATE_PATH, InstanceLock, forward_to_running
 from shell.logs import setup_logging, teardown_logging
+from shell.native import Native, WindowNative
 from shell.paths import AppDirs, write_private
 from shell.server import LoopbackServer, ServerError
 
-__all__ = ["run", "ShellError"]
+__all__ = ["run", "ShellError", "FORWARDED"]
+
+#: What a second launch prints after handing its arguments to the running copy.
+FORWARDED = "forwarded: the app is already running; it got this launch's arguments"
 
 logger = logging.getLogger("shell")
 
@@ -68,6 +72,7 @@ def run(
     shutdown_timeout: float = 5.0,
     console_log: bool | None = None,
     announce: Callable[[str], None] | None = None,
+    on_native: Callable[[Native], None] | None = None,
 ) -> int:
     """Show ``app`` in a window; block until it closes. Returns the exit code (0).
 
@@ -83,6 +88,8 @@ def run(
         shutdown_timeout: seconds the server gets to finish when the window closes.
         console_log: log to stderr too (default: when stderr is a terminal).
         announce: where the ``ready: <url>`` line goes (default: stdout).
+        on_native: receives the window's native features (dialogs...) before the server
+            starts, for the app's handlers to use.
 
     Raises:
         ShellError: the server did not start, or the backend named cannot run here.
@@ -94,9 +101,14 @@ def run(
 
     lock = InstanceLock(dirs.runtime)
     while not lock.acquire():
-        if forward_to_running(lock, argv, os.getcwd()):
+        try:
+            forwarded = forward_to_running(lock, argv, os.getcwd())
+        except TimeoutError as exc:
+            teardown_logging()
+            raise ShellError(str(exc)) from None
+        if forwarded:
             logger.info("Handed this launch to the running copy of %s", title)
-            say("forwarded: the app is already running; its window was brought to the front")
+            say(FORWARDED)
             teardown_logging()
             return 0
     try:
@@ -109,6 +121,8 @@ def run(
                 chosen, reasons = backend, []
         except BackendUnavailable as exc:
             raise ShellError(str(exc), usage=True) from None
+        if on_native is not None:
+            on_native(native_of(chosen))
         for reason in reasons:
             logger.warning("Not using the %s", reason)
         if reasons:
@@ -184,6 +198,11 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
         if not stopped:
             logger.error("The server did not stop within %.1f s", shutdown_timeout)
     return 0
+
+
+def native_of(backend: Backend) -> Native:
+    """The native features of ``backend``'s window (dialogs fail clearly without one)."""
+    return WindowNative(lambda: getattr(backend, "window", None), backend.name)
 
 
 def _watch_server(server: LoopbackServer, backend: Backend, stopping: threading.Event,

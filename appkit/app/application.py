@@ -35,6 +35,7 @@ from appkit.app.limits import BodyLimit
 from appkit.app.responses import ResponseParts, to_response
 from appkit.app.routing import RouteHandler, Router, call_handler
 from appkit.app.static import StaticFolder, StaticURL
+from appkit.desktop import Dialogs, Window
 from appkit.errors import AppkitError, ConfigurationError, HTTPError
 from appkit.html import Document, Element, Link, Script, Title
 
@@ -94,6 +95,11 @@ class App(Router):
         self._on_closing: Callable[[], bool] | None = None
         #: Set by ``appkit run``'s reload loop: pages then reload themselves after a restart.
         self.dev_reload = False
+        self._native: Any = None
+        #: Native dialogs, from handlers: ``path = await app.dialogs.open_file()``.
+        self.dialogs = Dialogs(lambda: self._native)
+        #: The window and the system's handlers: ``await app.window.set_title("Report")``.
+        self.window = Window(lambda: self._native)
         self._on_activate: Callable[[list[str], str], Any] | None = None
         self.providers: dict[str, Provider] = {
             "request": lambda request: request,
@@ -271,9 +277,14 @@ class App(Router):
 
         try:
             shell.run(self, title=self.title, app_id=self.name, backend=backend, argv=argv,
-                      on_closing=self._on_closing, on_activate=self._on_activate)
+                      on_closing=self._on_closing, on_activate=self._on_activate,
+                      on_native=self.attach_native)
         except shell.ShellError as exc:
             raise AppkitError(str(exc)) from None
+
+    def attach_native(self, native: Any) -> None:
+        """Give the app its window's native features (the shell calls this)."""
+        self._native = native
 
     # ---- pages --------------------------------------------------------------------------
 

@@ -1,0 +1,130 @@
+"""The desktop from a handler: ``app.dialogs`` and ``app.window``.
+
+    @app.post("/import")
+    async def import_file():
+        path = await app.dialogs.open_file(file_types=["CSV files (*.csv)"])
+        if path is None:
+            return P("Nothing imported.")
+        ...
+
+They work in the packaged app (``App.run()``) and in development (``appkit run``, where the
+server runs in a child process and each call travels to the window process and back). With
+no native window (browser or headless mode, or an in-process test client) they raise
+``WindowUnavailable``; ``open_url`` and ``open_path`` work everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from appkit.errors import WindowUnavailable
+
+__all__ = ["Dialogs", "Window"]
+
+Getter = Callable[[], Any]
+
+
+async def _call(native: Getter, method: str, *args: Any, **kwargs: Any) -> Any:
+    from shell.native import NativeUnavailable
+
+    target = native()
+    if target is None:
+        raise WindowUnavailable(
+            "The app is not running in a window: native features need App.run() or "
+            "`appkit run` (not the test client or a plain ASGI server)")
+    try:
+        # The call waits for the user; a worker thread keeps the server answering.
+        return await run_in_threadpool(getattr(target, method), *args, **kwargs)
+    except NativeUnavailable as exc:
+        raise WindowUnavailable(str(exc)) from None
+
+
+class Dialogs:
+    """Native dialogs; each waits for the user's answer."""
+
+    def __init__(self, native: Getter) -> None:
+        self._native = native
+
+    async def open_file(self, *, directory: str | Path = "",
+                        file_types: Sequence[str] = ()) -> Path | None:
+        """Ask for a file to open; None when cancelled. ``file_types`` are like
+        ``"CSV files (*.csv)"``."""
+        result = await _call(self._native, "open_file", directory=str(directory),
+                             multiple=False, file_types=list(file_types))
+        return Path(result[0]) if result else None
+
+    async def open_files(self, *, directory: str | Path = "",
+                         file_types: Sequence[str] = ()) -> list[Path]:
+        """Ask for one or more files; an empty list when cancelled."""
+        result = await _call(self._native, "open_file", directory=str(directory),
+                             multiple=True, file_types=list(file_types))
+        return [Path(p) for p in result or []]
+
+    async def save_file(self, *, filename: str = "", directory: str | Path = "",
+                        file_types: Sequence[str] = ()) -> Path | None:
+        """Ask where to save; None when cancelled."""
+        result = await _call(self._native, "save_file", filename=filename,
+                             directory=str(directory), file_types=list(file_types))
+        return Path(result) if result else None
+
+    async def select_folder(self, *, directory: str | Path = "") -> Path | None:
+        """Ask for a folder; None when cancelled."""
+        result = await _call(self._native, "select_folder", directory=str(directory))
+        return Path(result) if result else None
+
+    async def confirm(self, message: str, *, title: str = "") -> bool:
+        """Ask a yes/no question; False when the user says no or closes it."""
+        return bool(await _call(self._native, "confirm", message, title))
+
+    async def alert(self, message: str, *, title: str = "") -> None:
+        """Show a message and wait until the user dismisses it."""
+        await _call(self._native, "alert", message, title)
+
+
+class Window:
+    """The app's window, and the system's handlers for addresses and files."""
+
+    def __init__(self, native: Getter) -> None:
+        self._native = native
+
+    async def set_title(self, title: str) -> None:
+        """Change the window's title."""
+        await _call(self._native, "set_title", title)
+
+    async def minimize(self) -> None:
+        """Minimise the window."""
+        await _call(self._native, "minimize")
+
+    async def maximize(self) -> None:
+        """Maximise the window."""
+        await _call(self._native, "maximize")
+
+    async def restore(self) -> None:
+        """Bring the window back from minimised or maximised."""
+        await _call(self._native, "restore")
+
+    async def toggle_fullscreen(self) -> None:
+        """Enter or leave full screen."""
+        await _call(self._native, "toggle_fullscreen")
+
+    async def open_url(self, url: str) -> None:
+        """Open an http(s) or mailto address in the system's browser (works everywhere)."""
+        from shell.native import WindowNative
+
+        target = self._native() or WindowNative(lambda: None, "none")
+        await run_in_threadpool(target.open_url, url)
+
+    async def open_path(self, path: str | Path) -> None:
+        """Open a file or folder with the system's handler (works everywhere).
+
+        Raises:
+            FileNotFoundError: there is nothing at ``path``.
+        """
+        from shell.native import WindowNative
+
+        target = self._native() or WindowNative(lambda: None, "none")
+        await run_in_threadpool(target.open_path, str(path))

@@ -1,0 +1,124 @@
+"""Native features called from server handlers reach the real window and come back, in the
+packaged way (``App.run()`` in one process) and in development (``appkit run``: the server
+in a child process)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.shell.x11 import close_window, find_window, window_titles
+
+pytestmark = pytest.mark.window
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP = textwrap.dedent('''
+    import sys
+    sys.path.insert(0, {root!r})
+    from appkit import App, WindowUnavailable
+    from appkit.html import P
+
+    app = App("dialogs-test")
+
+    @app.get("/")
+    def index():
+        return P("dialogs")
+
+    @app.post("/ask")
+    async def ask():
+        yes = await app.dialogs.confirm("Delete everything?", title="Please confirm")
+        return "yes" if yes else "no"
+
+    @app.post("/open")
+    async def open_one():
+        path = await app.dialogs.open_file()
+        return "cancelled" if path is None else str(path)
+
+    @app.post("/title")
+    async def title(text: str):
+        await app.window.set_title(text)
+        return "ok"
+
+    if __name__ == "__main__":
+        app.run(backend="gtk")
+''')
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout],  # type: ignore[union-attr]
+                     daemon=True).start()
+    try:
+        while True:
+            line = lines.get(timeout=30)
+            if line.startswith("ready: "):
+                break
+        url = line.split(" ", 1)[1].strip()
+        base, token = url.split("?appkit-token=")
+        yield base, token
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        proc.stdout.close()
+
+
+def post(base: str, token: str, path: str, data: bytes = b"") -> str:
+    request = urllib.request.Request(
+        base + path.lstrip("/"), data=data, method="POST",
+        headers={"Authorization": f"Bearer {token}",
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read().decode()
+
+
+def in_background(fn, *args):  # type: ignore[no-untyped-def]
+    result: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: result.put(fn(*args)), daemon=True).start()
+    return result
+
+
+@pytest.fixture(params=["packaged", "development"])
+def command(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
+    app_file = tmp_path / "dialogs_app.py"
+    app_file.write_text(APP.format(root=str(ROOT)))
+    if request.param == "packaged":
+        return [sys.executable, str(app_file)]
+    return [sys.executable, "-m", "appkit.cli", "run", str(app_file), "--backend", "gtk"]
+
+
+def test_dialogs_and_the_window_answer_server_handlers(command: list[str], xvfb: str,
+                                                       gui_env: dict[str, str]) -> None:
+    with running(command, gui_env) as (base, token):
+        assert find_window(xvfb, "dialogs-test", timeout=20)
+        assert post(base, token, "/title", b"text=Renamed+by+a+handler") == "ok"
+        assert find_window(xvfb, "Renamed by a handler", timeout=10)
+
+        answer = in_background(post, base, token, "/ask")
+        # GTK's message dialog has no window title: the question is its text.
+        assert find_window(xvfb, "", timeout=10), f"no confirm dialog: {window_titles(xvfb)}"
+        assert close_window(xvfb, "")
+        assert answer.get(timeout=15) == "no"
+
+        opened = in_background(post, base, token, "/open")
+        assert find_window(xvfb, "Open file", timeout=10), f"no file dialog: {window_titles(xvfb)}"
+        assert close_window(xvfb, "Open file")
+        assert opened.get(timeout=15) == "cancelled"
