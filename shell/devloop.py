@@ -65,6 +65,8 @@ class _Child:
         self.on_message: Callable[[dict[str, Any]], None] = lambda message: None
         self._hello = threading.Event()
         self._stdin_lock = threading.Lock()
+        #: Held while the child is being stopped and started on purpose (a reload).
+        self.restarting = threading.Lock()
 
     def start(self) -> bool:
         """Start it; True once it answers, False when it exits first."""
@@ -251,10 +253,13 @@ def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
     watcher = threading.Thread(
         target=_watch, name="devloop-watch", daemon=True,
         args=(child, backend, watch, own, stop, shutdown_timeout, say))
+    monitor = threading.Thread(target=_monitor, name="devloop-monitor", daemon=True,
+                               args=(child, backend, stop, dirs.logs / "app.log", say))
     state_file = dirs.config / "window.json"
     try:
         say(f"ready: {url}?{TOKEN_PARAM}={token}")
         watcher.start()
+        monitor.start()
         backend.run(f"{url}?{TOKEN_PARAM}={token}", WindowOptions(title, _load_state(state_file)),
                     WindowHooks(
                         on_closing=lambda: _may_close(url, token),
@@ -313,10 +318,28 @@ def _watch(child: _Child, backend: Backend, paths: Sequence[Path], ignore: Seque
         names = sorted({Path(p).name for _, p in changes if Path(p).exists()}) or sorted(
             {Path(p).name for _, p in changes})
         say(f"reloading: {', '.join(names)} changed")
-        child.stop(shutdown_timeout + 1.0)
-        if not child.start():
+        with child.restarting:
+            child.stop(shutdown_timeout + 1.0)
+            started = child.start()
+        if not started:
             backend.show_html(_failed_page(list(child.stderr_tail)))
             say("reload failed: fix the error and save again")
+
+
+def _monitor(child: _Child, backend: Backend, stop: threading.Event, log_file: Path,
+             say: Callable[[str], None]) -> None:
+    """Show an error in the window when the server ends on its own (not for a reload)."""
+    while not stop.wait(0.5):
+        with child.restarting:
+            code = child.exit_code
+            if code is None or child.hello is None:
+                continue  # running, or a failed reload already showing its error
+            tail = list(child.stderr_tail)
+            child.hello = None  # report it once
+        logger.error("The app's server stopped unexpectedly (exit code %s)", code)
+        say(f"server stopped (exit code {code}): save a file to start it again")
+        backend.show_html(_failed_page(
+            tail + [f"\nThe server stopped (exit code {code}). The log file is {log_file}"]))
 
 
 def _failed_page(stderr_tail: list[str]) -> str:

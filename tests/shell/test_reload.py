@@ -148,3 +148,26 @@ def test_the_window_shows_the_change_without_a_new_window(tmp_path: Path, xvfb: 
         assert window_titles(xvfb).count("reload-test") == 1, "a second window opened"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
+
+
+def test_a_server_that_dies_is_reported_and_the_next_save_restarts_it(tmp_path: Path) -> None:
+    import urllib.request
+
+    app_file = tmp_path / "app.py"
+    write_app(app_file, "alive", "white")
+    with dev_run(app_file, "--headless") as (proc, lines):
+        url = lines.expect("ready: ").split(" ", 1)[1]
+        children = [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()]
+        assert len(children) == 1, children
+        os.kill(children[0], signal.SIGKILL)
+        lines.expect("server stopped (exit code -9)")
+        assert proc.poll() is None, "the development loop ended with its server"
+        write_app(app_file, "back again", "white")
+        lines.expect("reloading: app.py")
+        base, token = url.split("?appkit-token=")
+        request = urllib.request.Request(base, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert "back again" in response.read().decode()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
