@@ -2,7 +2,10 @@
 process restarts whenever the source changes.
 
 The parent starts the child with the listening socket among its open files and writes one
-JSON line to its stdin: ``{"fd": N, "token": "...", "control_fd": M, "boot": "..."}``.
+JSON line to its stdin: ``{"fd": N, "token": "...", "control_fd": M, "boot": "..."}``. The
+child, once it has imported the app, says ``{"op": "loaded", ...}`` and waits for
+``{"op": "go"}``: the parent first takes the instance lock, so a launch handed over to a
+running copy never starts the app (its startup hooks, migrations, scheduler).
 The child serves the app on that socket behind the same guard (so the window's cookie keeps
 working across restarts), and writes JSON lines to the control pipe for the parent:
 ``{"op": "hello", "title": ..., "app_id": ...}`` once it answers, ``{"op": "front"}`` when a
@@ -77,6 +80,14 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     stream = config_stream or sys.stdin
     config = json.loads(stream.readline())
     control = _Control(int(config["control_fd"]))
+    # Loaded, not started: the parent first makes sure no other copy runs, then says go.
+    control.send(op="loaded", title=title, app_id=app_id)
+    try:
+        go = json.loads(stream.readline() or "{}")
+    except ValueError:
+        go = {}
+    if go.get("op") != "go":
+        return 0  # handed over to a running copy, or the parent is gone
     sock = socket.socket(fileno=int(config["fd"]))
     boot = str(config["boot"])
     native = RemoteNative(control.send)

@@ -60,17 +60,25 @@ class _Child:
         self.sock_fd = sock_fd
         self.token = token
         self.proc: subprocess.Popen[str] | None = None
+        self.loaded: dict[str, Any] | None = None
         self.hello: dict[str, Any] | None = None
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self.on_message: Callable[[dict[str, Any]], None] = lambda message: None
+        self._loaded = threading.Event()
         self._hello = threading.Event()
         self._stdin_lock = threading.Lock()
         #: Held while the child is being stopped and started on purpose (a reload).
         self.restarting = threading.Lock()
 
     def start(self) -> bool:
-        """Start it; True once it answers, False when it exits first."""
-        self.hello = None
+        """Start it and let it serve; True once it answers, False when it exits first."""
+        return self.load() and self.serve()
+
+    def load(self) -> bool:
+        """Start it up to the app's import (nothing of the app has started yet); True once
+        it has loaded the app (``self.loaded`` names it), False when it exits first."""
+        self.loaded = self.hello = None
+        self._loaded.clear()
         self._hello.clear()
         self.stderr_tail.clear()
         read_fd, write_fd = os.pipe()
@@ -91,9 +99,19 @@ class _Child:
                                      "control_fd": write_fd, "boot": boot}) + "\n")
         proc.stdin.flush()
         # stdin stays open: the child takes its end of file as "the parent is gone".
+        return self._wait(self._loaded)
+
+    def serve(self) -> bool:
+        """Let the loaded child start the app and serve; True once it answers."""
+        self.reply({"op": "go"})
+        return self._wait(self._hello)
+
+    def _wait(self, event: threading.Event) -> bool:
+        proc = self.proc
+        assert proc is not None  # load() started it
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self._hello.wait(0.05):
+            if event.wait(0.05):
                 return True
             if proc.poll() is not None:
                 return False
@@ -107,7 +125,10 @@ class _Child:
                     message = json.loads(line)
                 except ValueError:
                     continue
-                if message.get("op") == "hello":
+                if message.get("op") == "loaded":
+                    self.loaded = message
+                    self._loaded.set()
+                elif message.get("op") == "hello":
                     self.hello = message
                     self._hello.set()
                 else:
@@ -199,17 +220,13 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
            say: Callable[[str], None]) -> int:
     lock: InstanceLock | None = None
     try:
-        if not child.start():
-            code = child.exit_code
-            if code is None or code == 0:
-                code = 1
-            if code != 2:  # 2: the app did not load, and the child said why
-                print("appkit: The app's server did not start (see the messages above).",
-                      file=sys.stderr)
-            return code
-        assert child.hello is not None  # set before start() returns True
-        title = str(child.hello.get("title") or "app")
-        dirs = AppDirs(str(child.hello.get("app_id") or title))
+        # Load the app (to learn its name), take the instance lock, and only then let it
+        # start: a launch that is handed to a running copy never starts the app.
+        if not child.load():
+            return _did_not_start(child)
+        assert child.loaded is not None  # set before load() returns True
+        title = str(child.loaded.get("title") or "app")
+        dirs = AppDirs(str(child.loaded.get("app_id") or title))
         lock = InstanceLock(dirs.runtime)
         while not lock.acquire():
             if forward_to_running(lock, list(sys.argv if argv is None else argv),
@@ -217,6 +234,8 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
                 say(FORWARDED)
                 lock = None
                 return 0
+        if not child.serve():
+            return _did_not_start(child)
         lock.publish(port, token)
         if hasattr(chosen, "storage_path"):
             chosen.storage_path = str(dirs.cache / "webview")  # known once the app answered
@@ -230,6 +249,16 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
         child.stop(shutdown_timeout + 1.0)
         if lock is not None:
             lock.release()
+
+
+def _did_not_start(child: _Child) -> int:
+    code = child.exit_code
+    if code is None or code == 0:
+        code = 1
+    if code != 2:  # 2: the app did not load, and the child said why
+        print("appkit: The app's server did not start (see the messages above).",
+              file=sys.stderr)
+    return code
 
 
 def _on_child_message(message: dict[str, Any], backend: Backend, child: _Child) -> None:
