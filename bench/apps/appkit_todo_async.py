@@ -7,68 +7,13 @@ at the example's, and this docstring.
 
 from __future__ import annotations
 
-import itertools
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-from appkit import App, NotFound, hx
+from appkit import App, hx
 from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
+from bench.apps.common import Todo, TodoStore, check_title
 
-MAX_TITLE = 200
 _STATIC = Path(__file__).resolve().parents[2] / "examples" / "todo" / "static"
-
-
-@dataclass
-class Todo:
-    id: int
-    title: str
-    done: bool = False
-
-
-class TodoStore:
-    """The items, in memory; handlers run in a thread pool, hence the lock."""
-
-    def __init__(self) -> None:
-        self._items: dict[int, Todo] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(self, title: str) -> Todo:
-        with self._lock:
-            todo = Todo(next(self._ids), title)
-            self._items[todo.id] = todo
-            return todo
-
-    def get(self, todo_id: int) -> Todo:
-        with self._lock:
-            try:
-                return self._items[todo_id]
-            except KeyError:
-                raise NotFound(f"There is no todo number {todo_id}.") from None
-
-    def delete(self, todo_id: int) -> None:
-        with self._lock:
-            if self._items.pop(todo_id, None) is None:
-                raise NotFound(f"There is no todo number {todo_id}.")
-
-    def all(self) -> list[Todo]:
-        with self._lock:
-            return list(self._items.values())
-
-    def left(self) -> int:
-        with self._lock:
-            return sum(not t.done for t in self._items.values())
-
-
-def check_title(title: str) -> tuple[str, str | None]:
-    """The cleaned title and the error to show, if any."""
-    title = title.strip()
-    if not title:
-        return title, "Write what needs doing."
-    if len(title) > MAX_TITLE:
-        return title, f"Keep it under {MAX_TITLE} characters ({len(title)} now)."
-    return title, None
 
 
 def create_app() -> App:

@@ -1,5 +1,5 @@
-"""What the peer todo apps share with ``examples/todo/app.py``: the in-memory store (the same
-code, lock and O(n) "left" count included), the title check and the asset URLs.
+"""What the peer todo apps share with ``examples/todo/app.py``: its own in-memory store (lock
+and O(n) "left" count included) and title check, imported from it, and the asset URLs.
 
 The asset URLs carry the same content hashes appkit puts on them, worked out once at import
 (appkit works them out at every full-page render, see ``StaticFolder.hash``).
@@ -8,72 +8,33 @@ The asset URLs carry the same content hashes appkit puts on them, worked out onc
 from __future__ import annotations
 
 import hashlib
-import itertools
-import threading
-from dataclasses import dataclass
+import importlib.util
+import sys
 from pathlib import Path
+from typing import Any
+
+from appkit import NotFound
 
 REPO = Path(__file__).resolve().parents[2]
 APPKIT_STATIC = REPO / "appkit" / "static"
 TODO_STATIC = REPO / "examples" / "todo" / "static"
 
-MAX_TITLE = 200
+def _load_example() -> Any:
+    spec = importlib.util.spec_from_file_location("_todo_example", REPO / "examples/todo/app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-class NotFoundError(LookupError):
-    pass
-
-
-@dataclass
-class Todo:
-    id: int
-    title: str
-    done: bool = False
-
-
-class TodoStore:
-    """The same store as the appkit example's (which raises appkit's NotFound instead)."""
-
-    def __init__(self) -> None:
-        self._items: dict[int, Todo] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(self, title: str) -> Todo:
-        with self._lock:
-            todo = Todo(next(self._ids), title)
-            self._items[todo.id] = todo
-            return todo
-
-    def get(self, todo_id: int) -> Todo:
-        with self._lock:
-            try:
-                return self._items[todo_id]
-            except KeyError:
-                raise NotFoundError(f"There is no todo number {todo_id}.") from None
-
-    def delete(self, todo_id: int) -> None:
-        with self._lock:
-            if self._items.pop(todo_id, None) is None:
-                raise NotFoundError(f"There is no todo number {todo_id}.")
-
-    def all(self) -> list[Todo]:
-        with self._lock:
-            return list(self._items.values())
-
-    def left(self) -> int:
-        with self._lock:
-            return sum(not t.done for t in self._items.values())
-
-
-def check_title(title: str) -> tuple[str, str | None]:
-    """The cleaned title and the error to show, if any."""
-    title = title.strip()
-    if not title:
-        return title, "Write what needs doing."
-    if len(title) > MAX_TITLE:
-        return title, f"Keep it under {MAX_TITLE} characters ({len(title)} now)."
-    return title, None
+# The example's own store and title check: the peers do the same work on the same data.
+_example = _load_example()
+MAX_TITLE: int = _example.MAX_TITLE
+Todo = _example.Todo
+TodoStore = _example.TodoStore
+check_title = _example.check_title
+NotFoundError = NotFound  # what the store raises for an unknown id
 
 
 def _hashed(folder: Path, prefix: str, path: str) -> str:
