@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,21 @@ APP = textwrap.dedent('''
     async def open_one():
         path = await app.dialogs.open_file()
         return "cancelled" if path is None else str(path)
+
+    @app.post("/save")
+    async def save():
+        path = await app.dialogs.save_file(filename="report.csv")
+        return "cancelled" if path is None else str(path)
+
+    @app.post("/folder")
+    async def folder():
+        path = await app.dialogs.select_folder()
+        return "cancelled" if path is None else str(path)
+
+    @app.post("/alert")
+    async def alert():
+        await app.dialogs.alert("Done.")
+        return "dismissed"
 
     @app.post("/title")
     async def title(text: str):
@@ -122,3 +138,21 @@ def test_dialogs_and_the_window_answer_server_handlers(command: list[str], xvfb:
         assert find_window(xvfb, "Open file", timeout=10), f"no file dialog: {window_titles(xvfb)}"
         assert close_window(xvfb, "Open file")
         assert opened.get(timeout=15) == "cancelled"
+
+        for path, title in (("/save", "Save file"), ("/folder", "Open folder")):
+            waiting = in_background(post, base, token, path)
+            assert find_window(xvfb, title, timeout=10), f"no {title!r}: {window_titles(xvfb)}"
+            assert close_window(xvfb, title)
+            assert waiting.get(timeout=15) == "cancelled"
+
+        before = window_titles(xvfb)
+        dismissed = in_background(post, base, token, "/alert")
+        deadline = time.monotonic() + 10
+        while len(window_titles(xvfb)) <= len(before):
+            assert time.monotonic() < deadline, f"no alert: {window_titles(xvfb)}"
+            time.sleep(0.1)
+        new = [t for t in window_titles(xvfb) if t not in before or before.count(t) <
+               window_titles(xvfb).count(t)]
+        assert close_window(xvfb, new[-1]), new
+        assert dismissed.get(timeout=15) == "dismissed"
+
