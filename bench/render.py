@@ -43,22 +43,20 @@ import argparse
 import dataclasses
 import datetime as dt
 import gc
-import importlib.metadata
 import os
 import platform
 import sys
 import timeit
-import tomllib
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout: appkit need not be installed
-
 import fasthtml.common as fh  # noqa: E402
 import jinja2  # noqa: E402
 
 import appkit.html as ak  # noqa: E402
+from bench.machine import cpu_model, version  # noqa: E402
 
 # ---- data ---------------------------------------------------------------------------------
 
@@ -378,24 +376,6 @@ def time_all(data: Any, funcs: dict[str, Any], repeat: int, min_time: float,
     return best
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        if dist == "appkit":  # running from the source tree, not installed
-            with open(ROOT / "pyproject.toml", "rb") as f:
-                return tomllib.load(f)["project"]["version"] + " (source tree)"
-        return "not installed"
 
 
 def main() -> None:

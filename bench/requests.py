@@ -33,7 +33,6 @@ _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
-
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import http.client  # noqa: E402
@@ -52,6 +51,8 @@ import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
+
+from bench.machine import cpu_model, version  # noqa: E402
 
 HOST = "127.0.0.1"
 PRELOAD = 20
@@ -410,21 +411,6 @@ def bench_app(name: str, args: argparse.Namespace, scripts: Path, result: Result
                   f"{load.other_cpu / load.seconds:.2f}; {items:,} todos at the end", flush=True)
 
 
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def git_state() -> str:

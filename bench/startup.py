@@ -60,10 +60,8 @@ _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
-
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
-import importlib.metadata  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
@@ -78,6 +76,7 @@ import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import IO, Any  # noqa: E402
 
+from bench.machine import cpu_model, version  # noqa: E402
 from tests.shell.x11 import find_window, start_xvfb  # noqa: E402
 
 HELLO = ROOT / "examples" / "hello" / "app.py"
@@ -420,21 +419,6 @@ def check_page(run: Run) -> None:
 # ---- report ------------------------------------------------------------------------------
 
 
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def gtk_versions() -> str:
