@@ -41,8 +41,15 @@ in a temporary folder. One warm-up run of each program, not counted, fills it.
 
 Runs alternate between the programs, and which one goes first alternates each round.
 Before each run the script waits (up to ``--quiet-wait`` seconds) for the rest of the
-machine to use under 0.25 cores. Before timing anything, it checks that both programs serve
-byte-identical pages and assets. Run it from the repository root:
+machine to use under 0.25 cores. A run during which other work used more than
+``--max-other-load`` cores (Xvfb not counted) is done again, at most ``--redo`` times.
+Before timing anything, the script checks that both programs serve byte-identical pages and
+assets, and after each run that the window showed the page with its stylesheets and htmx.
+
+It reports medians with the lowest and highest values, and for the time also the ratio
+within each round (the two runs of a round are back to back, so drift of the machine's
+speed affects both). The target is appkit / plain <= 1.10 for time and for memory. Run it
+from the repository root:
 
     .venv/bin/python bench/startup.py            # 10 runs of each (default)
     .venv/bin/python bench/startup.py --quick    # 3 runs of each, as a smoke test

@@ -172,7 +172,8 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     signal.signal(signal.SIGINT, stop)
     threading.Thread(target=watch_parent, name="child-parent-watch", daemon=True).start()
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(main())
     except SystemExit:
         # uvicorn exits this way when the app's startup fails; it has logged why.
         return 1

@@ -103,7 +103,10 @@ class LoopbackServer:
         if self._sock is None:
             return
         try:
-            asyncio.run(self._server.serve(sockets=[self._sock]))
+            # uvicorn's own loop choice (uvloop where installed): plain asyncio.run would
+            # skip it, and the stock loop answered a page's first asset ~50 ms later.
+            with asyncio.Runner(loop_factory=self.config.get_loop_factory()) as runner:
+                runner.run(self._server.serve(sockets=[self._sock]))
         except SystemExit as exc:
             # uvicorn exits this way when the app's startup fails; it has logged why.
             self._error = exc
