@@ -4,19 +4,19 @@ without a new window (and the URL, token and instance stay the same)."""
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+
+from tests.shell.lines import Lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,32 +36,6 @@ def index():
 
 def write_app(path: Path, text: str, colour: str) -> None:
     path.write_text(textwrap.dedent(APP.format(text=text, colour=colour)))
-
-
-class Lines:
-    def __init__(self, stream: IO[str]) -> None:
-        self.queue: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self.queue.put(line.rstrip("\n"))
-        self.queue.put(None)
-
-    def expect(self, prefix: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        pytest.fail(f"no line starting {prefix!r}; seen: {self.seen}")
 
 
 @contextmanager

@@ -8,19 +8,17 @@ process with 0 within the shutdown deadline, and nothing it started keeps runnin
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import pytest
 
+from tests.shell.lines import Lines
 from tests.shell.x11 import close_window, find_window, screenshot, wait_window_gone
 
 pytestmark = pytest.mark.window
@@ -35,30 +33,15 @@ class Child:
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
         assert proc.stdout is not None
-        threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True).start()
+        self.lines = Lines(proc.stdout, lambda: f"stderr: {self.stderr()}")
 
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
+    @property
+    def seen(self) -> list[str]:
+        return self.lines.seen
 
     def expect(self, prefix: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        pytest.fail(f"no line starting {prefix!r}; output so far: {self.seen}; "
-                    f"stderr: {self.stderr()}")
+        return self.lines.expect(prefix, timeout)
 
     def stderr(self) -> str:
         return self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr \
