@@ -7,12 +7,61 @@ import importlib
 import importlib.util
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from appkit.errors import AppLoadError
 
-__all__ = ["load_app"]
+__all__ = ["load_app", "find_app", "locate", "Location"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a target's code is, for ``appkit build``: the module to import (``module``,
+    ``attr``), the folder on ``sys.path`` for it (``path_root``) and the folder of the
+    app's module (``folder``: its data files are found relative to it)."""
+
+    module: str
+    attr: str
+    folder: Path
+    path_root: Path
+
+
+def locate(target: str) -> Location:
+    """Where the app ``target`` names lives, without importing it.
+
+    Raises:
+        AppLoadError: the target does not exist, or its file name would hide a module of
+            Python's standard library inside a built executable.
+    """
+    module_part, _, attr = target.partition(":") if _is_module_ref(target) else (target, "", "")
+    path = Path(module_part)
+    if module_part.endswith(".py") or path.exists() or "/" in module_part or "\\" in module_part:
+        file = _app_file(path).resolve()
+        if file.stem in sys.stdlib_module_names:
+            raise AppLoadError(
+                f"The app's file is called {file.name}, which is also the name of a module of "
+                f"Python's standard library; rename it (e.g. app.py or {file.stem}_app.py).")
+        return Location(file.stem, attr, file.parent, file.parent)
+    spec = None
+    try:
+        if "" not in sys.path and str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        spec = importlib.util.find_spec(module_part)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        raise AppLoadError(
+            f"No module named {module_part!r} (looked in the current directory and the "
+            "installed packages). Give a path to the app's .py file, or run from the "
+            "folder that holds the module.")
+    origin = Path(spec.origin).resolve()
+    depth = module_part.count(".") + (1 if origin.name == "__init__.py" else 0)
+    root = origin.parent
+    for _ in range(depth):
+        root = root.parent
+    return Location(module_part, attr, origin.parent, root)
 
 
 def load_app(target: str) -> Any:
@@ -33,7 +82,7 @@ def load_app(target: str) -> Any:
         module = _import_file(path)
     else:
         module = _import_module(module_part)
-    return _find_app(module, attr, target)
+    return find_app(module, attr, target)
 
 
 def _is_module_ref(target: str) -> bool:
@@ -42,7 +91,7 @@ def _is_module_ref(target: str) -> bool:
     return bool(sep) and len(head) > 1 and not Path(target).exists()
 
 
-def _import_file(path: Path) -> Any:
+def _app_file(path: Path) -> Path:
     if not path.exists():
         raise AppLoadError(
             f"There is no file or folder at {str(path)!r}. Give the path of the app's .py "
@@ -58,7 +107,11 @@ def _import_file(path: Path) -> Any:
             )
     if path.suffix != ".py":
         raise AppLoadError(f"{str(path)!r} is not a Python file (.py). Give the app's .py file.")
-    path = path.resolve()
+    return path
+
+
+def _import_file(path: Path) -> Any:
+    path = _app_file(path).resolve()
     folder_str = str(path.parent)
     if folder_str not in sys.path:
         sys.path.insert(0, folder_str)
@@ -111,7 +164,13 @@ def _import_failed(what: str, exc: BaseException, folder: Path | None = None
     )
 
 
-def _find_app(module: Any, attr: str, target: str) -> Any:
+def find_app(module: Any, attr: str, target: str) -> Any:
+    """The app in an imported ``module``: its attribute ``attr`` (dotted), else its
+    ``app``, else its only ``App``.
+
+    Raises:
+        AppLoadError: there is none, more than one, or the object is not an app.
+    """
     if attr:
         obj = module
         for part in attr.split("."):

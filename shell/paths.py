@@ -15,10 +15,12 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["AppDirs", "write_private"]
+__all__ = ["AppDirs", "folder_name", "write_private"]
 
 
-def _folder_name(app_id: str) -> str:
+def folder_name(app_id: str) -> str:
+    """The name of an app's folders for ``app_id`` (what is not a letter, digit, dot,
+    dash or underscore becomes a dash)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", app_id).strip("-.")
     if not name:
         raise ValueError(f"An app id needs letters or digits: {app_id!r}")
@@ -39,22 +41,22 @@ class AppDirs:
     @property
     def data(self) -> Path:
         """Where the app keeps its data (databases)."""
-        return self._ensure(platformdirs.user_data_dir(_folder_name(self.app_id), False))
+        return self._ensure(platformdirs.user_data_dir(folder_name(self.app_id), False))
 
     @property
     def config(self) -> Path:
         """Settings and secrets (0600 files)."""
-        return self._ensure(platformdirs.user_config_dir(_folder_name(self.app_id), False))
+        return self._ensure(platformdirs.user_config_dir(folder_name(self.app_id), False))
 
     @property
     def cache(self) -> Path:
         """What can be thrown away and made again."""
-        return self._ensure(platformdirs.user_cache_dir(_folder_name(self.app_id), False))
+        return self._ensure(platformdirs.user_cache_dir(folder_name(self.app_id), False))
 
     @property
     def logs(self) -> Path:
         """Rotating log files."""
-        return self._ensure(platformdirs.user_log_dir(_folder_name(self.app_id), False))
+        return self._ensure(platformdirs.user_log_dir(folder_name(self.app_id), False))
 
     @property
     def runtime(self) -> Path:
@@ -63,7 +65,7 @@ class AppDirs:
             # Without XDG_RUNTIME_DIR platformdirs falls back to a private folder under
             # the temporary directory, which is what we want; its warning is noise here.
             warnings.simplefilter("ignore")
-            path = platformdirs.user_runtime_dir(_folder_name(self.app_id), False)
+            path = platformdirs.user_runtime_dir(folder_name(self.app_id), False)
         return self._ensure(path)
 
 

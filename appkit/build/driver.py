@@ -1,0 +1,649 @@
+"""``appkit build``: the app as ONE executable (or a folder) that starts fast and tests
+itself.
+
+Stages, each printed with its time:
+
+1. check: PyInstaller and the window backend are installed, the app imports, the icon is
+   an image, the data files exist;
+2. collect: PyInstaller (with appkit's hooks, ``packaging/hooks``) makes a one-folder
+   build in a work folder, from the spec template ``packaging/app.spec.in``;
+3. pack (one file): the folder is zipped behind a small launcher (``packaging/launcher.py``)
+   that unpacks it once into the user's cache and starts it from there;
+4. test: the result runs its own ``--self-test``, then a warm start is timed.
+
+Only a complete, tested result is moved into the output folder: a failed build leaves
+nothing half-written there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import string
+import subprocess
+import sys
+import time
+import tomllib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from appkit.errors import AppkitError
+
+__all__ = ["BuildError", "BuildOptions", "BuildResult", "build", "packaging_dir", "hook_dirs"]
+
+#: What no app needs inside its executable.
+EXCLUDES = [
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    "test", "tests", "unittest.test", "distutils", "setuptools", "pkg_resources", "pip",
+    "pytest", "_pytest", "IPython", "jupyter_client", "sphinx", "mypy", "ruff",
+    "watchfiles", "playwright", "PyInstaller",
+]
+_WEBVIEW_PLATFORMS = ["gtk", "qt", "cocoa", "winforms", "edgechromium", "mshtml", "cef",
+                      "android"]
+_QT_PACKAGES = ["PyQt6", "PyQt5", "PySide2", "PySide6", "qtpy"]
+BACKENDS = ("gtk", "qt")
+
+
+class BuildError(AppkitError):
+    """The build cannot go on; the message says what to fix."""
+
+
+@dataclass
+class BuildOptions:
+    """What to build and how (the ``appkit build`` command line)."""
+
+    target: str
+    out_dir: Path = Path("dist")
+    name: str | None = None
+    icon: Path | None = None
+    onedir: bool = False
+    backend: str | None = None
+    check: bool = True
+    work_dir: Path | None = None
+
+
+@dataclass
+class BuildResult:
+    """Where the result is and how it did."""
+
+    path: Path
+    size: int
+    self_test: str = ""
+    first_start: float | None = None
+    warm_start: float | None = None
+    stages: list[tuple[str, float]] = field(default_factory=list)
+
+
+def packaging_dir() -> Path:
+    """The ``packaging/`` folder: in the wheel it is installed as ``appkit/_packaging``;
+    in a source checkout it is the top-level folder beside ``appkit/``."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_packaging", here.parent / "packaging"):
+        if (candidate / "app.spec.in").is_file():
+            return candidate
+    raise BuildError(
+        "appkit's packaging files are missing (looked in "
+        f"{here / '_packaging'} and {here.parent / 'packaging'}). Reinstall appkit: "
+        "pip install --force-reinstall 'appkit[build]'")
+
+
+def hook_dirs() -> list[str]:
+    """PyInstaller's ``pyinstaller40`` entry point: appkit's hook folder."""
+    return [str(packaging_dir() / "hooks")]
+
+
+# ---- the build --------------------------------------------------------------------------
+
+Say = Callable[[str], None]
+
+
+def build(options: BuildOptions, say: Say | None = None) -> BuildResult:
+    """Build the app ``options.target`` names.
+
+    Raises:
+        BuildError: something is missing or wrong (the message says how to fix it), or
+            PyInstaller failed (the message names its log).
+    """
+    out = say or (lambda line: print(line, flush=True))
+    plan = _Plan(options, out)
+    return plan.run()
+
+
+class _Plan:
+    def __init__(self, options: BuildOptions, say: Say) -> None:
+        self.options = options
+        self.say = say
+        self.stages: list[tuple[str, float]] = []
+        self.onefile = not options.onedir
+        self.native_onefile = self.onefile and sys.platform == "darwin"
+
+    def stage(self, number: int, total: int, label: str) -> _Stage:
+        return _Stage(self, f"[{number}/{total}] {label}")
+
+    def run(self) -> BuildResult:
+        total = 4 if self.onefile and not self.native_onefile else 3
+        total += 0 if self.options.check else -1
+        with self.stage(1, total, "checking the app") as st:
+            app = self.check()
+            st.detail = f"{self.app_name} {self.version}, {self.backend_label}"
+        work = self.work_dir()
+        with self.stage(2, total, "collecting with PyInstaller") as st:
+            folder = self.collect(app, work)
+            st.detail = f"{_count_files(folder)} files, {_mib(_tree_size(folder))}"
+        number = 3
+        if self.onefile and not self.native_onefile:
+            with self.stage(3, total, "packing one file") as st:
+                built = self.pack(folder, work)
+                st.detail = _mib(built.stat().st_size)
+            number = 4
+        else:
+            built = folder
+        result = BuildResult(path=built, size=_tree_size(built), stages=self.stages)
+        if self.options.check:
+            with self.stage(number, total, "testing the executable") as st:
+                self.test(result)
+                st.detail = result.self_test
+        final = self.publish(built)
+        result.path = final
+        timing = ""
+        if result.warm_start is not None:
+            timing = f"; starts in {result.warm_start:.2f} s"
+            if result.first_start is not None and self.onefile:
+                timing += f" ({result.first_start:.2f} s the first time, unpacking)"
+        self.say(f"built {final} ({_mib(result.size)}{timing})")
+        return result
+
+    # ---- 1. checks -------------------------------------------------------------------
+
+    def check(self) -> Any:
+        try:
+            import PyInstaller  # noqa: F401
+        except ImportError:
+            raise BuildError(
+                "PyInstaller is not installed. Install appkit's build extra: "
+                "pip install 'appkit[build]'") from None
+        self.backend = self._backend()
+        self.backend_label = self.backend or "native webview"
+        from appkit.loader import load_app, locate
+
+        location = locate(self.options.target)
+        self.location = location
+        app = load_app(self.options.target)
+        self.project = _project_config(location.folder)
+        config = self.project.get("tool", {}).get("appkit", {})
+        self.app_name = str(getattr(app, "name", None) or location.module)
+        self.exe_name = _safe_name(self.options.name or config.get("name") or self.app_name)
+        self.version = str(config.get("version") or getattr(app, "version", None)
+                           or self.project.get("project", {}).get("version") or "0.0.0")
+        icon = self.options.icon or (self.project_dir / config["icon"]
+                                     if config.get("icon") else None)
+        self.icon = _check_icon(Path(icon)) if icon else None
+        self.datas = self._datas(app, config)
+        return app
+
+    def _backend(self) -> str | None:
+        backend = self.options.backend
+        if sys.platform != "linux":
+            if backend not in (None, "auto"):
+                raise BuildError(
+                    f"--backend {backend} is for Linux; on {sys.platform} the app uses the "
+                    "system's own webview. Leave --backend out.")
+            return None
+        backend = backend or "gtk"
+        if backend not in BACKENDS:
+            raise BuildError(f"Unknown backend {backend!r}: use gtk or qt")
+        if backend == "gtk":
+            try:
+                import gi
+
+                gi.require_version("Gtk", "3.0")
+                try:
+                    gi.require_version("WebKit2", "4.1")
+                except ValueError:
+                    gi.require_version("WebKit2", "4.0")
+            except (ImportError, ValueError) as exc:
+                raise BuildError(
+                    f"The gtk backend cannot be bundled: {exc}. Install PyGObject and the "
+                    "WebKitGTK libraries: pip install 'appkit[gtk]' and (Debian/Ubuntu) apt "
+                    "install gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev, or "
+                    "build with --backend qt.") from None
+        else:
+            try:
+                import qtpy  # noqa: F401
+                from PyQt6 import QtWebEngineWidgets  # noqa: F401
+            except ImportError as exc:
+                raise BuildError(
+                    f"The qt backend cannot be bundled: {exc}. Install it: "
+                    "pip install 'appkit[qt]', or build with --backend gtk.") from None
+        return backend
+
+    @property
+    def project_dir(self) -> Path:
+        return Path(self.project.get("__folder__", self.location.folder))
+
+    def _datas(self, app: Any, config: dict[str, Any]) -> list[tuple[str, str]]:
+        """(source, folder in the bundle) pairs: the app's static folder and data files,
+        each placed at the same path relative to the app's module as in the source."""
+        root = self.location.folder
+        datas: list[tuple[str, str]] = []
+
+        def add(path: Path, declared_in: str) -> None:
+            path = path.resolve()
+            if not path.exists():
+                raise BuildError(f"The data file {path} (declared in {declared_in}) does not "
+                                 "exist. Fix the path or create the file.")
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                raise BuildError(
+                    f"The data file {path} (declared in {declared_in}) is outside the app's "
+                    f"folder {root}. Move it into that folder, so the app finds it at the "
+                    "same place relative to its module when built.") from None
+            if path.is_dir():
+                datas.append((str(path), str(relative)))
+            else:
+                datas.append((str(path), str(relative.parent)))
+
+        static = getattr(app, "static", None)
+        if static is not None and getattr(static, "directory", None) is not None:
+            add(Path(static.directory), "the App's static folder")
+        for item in getattr(app, "data_files", ()) or ():
+            add(root / item, "App(data_files=...)")
+        for item in config.get("data", []) or []:
+            add(self.project_dir / item, "[tool.appkit] data in pyproject.toml")
+        return datas
+
+    # ---- 2. PyInstaller ----------------------------------------------------------------
+
+    def work_dir(self) -> Path:
+        base = self.options.work_dir or Path("build") / "appkit"
+        work = (base / self.exe_name).resolve()
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        return work
+
+    def collect(self, app: Any, work: Path) -> Path:
+        packaging = packaging_dir()
+        module, attr = self.location.module, self.location.attr
+        entry = work / "entry.py"
+        entry.write_text(string.Template(
+            (packaging / "entry.py.in").read_text("utf-8")).substitute(
+            module=module, attr=repr(attr or None)), "utf-8")
+        info = {
+            "name": self.app_name, "version": self.version, "program": self.exe_name,
+            "backend": self.backend, "backend_choice": _backend_choice(self.backend),
+            "mode": "onedir" if not self.onefile else "onefile",
+            "built": datetime.now(UTC).isoformat(timespec="seconds"),
+            "appkit": _appkit_version(),
+        }
+        (work / "appkit-build.json").write_text(json.dumps(info, indent=1), "utf-8")
+        config = {
+            "entry": str(entry),
+            "pathex": [str(self.location.path_root)],
+            "datas": [*self.datas, (str(work / "appkit-build.json"), ".")],
+            "hiddenimports": _hidden_imports(self.backend),
+            "hookspath": [str(packaging / "hooks")],
+            "excludes": _excludes(self.backend),
+            "name": self.exe_name,
+            "console": sys.platform == "linux",
+            # Debug symbols are most of libpython's and uvloop's size; Linux only
+            # (PyInstaller cannot strip Windows or signed macOS binaries).
+            "strip": sys.platform == "linux" and shutil.which("strip") is not None,
+            "icon": str(self.icon) if self.icon else None,
+            "native_onefile": self.native_onefile,
+            "app_bundle": sys.platform == "darwin" and not self.onefile,
+            "bundle_identifier": f"org.appkit.{self.exe_name}",
+            "version": self.version,
+        }
+        spec = work / f"{self.exe_name}.spec"
+        spec.write_text(string.Template((packaging / "app.spec.in").read_text("utf-8"))
+                        .substitute(config=json.dumps(config, indent=1)), "utf-8")
+        _pyinstaller([str(spec), "--noconfirm", "--distpath", str(work / "dist"),
+                      "--workpath", str(work / "pyinstaller")], work / "pyinstaller.log",
+                     self.say)
+        if self.native_onefile:
+            return work / "dist" / self.exe_name
+        if sys.platform == "darwin":
+            return work / "dist" / f"{self.exe_name}.app"
+        return work / "dist" / self.exe_name
+
+    # ---- 3. one file -----------------------------------------------------------------
+
+    def pack(self, folder: Path, work: Path) -> Path:
+        launcher = _launcher(work, self.say)
+        program = self.exe_name + (".exe" if os.name == "nt" else "")
+        payload = work / "payload.zip"
+        _zip_folder(folder, payload)
+        digest = hashlib.sha256()
+        with payload.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        from shell.paths import folder_name
+
+        info = {"key": digest.hexdigest()[:32], "program": program,
+                "folder": folder_name(self.app_name), "name": self.app_name,
+                "version": self.version}
+        target = work / "onefile" / program
+        target.parent.mkdir()
+        _assemble(launcher, payload, info, target)
+        if self.icon is not None and os.name == "nt":  # pragma: no cover - Windows
+            _set_windows_icon(target, self.icon)
+        payload.unlink()
+        return target
+
+    # ---- 4. test ----------------------------------------------------------------------
+
+    def test(self, result: BuildResult) -> None:
+        program = result.path
+        if program.is_dir():
+            inner = program / ("Contents/MacOS" if program.suffix == ".app" else "")
+            program = inner / (self.exe_name + (".exe" if os.name == "nt" else ""))
+        started = time.perf_counter()
+        try:
+            done = subprocess.run([str(program), "--self-test"], capture_output=True,
+                                  text=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BuildError(f"The built executable did not run: {exc}") from None
+        result.first_start = time.perf_counter() - started
+        report = (done.stdout + done.stderr).strip()
+        if done.returncode != 0:
+            raise BuildError(
+                f"The built executable failed its self-test (exit {done.returncode}):\n"
+                f"{report}\nThe build is kept in {result.path.parent} for a look; nothing "
+                "was written to the output folder.")
+        result.self_test = report.splitlines()[-1] if report else "passed"
+        result.warm_start = _time_to_ready(program)
+
+    # ---- publishing --------------------------------------------------------------------
+
+    def publish(self, built: Path) -> Path:
+        out = self.options.out_dir.resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        final = out / built.name
+        staging = out / f".{built.name}.partial-{os.getpid()}"
+        try:
+            if built.is_dir():
+                shutil.copytree(built, staging, symlinks=True)
+            else:
+                shutil.copy2(built, staging)
+            if final.is_dir() and not final.is_symlink():
+                old = out / f".{built.name}.old-{os.getpid()}"
+                final.rename(old)
+                staging.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(staging, final)
+        except BaseException:
+            if staging.is_dir():
+                shutil.rmtree(staging, ignore_errors=True)
+            else:
+                staging.unlink(missing_ok=True)
+            raise
+        return final
+
+
+class _Stage:
+    def __init__(self, plan: _Plan, label: str) -> None:
+        self.plan, self.label, self.detail = plan, label, ""
+
+    def __enter__(self) -> _Stage:
+        self.started = time.perf_counter()
+        self.plan.say(f"{self.label} ...")
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        took = time.perf_counter() - self.started
+        if kind is None:
+            self.plan.stages.append((self.label, took))
+            detail = f": {self.detail}" if self.detail else ""
+            self.plan.say(f"{self.label} done in {took:.1f} s{detail}")
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+def _pyinstaller(args: list[str], log: Path, say: Say) -> None:
+    """Run PyInstaller in a child process; its log goes to ``log``, its main steps to the
+    terminal."""
+    steps = {
+        "Analyzing ": "analysing the app's imports",
+        "Processing standard module hook": None,
+        "Building PYZ": "compressing the Python modules",
+        "Building EXE": "writing the executable",
+        "Building COLLECT": "collecting the files",
+        "Building BUNDLE": "making the .app bundle",
+    }
+    shown: set[str] = set()
+    command = [sys.executable, "-m", "PyInstaller", "--log-level", "INFO", *args]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with log.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, env=env, stdin=subprocess.DEVNULL)
+        assert process.stdout is not None
+        for line in process.stdout:
+            handle.write(line)
+            for marker, text in steps.items():
+                if text and marker in line and text not in shown:
+                    shown.add(text)
+                    say(f"      {text}")
+        code = process.wait()
+    if code != 0:
+        tail = "\n".join(log.read_text("utf-8", errors="replace").splitlines()[-15:])
+        raise BuildError(f"PyInstaller failed (exit {code}). The end of its log ({log}):\n"
+                         f"{tail}")
+
+
+def _launcher(work: Path, say: Say) -> Path:
+    """The launcher program for this Python and platform, built once and kept in appkit's
+    own cache folder."""
+    import PyInstaller
+
+    from shell.paths import AppDirs
+
+    source = packaging_dir() / "launcher.py"
+    key = hashlib.sha256(b"\0".join([
+        source.read_bytes(), sys.version.encode(), PyInstaller.__version__.encode(),
+        sys.platform.encode(), sys.executable.encode()])).hexdigest()[:24]
+    cache = AppDirs("appkit").cache / "launchers" / key
+    program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
+    if program.is_file():
+        return program
+    say("      building the launcher (once for this Python)")
+    build = work / "launcher"
+    build.mkdir()
+    args = [str(source), "--onefile", "--noconfirm", "--name", "launcher",
+            "--distpath", str(build / "dist"), "--workpath", str(build / "work"),
+            "--specpath", str(build)]
+    if sys.platform == "linux":
+        args.append("--strip")
+    if os.name == "nt":  # pragma: no cover
+        args.append("--noconsole")
+    for module in ("_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib",
+                   "hashlib", "_lzma", "lzma", "_bz2", "bz2", "_ctypes" if os.name != "nt"
+                   else "_ssl", "unittest", "email", "http", "xml", "pydoc", "asyncio"):
+        args += ["--exclude-module", module]
+    _pyinstaller(args, build / "pyinstaller.log", lambda line: None)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cache / f".{program.name}.{os.getpid()}"
+    shutil.copy2(build / "dist" / program.name, tmp)
+    os.replace(tmp, program)
+    return program
+
+
+_TRAILER_MAGIC = b"APPKIT1\n"
+_PYI_MAGIC = b"MEI\014\013\012\013\016"
+
+
+def _assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path) -> None:
+    """[launcher's bootloader][payload][trailer][launcher's archive] (see launcher.py)."""
+    import struct
+
+    data = launcher.read_bytes()
+    at = data.rfind(_PYI_MAGIC)
+    if at < 0:
+        raise BuildError(f"The launcher {launcher} is not a PyInstaller one-file program; "
+                         "delete it and build again.")
+    pkg_len = struct.unpack_from("!8sIIii64s", data, at)[1]
+    archive_start = at + 88 - pkg_len
+    blob = json.dumps(info).encode("utf-8")
+    with target.open("wb") as out, payload.open("rb") as src:
+        out.write(data[:archive_start])
+        offset = out.tell()
+        shutil.copyfileobj(src, out, 1 << 20)
+        length = out.tell() - offset
+        out.write(blob)
+        out.write(struct.pack("<QQQ8s", len(blob), offset, length, _TRAILER_MAGIC))
+        out.write(data[archive_start:])
+    target.chmod(0o755)
+
+
+def _zip_folder(folder: Path, payload: Path) -> None:
+    with zipfile.ZipFile(payload, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                item = zipfile.ZipInfo(name)
+                item.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(item, os.readlink(path))
+            elif path.is_dir():
+                continue
+            else:
+                archive.write(path, name)
+
+
+def _time_to_ready(program: Path) -> float | None:
+    """Seconds from starting ``program --headless`` to its ``ready:`` line (a warm start:
+    the one file is already unpacked)."""
+    started = time.perf_counter()
+    process = subprocess.Popen([str(program), "--headless"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+    took = None
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in process.stdout:
+            if line.startswith("ready: "):
+                took = time.perf_counter() - started
+                break
+            if time.monotonic() > deadline:
+                break
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return took
+
+
+def _project_config(folder: Path) -> dict[str, Any]:
+    """The nearest pyproject.toml at or above ``folder`` (with ``__folder__`` set)."""
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text("utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise BuildError(f"{path} cannot be read: {exc}") from None
+            data["__folder__"] = str(candidate)
+            return data
+    return {}
+
+
+_ICON_MAGIC = {b"\x89PNG\r\n\x1a\n": "png", b"\x00\x00\x01\x00": "ico", b"icns": "icns"}
+
+
+def _check_icon(path: Path) -> Path:
+    path = path.resolve()
+    if not path.is_file():
+        raise BuildError(f"The icon {path} does not exist.")
+    head = path.read_bytes()[:8]
+    kind = next((k for magic, k in _ICON_MAGIC.items() if head.startswith(magic)), None)
+    if kind is None:
+        raise BuildError(
+            f"The icon {path} is not a PNG, ICO or ICNS image. Give a .png (256x256 or "
+            "larger works everywhere) or a Windows .ico / macOS .icns file.")
+    needs_pillow = (os.name == "nt" and kind != "ico") or (
+        sys.platform == "darwin" and kind != "icns")
+    if needs_pillow:
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            raise BuildError(
+                f"The icon {path.name} has to be converted for this platform, which needs "
+                "Pillow: pip install pillow (or give a .ico on Windows, .icns on macOS)."
+            ) from None
+    return path
+
+
+def _set_windows_icon(target: Path, icon: Path) -> None:  # pragma: no cover - Windows
+    """The launcher was built without the app's icon; the bootloader's resources carry it
+    on Windows, so the one file is given it here."""
+    from PyInstaller.utils.win32 import icon as win_icon
+
+    win_icon.CopyIcons(str(target), str(icon))
+
+
+def _hidden_imports(backend: str | None) -> list[str]:
+    imports = ["appkit.build.runtime"]
+    if backend == "gtk":
+        imports += ["webview.platforms.gtk"]
+    elif backend == "qt":
+        imports += ["webview.platforms.qt"]
+    elif sys.platform == "win32":
+        imports += ["webview.platforms.winforms", "webview.platforms.edgechromium"]
+    elif sys.platform == "darwin":
+        imports += ["webview.platforms.cocoa"]
+    return imports
+
+
+def _excludes(backend: str | None) -> list[str]:
+    keep = {"gtk": ["gtk"], "qt": ["qt"], None: (
+        ["winforms", "edgechromium", "mshtml"] if sys.platform == "win32" else ["cocoa"])}
+    excludes = list(EXCLUDES)
+    excludes += [f"webview.platforms.{p}" for p in _WEBVIEW_PLATFORMS if p not in keep[backend]]
+    if backend != "qt":
+        excludes += _QT_PACKAGES
+    if backend != "gtk":
+        excludes += ["gi"]
+    return excludes
+
+
+def _backend_choice(backend: str | None) -> str:
+    return "auto" if backend in (None, "gtk") else backend
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    if not cleaned:
+        raise BuildError(f"{name!r} cannot name an executable: use letters and digits.")
+    return cleaned
+
+
+def _appkit_version() -> str:
+    from appkit import __version__
+
+    return __version__
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _count_files(path: Path) -> int:
+    return sum(1 for p in path.rglob("*") if p.is_file())
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
