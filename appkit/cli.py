@@ -135,12 +135,16 @@ def _run_reloading(args: argparse.Namespace, backend: str) -> int:
 def _build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from appkit.build import BuildOptions, build
+    from appkit.build import BuildError, BuildOptions, build
 
-    build(BuildOptions(
-        target=args.target, out_dir=Path(args.out_dir), name=args.name,
-        icon=Path(args.icon) if args.icon else None, onedir=args.onedir,
-        backend=args.backend, check=args.check))
+    try:
+        build(BuildOptions(
+            target=args.target, out_dir=Path(args.out_dir), name=args.name,
+            icon=Path(args.icon) if args.icon else None, onedir=args.onedir,
+            backend=args.backend, check=args.check))
+    except BuildError as exc:
+        print(f"appkit: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else 1
     return 0
 
 

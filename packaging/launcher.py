@@ -18,7 +18,9 @@ executable there. Later starts find the folder complete and go straight to it.
 - concurrent: an exclusive lock around unpacking; a shared "in use" lock per version that
   the running app holds; a version is pruned only when its in-use lock can be taken;
 - no leftovers: the bootloader's own small temporary folder is removed by the bootloader at
-  exit; one left by a killed launcher is removed on the next start.
+  exit; one left by a killed launcher is removed on the next start. The app's own
+  temporary files (e.g. the GTK image loaders' cache PyInstaller writes at every start) go
+  to ``<user cache>/<app>/tmp``, emptied when a launch finds no copy of the app running.
 
 It runs before anything of appkit is importable, so it imports the standard library only.
 """
@@ -289,11 +291,20 @@ def main() -> int:
         root = cache_root(info["folder"])
         os.makedirs(root, mode=0o700, exist_ok=True)
         target = os.path.join(root, key)
-        in_use = None
+        held = []
+        env = child_environment()
         if os.name != "nt":
-            # Held (shared) for as long as the app runs: the exec'd app inherits it.
+            # Both held (shared) for as long as the app runs: the exec'd app inherits them.
+            running = open(os.path.join(root, ".running"), "a+b")  # noqa: SIM115
+            app_tmp = os.path.join(os.path.dirname(root), "tmp")
+            if _lock(running, exclusive=True, wait=False):
+                shutil.rmtree(app_tmp, ignore_errors=True)  # no copy runs: all stale
+            _lock(running, exclusive=False, wait=True)
+            os.makedirs(app_tmp, mode=0o700, exist_ok=True)
+            env["TMPDIR"] = app_tmp
             in_use = open(os.path.join(root, key + ".inuse"), "a+b")  # noqa: SIM115
             _lock(in_use, exclusive=False, wait=True)
+            held += [running, in_use]
         if not is_complete(target):
             with open(os.path.join(root, ".unpack.lock"), "a+b") as guard:
                 _lock(guard, exclusive=True, wait=True)
@@ -304,11 +315,10 @@ def main() -> int:
                         print(f"unpacked in {time.monotonic() - started:.2f} s", file=sys.stderr)
                     prune(root, key)
         command = [os.path.join(target, program), *sys.argv[1:]]
-        env = child_environment()
         if os.name == "nt":  # pragma: no cover - no exec on Windows: wait and pass the code
             return subprocess.call(command, env=env)
-        if in_use is not None:
-            os.set_inheritable(in_use.fileno(), True)
+        for handle in held:
+            os.set_inheritable(handle.fileno(), True)
         os.execve(command[0], command, env)
     except LaunchError as exc:
         print(f"{os.path.basename(exe)}: {exc}", file=sys.stderr)

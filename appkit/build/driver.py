@@ -53,7 +53,13 @@ BACKENDS = ("gtk", "qt")
 
 
 class BuildError(AppkitError):
-    """The build cannot go on; the message says what to fix."""
+    """The build cannot go on; the message says what to fix. ``usage`` is True when the
+    input is at fault (a missing tool or file, a bad option: exit code 2), False when the
+    build itself failed (PyInstaller, the self-test: exit code 1)."""
+
+    def __init__(self, message: str, *, usage: bool = True) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass
@@ -288,7 +294,9 @@ class _Plan:
         (work / "appkit-build.json").write_text(json.dumps(info, indent=1), "utf-8")
         config = {
             "entry": str(entry),
-            "pathex": [str(self.location.path_root)],
+            # appkit's own folder too: an editable install is found through an import
+            # hook that PyInstaller's analysis does not run.
+            "pathex": [str(self.location.path_root), str(_appkit_root())],
             "datas": [*self.datas, (str(work / "appkit-build.json"), ".")],
             "hiddenimports": _hidden_imports(self.backend),
             "hookspath": [str(packaging / "hooks")],
@@ -352,14 +360,14 @@ class _Plan:
             done = subprocess.run([str(program), "--self-test"], capture_output=True,
                                   text=True, timeout=300, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BuildError(f"The built executable did not run: {exc}") from None
+            raise BuildError(f"The built executable did not run: {exc}", usage=False) from None
         result.first_start = time.perf_counter() - started
         report = (done.stdout + done.stderr).strip()
         if done.returncode != 0:
             raise BuildError(
                 f"The built executable failed its self-test (exit {done.returncode}):\n"
                 f"{report}\nThe build is kept in {result.path.parent} for a look; nothing "
-                "was written to the output folder.")
+                "was written to the output folder.", usage=False)
         result.self_test = report.splitlines()[-1] if report else "passed"
         result.warm_start = _time_to_ready(program)
 
@@ -438,7 +446,7 @@ def _pyinstaller(args: list[str], log: Path, say: Say) -> None:
     if code != 0:
         tail = "\n".join(log.read_text("utf-8", errors="replace").splitlines()[-15:])
         raise BuildError(f"PyInstaller failed (exit {code}). The end of its log ({log}):\n"
-                         f"{tail}")
+                         f"{tail}", usage=False)
 
 
 def _launcher(work: Path, say: Say) -> Path:
@@ -451,7 +459,7 @@ def _launcher(work: Path, say: Say) -> Path:
     source = packaging_dir() / "launcher.py"
     key = hashlib.sha256(b"\0".join([
         source.read_bytes(), sys.version.encode(), PyInstaller.__version__.encode(),
-        sys.platform.encode(), sys.executable.encode()])).hexdigest()[:24]
+        sys.platform.encode(), sys.base_prefix.encode()])).hexdigest()[:24]
     cache = AppDirs("appkit").cache / "launchers" / key
     program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
     if program.is_file():
@@ -627,6 +635,17 @@ def _safe_name(name: str) -> str:
     if not cleaned:
         raise BuildError(f"{name!r} cannot name an executable: use letters and digits.")
     return cleaned
+
+
+def _appkit_root() -> Path:
+    import appkit
+    import shell
+
+    root = Path(appkit.__file__).resolve().parent.parent
+    if Path(shell.__file__).resolve().parent.parent != root:  # pragma: no cover
+        raise BuildError("appkit and shell are installed in different places; reinstall "
+                         "appkit: pip install --force-reinstall appkit")
+    return root
 
 
 def _appkit_version() -> str:
