@@ -18,6 +18,7 @@ test: setup lint
 bench: setup
 	$(PY) bench/render.py
 	$(PY) bench/requests.py
+	$(PY) bench/build.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check appkit shell tests examples bench scripts

@@ -3,7 +3,7 @@
 # python3-venv (the virtualenv), Chromium (browser tests), Xvfb (real-window tests, from the
 # shell issue on), wrk (request benchmarks), and the two pywebview backends: GTK/WebKit2GTK
 # (PyGObject builds from source against these headers) and the shared libraries that the
-# PyQt6/QtWebEngine wheels load but do not ship.
+# PyQt6/QtWebEngine wheels load but do not ship; binutils for PyInstaller (appkit build).
 # As root it installs them; otherwise it uses sudo when that works without a password, and
 # else prints the command to run. Under CI (CI=true) a missing package is an error.
 set -euo pipefail
@@ -40,6 +40,9 @@ packages=(
   libglib2.0-0 libnspr4 libnss3 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1
   libxkbcommon-x11-0 libxkbcommon0
+  # appkit build (the frozen layer): PyInstaller reads binaries with objdump and strips
+  # them; the executables use the system's WebKitGTK at run time.
+  binutils libwebkit2gtk-4.1-0
 )
 declare -A installed=()
 while read -r name status; do
