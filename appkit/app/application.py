@@ -18,26 +18,35 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appkit.app.binding import Binder, Provider
 from appkit.app.errorpages import error_response
+from appkit.app.hooks import BeforeHook, special_function
 from appkit.app.htmx import HtmxDetails
 from appkit.app.limits import BodyLimit
-from appkit.app.responses import ResponseParts, to_response
+from appkit.app.responses import ResponseParts, to_response, wants_fragment
 from appkit.app.routing import RouteHandler, Router, call_handler
 from appkit.app.static import StaticFolder, StaticURL
 from appkit.desktop import Dialogs, Window
 from appkit.errors import AppkitError, ConfigurationError, HTTPError
-from appkit.html import Document, Element, Link, Script, Title
+from appkit.html import Document, Element, Link, Meta, Script, Title, render
+from appkit.sessions.csrf import UNSAFE_METHODS, check_csrf, is_exempt
+from appkit.sessions.errors import SessionError
+from appkit.sessions.manager import SessionManager, Sessions
+from appkit.sessions.session import Session
+from appkit.sessions.toasts import toast_region, toast_swap
+
+if TYPE_CHECKING:
+    from shell.paths import AppDirs
 
 __all__ = ["App"]
 
@@ -45,6 +54,11 @@ logger = logging.getLogger("appkit")
 
 _APPKIT_STATIC = Path(__file__).resolve().parent.parent / "static"
 _RESPONSE_KEY = "appkit.response"
+_PROVIDED_KEY = "appkit.provided"
+# ``session`` came after apps could read a value called session (``session: str``); an
+# annotation other than ``Session`` keeps doing that.
+_SOFT_NAMES = frozenset({"session"})
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class App(Router):
@@ -61,6 +75,8 @@ class App(Router):
         max_body_size: the largest request body accepted, in bytes (413 above it).
         lang: the pages' language.
         middleware: Starlette ``Middleware`` entries, outermost first.
+        sessions: how sessions are kept and whether unsafe requests need a CSRF token
+            (``Sessions(...)``; by default signed cookies and CSRF on).
     """
 
     def __init__(
@@ -75,6 +91,7 @@ class App(Router):
         max_body_size: int = 10 * 1024 * 1024,
         lang: str = "en",
         middleware: Iterable[Middleware] = (),
+        sessions: Sessions | None = None,
     ) -> None:
         if not name or not name.strip():
             raise ConfigurationError("An App needs a name, e.g. App('todo')")
@@ -101,17 +118,24 @@ class App(Router):
         #: The window and the system's handlers: ``await app.window.set_title("Report")``.
         self.window = Window(lambda: self._native)
         self._on_activate: Callable[[list[str], str], Any] | None = None
+        self._paths: AppDirs | None = None
+        #: Loads each request's session and saves it with the answer (see ``Sessions``).
+        self.sessions = SessionManager(sessions or Sessions(), name, lambda: self.paths)
+        self._before: list[BeforeHook] = []
+        self._hooks_by_route: dict[str, list[BeforeHook]] = {}
         self.providers: dict[str, Provider] = {
             "request": lambda request: request,
             "app": lambda request: self,
             "htmx": HtmxDetails,
             "response": _response_parts,
+            "session": self.sessions.current,
         }
         self.typed_providers: dict[type, Provider] = {
             HTTPConnection: lambda request: request,
             HtmxDetails: HtmxDetails,
             App: lambda request: self,
             Response: _response_parts,
+            Session: self.sessions.current,
         }
         self.assets = StaticFolder(_APPKIT_STATIC, "/_appkit")
         self.static = self._own_static(static_dir)
@@ -145,9 +169,11 @@ class App(Router):
                 f"Route name {handler.name!r} is already used by "
                 f"{'|'.join(other.methods)} {other.path}; pass name=... to tell them apart"
             )
-        binder = Binder(handler.fn, handler._path_params, self.providers, self.typed_providers)
+        binder = Binder(handler.fn, handler._path_params, self.providers, self.typed_providers,
+                        soft=_SOFT_NAMES)
         handler._app = self
         self._by_name[handler.name] = handler
+        self._hooks_by_route.clear()
         self._routes.append(Route(handler.path, self._endpoint(handler, binder),
                                   methods=handler.methods, name=handler.name))
 
@@ -155,30 +181,195 @@ class App(Router):
                   ) -> Callable[[Request], Awaitable[Response]]:
         make_document = self.document
         needs_binding = bool(binder.params)
-        reads_body = binder.reads_body
+        sessions = self.sessions
+        guarded = handler.csrf and any(m in UNSAFE_METHODS for m in handler.methods)
+        reads_body = binder.reads_body or guarded
 
         async def endpoint(request: Request) -> Response:
             try:
-                kwargs = await binder.bind(request) if needs_binding else {}
-                result = await call_handler(handler, kwargs)
-                return to_response(result, request, make_document,
-                                   request.scope.get(_RESPONSE_KEY))
-            except HTTPError as exc:
-                return self._error(request, exc)
-            except HTTPException:
-                raise
-            except Exception as exc:
-                logger.exception("Unhandled error in %s %s", request.method, request.url.path)
-                return error_response(
-                    request, 500, "Something went wrong",
-                    "The app hit an error while handling this request. "
-                    "The details are in the app's log.",
-                    make_document, exc=exc, debug=self.debug)
+                try:
+                    session = await sessions.load(request)
+                    if guarded and sessions.csrf and not is_exempt(request):
+                        await check_csrf(request, session)
+                    answered, result = False, None
+                    for hook in self._hooks_for(handler):
+                        result = await hook.call(request)
+                        if result is not None:
+                            answered = True
+                            break
+                    if not answered:
+                        kwargs = await binder.bind(request) if needs_binding else {}
+                        result = await call_handler(handler, kwargs)
+                    response = to_response(result, request, make_document,
+                                           request.scope.get(_RESPONSE_KEY))
+                except HTTPError as exc:
+                    response = self._error(request, exc)
+                except HTTPException:
+                    raise
+                except Exception as exc:
+                    response = self._crash(request, exc)
+                return await self._finish(request, response)
             finally:
                 if reads_body:
                     await request.close()  # uploaded files' temporary files
 
         return endpoint
+
+    def _crash(self, request: Request, exc: Exception) -> Response:
+        logger.exception("Unhandled error in %s %s", request.method, request.url.path,
+                         exc_info=exc)
+        return error_response(
+            request, 500, "Something went wrong",
+            "The app hit an error while handling this request. "
+            "The details are in the app's log.",
+            self.document, exc=exc, debug=self.debug)
+
+    async def _finish(self, request: Request, response: Response) -> Response:
+        """Add the queued toasts to an htmx answer and save the session with it."""
+        session = self.sessions.loaded(request)
+        if session is None:
+            return response
+        if session._has_toasts and wants_fragment(request) and _carries_toasts(response):
+            swap = render(toast_swap(session._take_toasts())).encode()
+            response.body = bytes(response.body) + swap
+            response.headers["content-length"] = str(len(response.body))
+        try:
+            await self.sessions.save(request, response)
+        except SessionError as exc:  # too large, or not JSON: the app's own mistake
+            self.sessions.discard(request)
+            return self._crash(request, exc)
+        return response
+
+    def _hooks_for(self, handler: RouteHandler) -> list[BeforeHook]:
+        hooks = self._hooks_by_route.get(handler.name)
+        if hooks is None:
+            self._check_hooks()
+            hooks = [hook for hook in self._before if hook.applies_to(handler)]
+            self._hooks_by_route[handler.name] = hooks
+        return hooks
+
+    def _check_hooks(self) -> None:
+        for hook in self._before:
+            unknown = hook.unknown_names(self._by_name)
+            if unknown:
+                known = ", ".join(sorted(self._by_name)) or "none"
+                raise ConfigurationError(
+                    f"The before-hook {getattr(hook.fn, '__qualname__', hook.fn)!r} skips "
+                    f"{', '.join(map(repr, unknown))}, but no route has that name (known "
+                    f"routes: {known}). Fix the name, or skip a path prefix such as '/login'")
+
+    # ---- before-hooks and provided parameters -------------------------------------------
+
+    @overload
+    def before(self, fn: _F, /) -> _F: ...
+
+    @overload
+    def before(self, /, *, skip: Iterable[str | RouteHandler] = ()
+               ) -> Callable[[_F], _F]: ...
+
+    def before(self, fn: Any = None, /, *,
+               skip: Iterable[str | RouteHandler] = ()) -> Any:
+        """Run the decorated function before every handler of the app's routes, except
+        those in ``skip``; if it returns something other than None, that is the answer and
+        the handler does not run (a login wall returns ``Redirect("/login")``).
+
+        The hook takes special parameters by name, as handlers do (``request``,
+        ``session``, ``htmx``, ``response``, ``app`` and what ``provide`` added). A plain
+        ``def`` runs in the thread pool, an ``async def`` on the event loop. Hooks run in
+        the order they were added, after the CSRF check and before the handler's
+        parameters are read. Mounted apps and static files are not affected.
+
+        Args:
+            skip: route names (``"login"``, ``"admin.users"``), route handlers, or path
+                prefixes starting with ``/`` (``"/public"``: that path and those below).
+
+        Raises:
+            ConfigurationError: a parameter is not a special one; a name in ``skip``
+                names no route (when the app starts or first answers a request).
+
+        Example::
+
+            @app.before(skip=["login"])
+            def login_wall(session):
+                if "user" not in session:
+                    return Redirect("/login")
+        """
+        skipped = list(skip)
+
+        def register(fn: _F) -> _F:
+            what = f"before-hook {getattr(fn, '__qualname__', fn)!r}"
+            call = special_function(fn, self.providers, self.typed_providers, what)
+            self._before.append(BeforeHook(fn, skipped, call))
+            self._hooks_by_route.clear()
+            return fn
+
+        return register(fn) if fn is not None else register
+
+    @overload
+    def provide(self, name: str, fn: _F, /, *, annotation: type | None = None) -> _F: ...
+
+    @overload
+    def provide(self, name: str, /, *, annotation: type | None = None
+                ) -> Callable[[_F], _F]: ...
+
+    def provide(self, name: str, fn: Any = None, /, *,
+                annotation: type | None = None) -> Any:
+        """Add a special parameter: handlers (and hooks) that take ``name`` get what ``fn``
+        returns for the request, computed once per request.
+
+        ``fn`` takes special parameters by name itself (``request``, ``session``...); a
+        plain ``def`` runs in the thread pool, an ``async def`` on the event loop. Call
+        this before defining the routes that take ``name``.
+
+        Args:
+            name: the parameter's name, e.g. ``"user"``.
+            fn: the function that makes the value (or use ``provide`` as a decorator).
+            annotation: a type that also selects this provider (``user: User``).
+
+        Raises:
+            ConfigurationError: ``name`` is taken already, or a route registered earlier
+                reads ``name`` from the request.
+
+        Example::
+
+            app.provide("user", lambda request: request.state.user)
+
+            @app.provide("user")
+            def current_user(session):
+                return users.get(session.get("user_id"))
+        """
+        if not name.isidentifier():
+            raise ConfigurationError(f"A provided parameter's name is an identifier, not "
+                                     f"{name!r}")
+        if name in self.providers:
+            raise ConfigurationError(
+                f"{name!r} is already a special parameter; pick another name")
+        if annotation is not None and annotation in self.typed_providers:
+            raise ConfigurationError(
+                f"The annotation {annotation!r} already selects a special parameter")
+        for handler in self._by_name.values():
+            if name in inspect.signature(handler.fn).parameters:
+                raise ConfigurationError(
+                    f"Route {handler.name!r} ({handler.path}) was defined before "
+                    f"app.provide({name!r}), so it reads {name!r} from the request: call "
+                    "app.provide before defining the routes that take it")
+
+        def register(fn: _F) -> _F:
+            call = special_function(fn, self.providers, self.typed_providers,
+                                    f"provider {name!r}")
+
+            async def provider(request: Request) -> Any:
+                done = request.scope.setdefault(_PROVIDED_KEY, {})
+                if name not in done:
+                    done[name] = await call(request)
+                return done[name]
+
+            self.providers[name] = provider
+            if annotation is not None:
+                self.typed_providers[annotation] = provider
+            return fn
+
+        return register(fn) if fn is not None else register
 
     def include(self, router: Router) -> None:
         """Add a router's routes (and any it gets later) to this app."""
@@ -230,6 +421,7 @@ class App(Router):
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        self._check_hooks()
         for fn in self._startup:
             result = fn()
             if inspect.isawaitable(result):
@@ -244,6 +436,7 @@ class App(Router):
                         await result
                 except Exception:
                     logger.exception("Shutdown hook %r failed", fn)
+            self.sessions.close()
 
     # ---- the desktop window -------------------------------------------------------------
 
@@ -286,6 +479,19 @@ class App(Router):
         """Give the app its window's native features (the shell calls this)."""
         self._native = native
 
+    # ---- the user's folders --------------------------------------------------------------
+
+    @property
+    def paths(self) -> AppDirs:
+        """The app's per-user folders, named after the app: ``data``, ``config``,
+        ``cache``, ``logs`` and ``runtime`` (``shell.paths.AppDirs``). Each folder is
+        made (0700) when first asked for; on Linux they follow the XDG variables."""
+        if self._paths is None:
+            from shell.paths import AppDirs  # on use: keeps `import appkit` light
+
+            self._paths = AppDirs(self.name)
+        return self._paths
+
     # ---- pages --------------------------------------------------------------------------
 
     def static_url(self, path: str) -> StaticURL:
@@ -323,11 +529,20 @@ class App(Router):
 
     def document(self, request: Request, head: list[Any], body: list[Any]) -> Element:
         """The full page around ``body``; ``head`` holds the head elements the handler
-        returned (a ``Title`` there replaces the app's title)."""
+        returned (a ``Title`` there replaces the app's title). The page carries the
+        session's CSRF token (``<meta name="csrf-token">``, which appkit.js sends back)
+        and shows the toasts queued in the session."""
         has_title = any(isinstance(item, Title) for item in head)
+        session = self.sessions.loaded(request)
+        own: list[Any] = []
+        if session is not None:
+            if self.sessions.csrf:
+                own.append(Meta(name="csrf-token", content=session.csrf_token))
+            if session._has_toasts:
+                body = [*body, toast_region(session._take_toasts())]
         return Document(
             *body,
-            head=[*self.head_assets(), *self.head, *head],
+            head=[*own, *self.head_assets(), *self.head, *head],
             title=None if has_title else self.title,
             lang=self.lang,
         )
@@ -352,8 +567,14 @@ class App(Router):
             message = f"{request.method} is not allowed at {request.url.path}."
         else:
             title, message = "Error", str(exc.detail)
-        return error_response(request, exc.status_code, title, message, self.document,
-                              headers=dict(exc.headers or {}))
+        try:
+            await self.sessions.load(request)  # the page's CSRF token and toasts
+        except Exception:
+            logger.exception("The session could not be loaded for the %d page",
+                             exc.status_code)
+        response = error_response(request, exc.status_code, title, message, self.document,
+                                  headers=dict(exc.headers or {}))
+        return await self._finish(request, response)
 
     def _own_static(self, static_dir: str | Path | None) -> StaticFolder | None:
         if static_dir is None:
@@ -369,6 +590,21 @@ class App(Router):
 
     def __repr__(self) -> str:
         return f"<App {self.name!r} routes={len(self._by_name)}>"
+
+
+def _carries_toasts(response: Response) -> bool:
+    """Whether htmx will swap this answer's HTML, so out-of-band toasts in it are shown."""
+    if not 200 <= response.status_code < 300 or response.status_code == 204:
+        return False
+    if isinstance(response, StreamingResponse | FileResponse):
+        return False
+    headers = response.headers
+    if not headers.get("content-type", "").startswith("text/html"):
+        return False
+    if "hx-redirect" in headers or "hx-location" in headers or (
+            headers.get("hx-refresh") == "true"):
+        return False  # the page is going away: the toasts wait for the next one
+    return isinstance(getattr(response, "body", None), bytes | memoryview)
 
 
 def _response_parts(request: Request) -> ResponseParts:

@@ -18,7 +18,7 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Union, cast
@@ -297,7 +297,7 @@ _QUERY, _BODY, _COOKIE, _HEADER = range(4)
 
 
 class _Param:
-    __slots__ = ("name", "kind", "field", "model", "provider", "header")
+    __slots__ = ("name", "kind", "field", "model", "provider", "awaits", "header")
 
     def __init__(self, name: str, kind: str, field: _Field | None = None,
                  model: _Model | None = None, provider: Provider | None = None) -> None:
@@ -306,6 +306,8 @@ class _Param:
         self.field = field
         self.model = model
         self.provider = provider
+        # An async provider (one the app registered) is awaited; appkit's own are plain.
+        self.awaits = inspect.iscoroutinefunction(provider)
         self.header = name.replace("_", "-")
 
 
@@ -315,8 +317,11 @@ class Binder:
     Args:
         fn: the handler.
         path_params: the names in the route's path.
-        providers: special parameters by name (``request``, ``htmx``, ``app``...).
+        providers: special parameters by name (``request``, ``htmx``, ``app``...); a
+            provider is called with the request, and awaited when it is ``async def``.
         typed_providers: special parameters by annotation (``Request``...).
+        soft: names in ``providers`` that an annotation of another type turns back into a
+            value read from the request (``session: str`` reads a value named session).
 
     Raises:
         ConfigurationError: a parameter appkit cannot fill, named with the fix.
@@ -324,7 +329,9 @@ class Binder:
 
     def __init__(self, fn: Callable[..., Any], path_params: set[str],
                  providers: Mapping[str, Provider],
-                 typed_providers: Mapping[type, Provider]) -> None:
+                 typed_providers: Mapping[type, Provider],
+                 soft: Collection[str] = ()) -> None:
+        self._soft = soft
         where = f"handler {getattr(fn, '__qualname__', fn)!r}"
         try:
             hints = typing.get_type_hints(fn)
@@ -347,7 +354,8 @@ class Binder:
             for cls, provider in typed_providers.items():
                 if tp is cls or (issubclass(tp, cls) and cls not in _EXACT_ONLY):
                     return _Param(p.name, "provider", provider=provider)
-        if p.name in providers and p.name not in path_params:
+        if p.name in providers and p.name not in path_params and not (
+                p.name in self._soft and tp is not _MISSING and tp is not Any):
             if tp is not _MISSING and tp is not Any and not _is_optional_of_provider(
                     tp, typed_providers):
                 raise ConfigurationError(
@@ -389,7 +397,8 @@ class Binder:
         for param in self.params:
             kind = param.kind
             if kind == "provider":
-                kwargs[param.name] = param.provider(request)  # type: ignore[misc]
+                value = param.provider(request)  # type: ignore[misc]
+                kwargs[param.name] = await value if param.awaits else value
             elif kind == "path":
                 raw = request.path_params.get(param.name)
                 kwargs[param.name] = param.field.value(raw, raw is not None)  # type: ignore[union-attr]

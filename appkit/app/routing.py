@@ -61,12 +61,14 @@ class RouteHandler:
     its address, and as an attribute value (``hx_post=handler``) it renders as that URL."""
 
     def __init__(self, fn: Callable[..., Any], path: str, methods: list[str],
-                 name: str) -> None:
+                 name: str, *, csrf: bool = True) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.path = path
         self.methods = methods
         self.name = name
+        #: Whether unsafe requests to this route must carry the session's CSRF token.
+        self.csrf = csrf
         self.is_async = inspect.iscoroutinefunction(fn)
         _, self._path_format, self._convertors = compile_path(path)
         self._path_params = set(self._convertors)
@@ -134,8 +136,20 @@ class Router:
         self._on_add: Callable[[RouteHandler], None] | None = None
 
     def route(self, path: str, methods: Iterable[str] = ("GET",), *,
-              name: str | None = None) -> Callable[[Callable[..., Any]], RouteHandler]:
-        """Register the decorated function for ``path`` and ``methods``."""
+              name: str | None = None, csrf: bool = True
+              ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register the decorated function for ``path`` and ``methods``.
+
+        Args:
+            path: the route's path, starting with ``/``; ``{name}`` parts are parameters.
+            methods: the HTTP methods it answers.
+            name: the route's name (default: the function's).
+            csrf: False exempts the route from the CSRF check on unsafe methods (for a
+                route other sites or tools must reach without the session's token).
+
+        Raises:
+            ConfigurationError: a bad path, method or path convertor.
+        """
         if not path.startswith("/"):
             raise ConfigurationError(f"Route path {path!r} must start with '/'")
         verbs = [m.upper() for m in methods]
@@ -153,7 +167,7 @@ class Router:
                 route_name = f"{self.name_prefix}.{route_name}"
             if isinstance(fn, RouteHandler) and not name:
                 route_name = f"{route_name}:{'|'.join(verbs).lower()}"
-            handler = RouteHandler(target, self.prefix + path, verbs, route_name)
+            handler = RouteHandler(target, self.prefix + path, verbs, route_name, csrf=csrf)
             self.handlers.append(handler)
             if self._on_add is not None:
                 self._on_add(handler)
@@ -166,25 +180,25 @@ class Router:
         """Register a GET (and HEAD) handler."""
         return self.route(path, ["GET"], name=name)
 
-    def post(self, path: str, *, name: str | None = None
+    def post(self, path: str, *, name: str | None = None, csrf: bool = True
              ) -> Callable[[Callable[..., Any]], RouteHandler]:
-        """Register a POST handler."""
-        return self.route(path, ["POST"], name=name)
+        """Register a POST handler; ``csrf=False`` exempts it from the CSRF check."""
+        return self.route(path, ["POST"], name=name, csrf=csrf)
 
-    def put(self, path: str, *, name: str | None = None
+    def put(self, path: str, *, name: str | None = None, csrf: bool = True
             ) -> Callable[[Callable[..., Any]], RouteHandler]:
-        """Register a PUT handler."""
-        return self.route(path, ["PUT"], name=name)
+        """Register a PUT handler; ``csrf=False`` exempts it from the CSRF check."""
+        return self.route(path, ["PUT"], name=name, csrf=csrf)
 
-    def patch(self, path: str, *, name: str | None = None
+    def patch(self, path: str, *, name: str | None = None, csrf: bool = True
               ) -> Callable[[Callable[..., Any]], RouteHandler]:
-        """Register a PATCH handler."""
-        return self.route(path, ["PATCH"], name=name)
+        """Register a PATCH handler; ``csrf=False`` exempts it from the CSRF check."""
+        return self.route(path, ["PATCH"], name=name, csrf=csrf)
 
-    def delete(self, path: str, *, name: str | None = None
+    def delete(self, path: str, *, name: str | None = None, csrf: bool = True
                ) -> Callable[[Callable[..., Any]], RouteHandler]:
-        """Register a DELETE handler."""
-        return self.route(path, ["DELETE"], name=name)
+        """Register a DELETE handler; ``csrf=False`` exempts it from the CSRF check."""
+        return self.route(path, ["DELETE"], name=name, csrf=csrf)
 
 
 def _check_convertors(path: str) -> None:

@@ -1,8 +1,19 @@
-// appkit's page script: shows errors from htmx requests instead of dropping them.
-// htmx does not swap 4xx/5xx answers; appkit's error fragment (or a plain message when the
-// server could not be reached) is shown in a dismissible notice at the top of the page.
+// appkit's page script:
+// - shows errors from htmx requests instead of dropping them. htmx does not swap 4xx/5xx
+//   answers; appkit's error fragment (or a plain message when the server could not be
+//   reached) is shown in a dismissible notice at the top of the page;
+// - sends the session's CSRF token (from <meta name="csrf-token">) with every htmx request
+//   to the app (X-CSRF-Token header) and with every plain form POST (appkit-csrf field);
+// - shows toasts: a close button removes one, and each hides itself after a few seconds.
 (function () {
   "use strict";
+
+  var CSRF_HEADER = "X-CSRF-Token";
+  var CSRF_FIELD = "appkit-csrf";
+  // Milliseconds a toast stays; an error stays longer, so there is time to read it.
+  var TOAST_MS = { info: 5000, success: 5000, warning: 8000, error: 15000 };
+
+  // ---- error notices -------------------------------------------------------------------
 
   function notices() {
     var box = document.getElementById("appkit-notices");
@@ -48,5 +59,154 @@
     show(null, "The app could not be reached. Is it still running?");
   });
 
-  window.appkit = { notify: function (text) { show(null, text); } };
+  // ---- CSRF ----------------------------------------------------------------------------
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : null;
+  }
+
+  // The token goes to this app only, never to another site a page might call.
+  function sameOrigin(url) {
+    try {
+      return new URL(url, document.baseURI).origin === window.location.origin;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token && sameOrigin(event.detail.path)) {
+      event.detail.headers[CSRF_HEADER] = token;
+    }
+  });
+
+  function formTarget(form, submitter) {
+    var method = form.getAttribute("method") || "get";
+    var action = form.action;
+    if (submitter && submitter.hasAttribute("formmethod")) {
+      method = submitter.getAttribute("formmethod");
+    }
+    if (submitter && submitter.hasAttribute("formaction")) {
+      action = submitter.formAction;
+    }
+    return { post: method.toLowerCase() === "post", action: action };
+  }
+
+  // A plain form POST carries the token as a hidden field, added as it is submitted.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var token = csrfToken();
+    if (!token || !(form instanceof HTMLFormElement)) {
+      return;
+    }
+    var target = formTarget(form, event.submitter);
+    if (!target.post || !sameOrigin(target.action)) {
+      return;
+    }
+    var field = form.querySelector('input[name="' + CSRF_FIELD + '"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = CSRF_FIELD;
+      form.appendChild(field);
+    }
+    field.value = token;
+  }, true);
+
+  // form.submit() from a script sends no submit event: add the token as the data is built.
+  document.addEventListener("formdata", function (event) {
+    var form = event.target;
+    var token = csrfToken();
+    if (!token || !(form instanceof HTMLFormElement) || event.formData.has(CSRF_FIELD)) {
+      return;
+    }
+    var target = formTarget(form, null);
+    if (target.post && sameOrigin(target.action)) {
+      event.formData.set(CSRF_FIELD, token);
+    }
+  });
+
+  // ---- toasts --------------------------------------------------------------------------
+
+  function toastRegion() {
+    var region = document.getElementById("appkit-toasts");
+    if (!region && document.body) {
+      // htmx answers append their toasts here (an out-of-band swap); a page that had
+      // none when it was rendered gets the empty container now.
+      region = document.createElement("div");
+      region.id = "appkit-toasts";
+      region.className = "appkit-toasts";
+      document.body.appendChild(region);
+    }
+    return region;
+  }
+
+  function dismiss(toast) {
+    if (toast.classList.contains("appkit-toast-leaving")) {
+      return;
+    }
+    toast.classList.add("appkit-toast-leaving");
+    window.setTimeout(function () { toast.remove(); }, 200);
+  }
+
+  function arm(toast) {
+    if (toast.hasAttribute("data-appkit-armed")) {
+      return;
+    }
+    toast.setAttribute("data-appkit-armed", "");
+    var wait = TOAST_MS[toast.getAttribute("data-kind")] || TOAST_MS.info;
+    var hide = function () {
+      // Not while the pointer is on it or it has focus: the user is reading it.
+      if (toast.matches(":hover, :focus-within")) {
+        window.setTimeout(hide, 1000);
+      } else {
+        dismiss(toast);
+      }
+    };
+    window.setTimeout(hide, wait);
+  }
+
+  function armAll() {
+    var toasts = document.querySelectorAll(".appkit-toast");
+    for (var i = 0; i < toasts.length; i++) {
+      arm(toasts[i]);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest ? event.target.closest(".appkit-toast-close") : null;
+    if (close) {
+      var toast = close.closest(".appkit-toast");
+      if (toast) {
+        toast.remove();
+      }
+    }
+  });
+
+  function start() {
+    toastRegion();
+    armAll();
+    new MutationObserver(function (mutations) {
+      for (var i = 0; i < mutations.length; i++) {
+        if (mutations[i].addedNodes.length) {
+          toastRegion();  // a swap of the whole body (hx-boost) took it away
+          armAll();
+          return;
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+
+  window.appkit = {
+    notify: function (text) { show(null, text); },
+    csrfToken: csrfToken,
+  };
 })();

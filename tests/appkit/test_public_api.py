@@ -11,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.testing", "shell"]
+PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions", "appkit.testing",
+                  "shell"]
 
 
 def _top_level_has_all() -> bool:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -437,14 +438,25 @@ def test_the_real_server_is_guarded(app_file: Path, launcher: Launcher) -> None:
     assert list(wrong_jar) == [], "a wrong token in the URL was given the cookie"
 
     opener, jar = cookie_opener()
-    assert status_of(url, opener) == 200
-    assert [cookie.name for cookie in jar] == [f"appkit-token-{port}"]
-    assert [cookie.value for cookie in jar] == [token]
+    with opener.open(url, timeout=10) as response:
+        assert response.status == 200
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">',
+                         response.read().decode())
+    assert csrf, "the page carries no CSRF token"
+    launch_cookies = [cookie for cookie in jar if cookie.name.startswith("appkit-token")]
+    assert [cookie.name for cookie in launch_cookies] == [f"appkit-token-{port}"]
+    assert [cookie.value for cookie in launch_cookies] == [token]
+    assert {cookie.name for cookie in jar} == {f"appkit-token-{port}", f"appkit-session-{APP_NAME}"}
     same_site = urllib.request.Request(f"{base}/echo", data=b"", method="POST",
-                                       headers={"Origin": base})
+                                       headers={"Origin": base, "X-CSRF-Token": csrf[1]})
     assert status_of(same_site, opener) == 200
+    # The guard lets a same-site request through; appkit still wants the session's token.
+    no_csrf = urllib.request.Request(f"{base}/echo", data=b"", method="POST",
+                                     headers={"Origin": base})
+    assert status_of(no_csrf, opener) == 403
     cross_site = urllib.request.Request(f"{base}/echo", data=b"", method="POST",
-                                        headers={"Origin": "http://evil.example"})
+                                        headers={"Origin": "http://evil.example",
+                                                 "X-CSRF-Token": csrf[1]})
     assert status_of(cross_site, opener) == 403
     assert status_of(urllib.request.Request(f"{base}/echo", data=b"", method="POST",
                                             headers={"Origin": base})) == 403  # no cookie

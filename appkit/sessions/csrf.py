@@ -1,0 +1,60 @@
+"""CSRF protection: every unsafe request (POST, PUT, PATCH, DELETE) to an appkit route must
+carry its session's token, in the ``X-CSRF-Token`` header (htmx requests: appkit.js adds it)
+or the ``appkit-csrf`` form field (plain forms: appkit.js adds it on submit).
+
+Exempt: safe methods, requests with an ``Authorization`` header (tools, which a browser
+cannot be made to send across sites), routes declared with ``csrf=False``, and mounted apps.
+This is on top of the loopback guard's ``Origin`` check: both apply.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+
+from appkit.errors import Forbidden
+from appkit.sessions.session import Session
+
+__all__ = ["CSRF_FIELD", "CSRF_HEADER", "UNSAFE_METHODS", "check_csrf", "is_exempt"]
+
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "appkit-csrf"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+MISSING = (
+    "This request did not carry the page's security token, so the app refused it (a "
+    "protection against requests forged by other sites). Reload the page and try again. "
+    f"Pages of the app send it by themselves; a script sends it in the {CSRF_HEADER} "
+    "header (from <meta name=\"csrf-token\">), a tool uses an Authorization header."
+)
+WRONG = (
+    "This request carried a security token that is not this session's (the page is older "
+    "than the session: it expired or was reset), so the app refused it. Reload the page "
+    "and try again."
+)
+
+
+def is_exempt(request: Request) -> bool:
+    """Safe methods and requests with an ``Authorization`` header need no token."""
+    return request.method not in UNSAFE_METHODS or "authorization" in request.headers
+
+
+async def check_csrf(request: Request, session: Session) -> None:
+    """Refuse an unsafe request whose token does not match its session's.
+
+    Raises:
+        Forbidden: the token is missing or wrong (403, with a message that says what to do).
+    """
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype in _FORMS:
+            field = (await request.form()).get(CSRF_FIELD)  # parsed once: the binder reuses it
+            given = field if isinstance(field, str) else None
+    if not given:
+        raise Forbidden(MISSING)
+    if not session.has_csrf_token or not hmac.compare_digest(
+            given.encode(), session.csrf_token.encode()):
+        raise Forbidden(WRONG)
