@@ -12,6 +12,26 @@ fresh server process with 20 todos added first:
   about 20. It shows the POST path without the todo app's "N left" count, which goes
   through the whole list and so costs more and more as the list grows.
 
+The POSTs and DELETEs reach the appkit apps as a browser sends them. appkit refuses an unsafe
+request without the session's CSRF token (403; see docs/sessions.md), so on every fresh
+server process the script first does what the app's window does: it GETs ``/``, keeps the
+session cookie from ``Set-Cookie`` (``appkit-session-todo``) and the token from ``<meta
+name="csrf-token">``, and sends both, as ``Cookie`` and ``X-CSRF-Token`` headers, on every
+POST and DELETE: in its own checks and in the wrk scripts. One session serves the whole run,
+as one user's window would (the token belongs to the session, and the todo app never changes
+the session, so its cookie stays the same: the script checks that a POST answer sets none).
+The ``GET /`` load sends no cookie, as before: every request there is a first visit that
+starts a session.
+
+The peers (FastHTML, Starlette) get no cookie and no token, because they have no sessions and
+a browser would send them none (the script checks that they set no cookie and have no token
+to send). That keeps the comparison fair: each app gets what a browser sends it. The extra
+headers (about 200 bytes) cost uvicorn's parser (httptools) about 0.6 us, against 60 us and
+more of CPU per request for the fastest app. What appkit does with them, checking the cookie's
+signature and comparing the token, is work that every real request of a user costs, so it
+belongs in appkit's figures; sending the same headers to the peers, which ignore them, would
+only add that parse time to theirs.
+
 Before loading an app, the script checks its answers (status, markers, 20 items). For each
 run it reports wrk's requests per second and the server's CPU time per request, which other
 work on a shared machine disturbs less. Run from the repository root:
@@ -48,7 +68,9 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from html import unescape  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
@@ -60,6 +82,9 @@ CONNECTIONS = 16
 THREADS = 1
 TITLE_PRELOAD = "Task {i}: milk & eggs"
 POST_BODY = "title=Milk"
+CSRF_APPS = ("appkit", "appkit-async")  # the apps with sessions and CSRF protection
+SESSION_COOKIE_PREFIX = "appkit-session-"  # appkit-session-<app name>
+CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.js sends
 
 # name -> (what it is, how the serving process gets the ASGI app)
 APPS: dict[str, tuple[str, str]] = {
@@ -72,22 +97,44 @@ APPS: dict[str, tuple[str, str]] = {
                   "module:bench.apps.starlette_todo"),
 }
 
-POST_LUA = f"""
+
+def lua_string(value: str) -> str:
+    """``value`` as a Lua string literal (printable ASCII only: header names and values)."""
+    if not re.fullmatch(r"[ -~]*", value):
+        raise ValueError(f"not printable ASCII: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_table(headers: dict[str, str]) -> str:
+    """``headers`` as a Lua table: ``{["Name"] = "value", ...}``."""
+    return "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}"
+                           for k, v in headers.items()) + "}"
+
+
+HTMX_POST = {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true"}
+
+
+def post_lua(session: dict[str, str]) -> str:
+    """POST /todos as htmx sends it, with the ``session`` headers (cookie and token)."""
+    headers = "\n".join(f"wrk.headers[{lua_string(k)}] = {lua_string(v)}"
+                        for k, v in {**HTMX_POST, **session}.items())
+    return f"""
 wrk.method = "POST"
 wrk.body = "{POST_BODY}"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["HX-Request"] = "true"
+{headers}
 """
 
-# POST /todos as above, and for each todo it adds, a DELETE of that todo (htmx's delete
-# button): the list stays at 20 and a bit (one per POST in flight) all through the run.
-MIX_LUA = f"""
+
+def mix_lua(session: dict[str, str]) -> str:
+    """POST /todos as above, and for each todo it adds, a DELETE of that todo (htmx's delete
+    button): the list stays at 20 and a bit (one per POST in flight) all through the run.
+    Both carry the ``session`` headers (cookie and token)."""
+    return f"""
 local queue = {{}}
 local post, delete_headers
 function init(args)
-  post = wrk.format("POST", "/todos", {{["Content-Type"] = "application/x-www-form-urlencoded",
-                                        ["HX-Request"] = "true"}}, "{POST_BODY}")
-  delete_headers = {{["HX-Request"] = "true"}}
+  post = wrk.format("POST", "/todos", {lua_table({**HTMX_POST, **session})}, "{POST_BODY}")
+  delete_headers = {lua_table({"HX-Request": "true", **session})}
 end
 function request()
   local id = table.remove(queue)
@@ -143,10 +190,12 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: str
+    set_cookies: list[str] = field(default_factory=list)  # every Set-Cookie header
 
 
 def request(port: int, method: str, path: str, body: str | None = None,
-            htmx: bool = False) -> Answer:
+            htmx: bool = False, session: dict[str, str] | None = None) -> Answer:
+    """One request on a new connection; ``session`` adds its headers (cookie and token)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
     try:
         headers = {}
@@ -154,10 +203,11 @@ def request(port: int, method: str, path: str, body: str | None = None,
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if htmx:
             headers["HX-Request"] = "true"
+        headers.update(session or {})
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()},
-                      resp.read().decode())
+                      resp.read().decode(), resp.headers.get_all("Set-Cookie") or [])
     finally:
         conn.close()
 
@@ -214,10 +264,30 @@ def check(name: str, what: str, ok: bool, answer: Answer) -> None:
                          f"{answer.body[:2000]}")
 
 
-def preload(name: str, port: int) -> None:
+_META_CSRF = re.compile(r'<meta\s+name="csrf-token"\s+content="([^"]*)"\s*/?>')
+
+
+def open_session(name: str, port: int) -> dict[str, str]:
+    """What a browser sends with its POSTs and DELETEs after showing the page: for an appkit
+    app, the session cookie from ``GET /`` and the CSRF token from its meta tag, as headers;
+    for a peer, nothing (it sets no cookie and its page has no token)."""
+    a = request(port, "GET", "/")
+    check(name, "GET / (for the session)", a.status == 200, a)
+    cookies = [c.split(";", 1)[0].strip() for c in a.set_cookies]
+    session = [c for c in cookies if c.startswith(SESSION_COOKIE_PREFIX)]
+    tokens = _META_CSRF.findall(a.body)
+    if name not in CSRF_APPS:
+        check(name, "GET / (a peer: no cookie, no CSRF token)", not cookies and not tokens, a)
+        return {}
+    ok = len(session) == 1 and len(tokens) == 1 and "=" in session[0] and tokens[0] != ""
+    check(name, "GET / (one session cookie and one csrf-token meta tag)", ok, a)
+    return {"Cookie": session[0], CSRF_HEADER: unescape(tokens[0])}
+
+
+def preload(name: str, port: int, session: dict[str, str]) -> None:
     for i in range(1, PRELOAD + 1):
         body = urlencode({"title": TITLE_PRELOAD.format(i=i)})
-        a = request(port, "POST", "/todos", body, htmx=True)
+        a = request(port, "POST", "/todos", body, htmx=True, session=session)
         check(name, f"preload POST {i}", a.status == 200, a)
 
 
@@ -244,12 +314,14 @@ def check_get(name: str, port: int) -> int:
     return len(body.encode())
 
 
-def check_post(name: str, port: int, expect_count: int) -> int:
-    """The htmx POST answer: a fragment with the li, the counter and a fresh form."""
-    a = request(port, "POST", "/todos", POST_BODY, htmx=True)
+def check_post(name: str, port: int, expect_count: int, session: dict[str, str]) -> int:
+    """The htmx POST answer: a fragment with the li, the counter and a fresh form; it sets
+    no cookie (so the one session cookie of the wrk scripts is what a browser would send)."""
+    a = request(port, "POST", "/todos", POST_BODY, htmx=True, session=session)
     body = a.body
     ok = (
         a.status == 200
+        and not a.set_cookies
         and a.headers.get("content-type", "").startswith("text/html")
         and "<html" not in body and "<head" not in body
         and body.startswith("<li ")
@@ -266,11 +338,13 @@ def check_post(name: str, port: int, expect_count: int) -> int:
     return len(body.encode())
 
 
-def count_left(port: int) -> int:
+def count_left(name: str, port: int, session: dict[str, str]) -> int:
     """How many todos the app has now (adds one to find out)."""
-    body = request(port, "POST", "/todos", POST_BODY, htmx=True).body
-    match = re.search(r">(\d+) left</span>", body)
-    return int(match.group(1)) - 1 if match else -1
+    a = request(port, "POST", "/todos", POST_BODY, htmx=True, session=session)
+    match = re.search(r">(\d+) left</span>", a.body)
+    check(name, "POST /todos after the load", a.status == 200 and match is not None, a)
+    assert match is not None
+    return int(match.group(1)) - 1
 
 
 @dataclass
@@ -342,18 +416,19 @@ def run_wrk(port: int, duration: float, path: str, script: str | None,
 
 @dataclass
 class Run:
-    """One kind of load: its key, its label, the path wrk loads and wrk's script, if any."""
+    """One kind of load: its key, its label, the path wrk loads and what makes wrk's script
+    from the session's headers, if it has one."""
 
     key: str
     label: str
     path: str
-    script: str | None
+    script: Callable[[dict[str, str]], str] | None
 
 
 RUNS = [
     Run("get", "GET /", "/", None),
-    Run("post", "POST /todos", "/todos", "post.lua"),
-    Run("mix", "POST+DELETE", "/todos", "mix.lua"),
+    Run("post", "POST /todos", "/todos", post_lua),
+    Run("mix", "POST+DELETE", "/todos", mix_lua),
 ]
 
 
@@ -384,14 +459,19 @@ def bench_app(name: str, args: argparse.Namespace, scripts: Path, result: Result
     """Each kind of load on a fresh process of the app, with 20 todos to start with."""
     for run in RUNS:
         with Server(name, args.http, args.loop) as server:
-            preload(name, server.port)
+            session = open_session(name, server.port)  # one user's window, for the whole run
+            preload(name, server.port, session)
             if args.quiet_wait > 0:
                 wait_for_quiet(0.25, args.quiet_wait)
             if run.key == "get":
                 result.get_bytes = check_get(name, server.port)
             else:
-                result.post_bytes = check_post(name, server.port, PRELOAD + 1)
-            script = str(scripts / run.script) if run.script else None
+                result.post_bytes = check_post(name, server.port, PRELOAD + 1, session)
+            script = None
+            if run.script:
+                path = scripts / f"{run.key}.lua"
+                path.write_text(run.script(session))
+                script = str(path)
             load = run_wrk(server.port, args.duration, run.path, script, server.proc.pid)
             if load.errors:
                 raise SystemExit(f"{name}: {run.label} under load: {load.errors}")
@@ -399,7 +479,7 @@ def bench_app(name: str, args: argparse.Namespace, scripts: Path, result: Result
                 check_get(name, server.port)  # still right after the load
                 items = PRELOAD
             else:
-                items = count_left(server.port)
+                items = count_left(name, server.port, session)
             result.rps[run.key].append(load.rps)
             result.items_end[run.key].append(items)
             result.cpu_us[run.key].append(load.cpu_us_per_request)
@@ -559,9 +639,7 @@ def main() -> None:
 
     results = {n: Result() for n in names}
     with tempfile.TemporaryDirectory() as tmp:
-        scripts = Path(tmp)
-        (scripts / "post.lua").write_text(POST_LUA)
-        (scripts / "mix.lua").write_text(MIX_LUA)
+        scripts = Path(tmp)  # wrk's scripts, written for each run with its session
         for r in range(args.rounds):
             print(f"Round {r + 1} of {args.rounds}", flush=True)
             for n in names:
