@@ -2,6 +2,7 @@
 
     appkit run PATH [ARG...] [--headless | --browser | --backend NAME] [--no-reload]
     appkit build PATH [-o DIR] [--name NAME] [--icon FILE] [--onedir] [--backend gtk|qt]
+    appkit data {path,backup,restore,migrate,info} PATH [FILE]
 """
 
 from __future__ import annotations
@@ -82,6 +83,27 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     build.add_argument("--no-check", dest="check", action="store_false",
                        help="skip running the result's --self-test")
     build.set_defaults(func=_build)
+
+    data = sub.add_parser(
+        "data", help="the app's database: path, backup, restore, migrate, info",
+        prog="appkit data",
+        description="Work on an app's per-user database (the one app.db opens). Stop the "
+                    "app first for restore and migrate.")
+    actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("path", "print the database file's path"),
+                       ("backup", "copy the database to a new file in its backups folder"),
+                       ("migrate", "run the pending migrations (after a backup)"),
+                       ("info", "the schema version, the tables and their rows, backups")):
+        action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:])
+        action.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
+        action.set_defaults(func=_data)
+    restore = actions.add_parser(
+        "restore", help="replace the database with a backup (the current one is kept)",
+        description="Replace the database with FILE (checked first: an SQLite database, "
+                    "intact, not newer than the app); the current one is backed up first.")
+    restore.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
+    restore.add_argument("file", metavar="FILE", help="the backup to restore")
+    restore.set_defaults(func=_data)
     return parser, run
 
 
@@ -145,6 +167,39 @@ def _build(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"appkit: {exc}", file=sys.stderr)
         return EXIT_USAGE if exc.usage else 1
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from appkit.data import admin
+    from appkit.errors import MigrationFailed
+
+    app = load_app(args.target)
+    store = getattr(app, "store", None)
+    if store is None:
+        print(f"appkit: {args.target} is not an appkit App, so it has no app.db.",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.action == "path":
+            print(admin.path(store))
+        elif args.action == "backup":
+            print(f"backed up to {admin.backup(store)}")
+        elif args.action == "migrate":
+            applied = admin.migrate(store)
+            print(f"applied migrations {', '.join(map(str, applied))}" if applied
+                  else "the database is up to date")
+        elif args.action == "restore":
+            kept = admin.restore(store, args.file)
+            print(f"restored {args.file}" + (f"; the database as it was is in {kept}"
+                                              if kept else ""))
+        else:
+            print(admin.info(store))
+    except MigrationFailed as exc:
+        print(f"appkit: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
     return 0
 
 

@@ -46,6 +46,9 @@ from appkit.sessions.session import Session
 from appkit.sessions.toasts import toast_region, toast_swap
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from appkit.data import Database, Migrations, Store, Table
     from shell.paths import AppDirs
 
 __all__ = ["App"]
@@ -59,6 +62,7 @@ _PROVIDED_KEY = "appkit.provided"
 # annotation other than ``Session`` keeps doing that.
 _SOFT_NAMES = frozenset({"session"})
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 class App(Router):
@@ -77,6 +81,9 @@ class App(Router):
         middleware: Starlette ``Middleware`` entries, outermost first.
         sessions: how sessions are kept and whether unsafe requests need a CSRF token
             (``Sessions(...)``; by default signed cookies and CSRF on).
+        version: the app's version (``appkit build`` also reads it from pyproject.toml).
+        data_files: files and folders beside the app's module that it reads at run time;
+            ``appkit build`` puts them in the executable at the same relative place.
     """
 
     def __init__(
@@ -92,6 +99,8 @@ class App(Router):
         lang: str = "en",
         middleware: Iterable[Middleware] = (),
         sessions: Sessions | None = None,
+        version: str | None = None,
+        data_files: Iterable[str] = (),
     ) -> None:
         if not name or not name.strip():
             raise ConfigurationError("An App needs a name, e.g. App('todo')")
@@ -119,6 +128,11 @@ class App(Router):
         self.window = Window(lambda: self._native)
         self._on_activate: Callable[[list[str], str], Any] | None = None
         self._paths: AppDirs | None = None
+        self.version = version
+        self.data_files = list(data_files)
+        self._store: Store | None = None
+        self._migrations: Migrations | None = None
+        self._data_error: HTTPError | None = None
         #: Loads each request's session and saves it with the answer (see ``Sessions``).
         self.sessions = SessionManager(sessions or Sessions(), name, lambda: self.paths)
         self._before: list[BeforeHook] = []
@@ -186,6 +200,8 @@ class App(Router):
         reads_body = binder.reads_body or guarded
 
         async def endpoint(request: Request) -> Response:
+            if self._data_error is not None:
+                return self._error(request, self._data_error)
             try:
                 try:
                     session = await sessions.load(request)
@@ -422,6 +438,7 @@ class App(Router):
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncIterator[None]:
         self._check_hooks()
+        await self._migrate_at_start()
         for fn in self._startup:
             result = fn()
             if inspect.isawaitable(result):
@@ -437,6 +454,25 @@ class App(Router):
                 except Exception:
                     logger.exception("Shutdown hook %r failed", fn)
             self.sessions.close()
+            if self._store is not None:
+                self._store.close()
+
+    async def _migrate_at_start(self) -> None:
+        """Bring ``app.db`` up to date before the first request (after a backup copy). A
+        failure is logged, and every page then explains it instead of half-working."""
+        if self._migrations is None or not self._migrations.latest:
+            return
+        from starlette.concurrency import run_in_threadpool
+
+        from appkit.errors import DataError
+
+        try:
+            await run_in_threadpool(self.store.migrate)
+        except DataError as exc:
+            logger.error("The database could not be opened: %s", exc)
+            self._data_error = exc if isinstance(exc, HTTPError) else None
+            if self._data_error is None:
+                raise
 
     # ---- the desktop window -------------------------------------------------------------
 
@@ -491,6 +527,46 @@ class App(Router):
 
             self._paths = AppDirs(self.name)
         return self._paths
+
+    # ---- data ---------------------------------------------------------------------------
+
+    @property
+    def migrations(self) -> Migrations:
+        """The schema migrations of ``app.db`` (``@app.migration(1)`` adds one)."""
+        if self._migrations is None:
+            from appkit.data import Migrations  # on use: an app without data never loads it
+
+            self._migrations = Migrations()
+        return self._migrations
+
+    @property
+    def store(self) -> Store:
+        """The app's database file, ``<data dir>/<app>.db`` (``appkit.data.Store``): made
+        on first use, never when the app is imported."""
+        if self._store is None:
+            from appkit.data import Store
+            from shell.paths import folder_name
+
+            self._store = Store(lambda: self.paths.data / f"{folder_name(self.name)}.db",
+                                migrations=self.migrations)
+        return self._store
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection to the app's database: a ``sqlite_utils.Database``
+        with ``transaction()`` and ``table_for()``. Pending migrations run first."""
+        return self.store.db
+
+    def migration(self, version: int) -> Callable[[_F], _F]:
+        """Register ``fn(db)`` as schema migration number ``version`` (1, 2, 3...): run
+        once, in order, in a transaction, after a backup copy of the database."""
+        return cast(Callable[[_F], _F], self.migrations.migration(version))
+
+    def table_for(self, cls: type[_T], *, pk: str = "id", name: str | None = None
+                  ) -> Table[_T]:
+        """The rows of a table as ``cls`` instances (a dataclass); opens nothing until it
+        is used, so it can be made at module level: ``todos = app.table_for(Todo)``."""
+        return self.store.table_for(cls, pk=pk, name=name)
 
     # ---- pages --------------------------------------------------------------------------
 

@@ -19,6 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 APPKIT_STATIC = REPO / "appkit" / "static"
 TODO_STATIC = REPO / "examples" / "todo" / "static"
 
+def load_example_module() -> Any:
+    """``examples/todo/app.py`` as a module (loaded once)."""
+    return _example
+
+
 def _load_example() -> Any:
     spec = importlib.util.spec_from_file_location("_todo_example", REPO / "examples/todo/app.py")
     assert spec is not None and spec.loader is not None

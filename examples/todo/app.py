@@ -1,7 +1,9 @@
 """A todo list: add, toggle, edit inline and delete through htmx, with a live "N left"
-counter updated out of band and validation errors shown next to the field.
+counter updated out of band, validation errors shown next to the field, and a toast when an
+item is deleted.
 
-The items are kept in memory for now; run it with ``appkit run examples/todo``.
+The items are kept in the app's database (``app.db``, in the user's data folder), so they
+survive a restart; the table comes from migration 1. Run it with ``appkit run examples/todo``.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
-from appkit import App, NotFound, hx
+from appkit import App, NotFound, RowNotFound, Session, hx, toast
 from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
 
 MAX_TITLE = 200
@@ -18,13 +21,55 @@ MAX_TITLE = 200
 
 @dataclass
 class Todo:
-    id: int
-    title: str
+    id: int | None = None
+    title: str = ""
     done: bool = False
 
 
+class Todos(Protocol):
+    """Where the items are kept."""
+
+    def add(self, title: str) -> Todo: ...
+    def get(self, todo_id: int) -> Todo: ...
+    def save(self, todo: Todo) -> None: ...
+    def delete(self, todo_id: int) -> Todo: ...
+    def all(self) -> list[Todo]: ...
+    def left(self) -> int: ...
+
+
+class TodoTable:
+    """The items in the app's database: a row of the ``todos`` table each."""
+
+    def __init__(self, app: App) -> None:
+        self._table = app.table_for(Todo, name="todos")
+
+    def add(self, title: str) -> Todo:
+        return self._table.insert(Todo(title=title))
+
+    def get(self, todo_id: int) -> Todo:
+        try:
+            return self._table.get(todo_id)
+        except RowNotFound:
+            raise NotFound(f"There is no todo number {todo_id}.") from None
+
+    def save(self, todo: Todo) -> None:
+        self._table.update(todo)
+
+    def delete(self, todo_id: int) -> Todo:
+        todo = self.get(todo_id)
+        self._table.delete(todo_id)
+        return todo
+
+    def all(self) -> list[Todo]:
+        return self._table.find(order_by="id")
+
+    def left(self) -> int:
+        return self._table.count(done=False)
+
+
 class TodoStore:
-    """The items, in memory; handlers run in a thread pool, hence the lock."""
+    """The items in memory (the benchmarks' peers use it, so they do the same work);
+    handlers run in a thread pool, hence the lock."""
 
     def __init__(self) -> None:
         self._items: dict[int, Todo] = {}
@@ -44,10 +89,15 @@ class TodoStore:
             except KeyError:
                 raise NotFound(f"There is no todo number {todo_id}.") from None
 
-    def delete(self, todo_id: int) -> None:
+    def save(self, todo: Todo) -> None:
+        """Nothing to do: the items are the objects handed out."""
+
+    def delete(self, todo_id: int) -> Todo:
         with self._lock:
-            if self._items.pop(todo_id, None) is None:
+            todo = self._items.pop(todo_id, None)
+            if todo is None:
                 raise NotFound(f"There is no todo number {todo_id}.")
+            return todo
 
     def all(self) -> list[Todo]:
         with self._lock:
@@ -68,10 +118,18 @@ def check_title(title: str) -> tuple[str, str | None]:
     return title, None
 
 
-def create_app() -> App:
-    """A todo app with an empty list of its own."""
-    app = App("todo", title="Todo")
-    todos = TodoStore()
+def create_app(name: str = "todo", todos: Todos | None = None) -> App:
+    """The todo app. Its items are kept in its database (named after ``name``), unless
+    ``todos`` says where else."""
+    app = App(name, title="Todo")
+    if todos is None:
+        todos = TodoTable(app)
+
+        @app.migration(1)
+        def create_todos(db):
+            # AUTOINCREMENT: a deleted item's number is never given to a new one.
+            db.execute("CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                       "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)")
     app.head.append(Link(rel="stylesheet", href=app.static_url("todo.css")))
 
     def counter():
@@ -139,6 +197,7 @@ def create_app() -> App:
     def toggle(todo_id: int):
         todo = todos.get(todo_id)
         todo.done = not todo.done
+        todos.save(todo)
         return item(todo), oob(counter())
 
     @app.get("/todos/{todo_id:int}/edit")
@@ -152,11 +211,13 @@ def create_app() -> App:
         if error:
             return edit_form(todo, title, error)
         todo.title = title
+        todos.save(todo)
         return item(todo)
 
     @app.delete("/todos/{todo_id:int}")
-    def delete(todo_id: int):
-        todos.delete(todo_id)
+    def delete(todo_id: int, session: Session):
+        todo = todos.delete(todo_id)
+        toast(session, f"Deleted \u201c{todo.title}\u201d.", "success")
         return oob(counter())
 
     return app

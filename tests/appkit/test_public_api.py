@@ -11,8 +11,8 @@ from types import ModuleType
 
 import pytest
 
-PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions", "appkit.testing",
-                  "shell"]
+PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions",
+                  "appkit.data", "appkit.data.admin", "appkit.build", "appkit.testing", "shell"]
 
 
 def _top_level_has_all() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -205,14 +206,20 @@ def test_update_with_too_long_title(client: Client, todo: ModuleType) -> None:
 # ---- delete -----------------------------------------------------------------------------------
 
 
-def test_delete_answers_only_the_counter(client: Client) -> None:
+def test_delete_answers_the_counter_and_a_toast(client: Client) -> None:
     add(client, "one")
     add(client, "two")
     response = client.delete("/todos/1", hx=True)
     assert response.status_code == 200
-    # The main content is empty, so htmx's outerHTML swap removes the item.
-    assert response.text == OOB_COUNTER.format(n=1)
+    # The main content is empty, so htmx's outerHTML swap removes the item; the counter
+    # and the toast are swapped in out of band.
+    counter, toast = response.text.split("</span>", 1)
+    assert counter + "</span>" == OOB_COUNTER.format(n=1)
+    assert toast.startswith('<div id="appkit-toasts" class="appkit-toasts" '
+                            'hx-swap-oob="beforeend">')
+    assert 'appkit-toast-success' in toast and "Deleted \u201cone\u201d." in toast
     assert items_on_page(client) == ["two"]
+    assert "Deleted" not in client.get("/").text, "a toast shows once"
 
 
 def test_second_delete_is_404(client: Client) -> None:
@@ -260,9 +267,37 @@ def test_page_lists_items_in_order_and_links_the_stylesheet(client: Client) -> N
 
 
 def test_each_app_has_its_own_list(todo: ModuleType) -> None:
-    with Client(todo.create_app()) as first, Client(todo.create_app()) as second:
+    with Client(todo.create_app("todo-a")) as first, \
+            Client(todo.create_app("todo-b")) as second:
         add(first, "only in the first")
         assert items_on_page(second) == []
+
+
+def test_the_items_survive_a_restart(todo: ModuleType) -> None:
+    with Client(todo.create_app()) as before:
+        add(before, "one")
+        add(before, "two")
+        before.post("/todos/2/toggle", hx=True)
+        before.put("/todos/1", data={"title": "one, renamed"}, hx=True)
+    with Client(todo.create_app()) as after:  # a new app on the same database
+        assert items_on_page(after) == ["one, renamed", "two"]
+        assert "1 left" in after.get("/").text
+
+
+def test_the_database_is_in_the_users_data_folder(todo: ModuleType) -> None:
+    app = todo.create_app()
+    with Client(app) as client:
+        add(client, "one")
+    assert app.store.path == Path(os.environ["XDG_DATA_HOME"]) / "todo" / "todo.db"
+    assert app.store.path.is_file()
+
+
+def test_the_in_memory_store_keeps_nothing(todo: ModuleType) -> None:
+    with Client(todo.create_app("todo-mem", todos=todo.TodoStore())) as client:
+        add(client, "one")
+        assert items_on_page(client) == ["one"]
+    with Client(todo.create_app("todo-mem", todos=todo.TodoStore())) as client:
+        assert items_on_page(client) == []
 
 
 @pytest.mark.parametrize("method, path", [

@@ -1,0 +1,20 @@
+"""``appkit.data``: the app's SQLite database, per user, safe under concurrency and upgrades.
+
+- ``Store``: one database file; each thread gets its own connection, a ``Database``
+  (sqlite-utils' ``Database`` with ``transaction()`` and ``table_for()``); pending
+  ``Migrations`` run on first use, after a backup copy.
+- ``Table``: the rows of a table as dataclass instances (``store.table_for(Todo)``).
+- ``appkit.data.admin``: what the ``appkit data`` command does (path, backup, restore,
+  migrate, info).
+
+An ``App`` has one store: ``app.db`` is this thread's ``Database``.
+"""
+
+from __future__ import annotations
+
+from appkit.data.database import Database
+from appkit.data.migrations import Migration, Migrations
+from appkit.data.store import Store
+from appkit.data.tables import Table
+
+__all__ = ["Database", "Migration", "Migrations", "Store", "Table"]
