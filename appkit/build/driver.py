@@ -342,9 +342,7 @@ class _Plan:
                 "version": self.version}
         target = work / "onefile" / program
         target.parent.mkdir()
-        _assemble(launcher, payload, info, target)
-        if self.icon is not None and os.name == "nt":  # pragma: no cover - Windows
-            _set_windows_icon(target, self.icon)
+        _assemble(launcher, payload, info, target, self.icon, work)
         payload.unlink()
         return target
 
@@ -490,7 +488,8 @@ _TRAILER_MAGIC = b"APPKIT1\n"
 _PYI_MAGIC = b"MEI\014\013\012\013\016"
 
 
-def _assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path) -> None:
+def _assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path,
+              icon: Path | None, work: Path) -> None:
     """[launcher's bootloader][payload][trailer][launcher's archive] (see launcher.py)."""
     import struct
 
@@ -501,9 +500,12 @@ def _assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path)
                          "delete it and build again.")
     pkg_len = struct.unpack_from("!8sIIii64s", data, at)[1]
     archive_start = at + 88 - pkg_len
+    head = data[:archive_start]
+    if icon is not None and os.name == "nt":  # pragma: no cover - Windows
+        head = _with_windows_icon(head, icon, work)
     blob = json.dumps(info).encode("utf-8")
     with target.open("wb") as out, payload.open("rb") as src:
-        out.write(data[:archive_start])
+        out.write(head)
         offset = out.tell()
         shutil.copyfileobj(src, out, 1 << 20)
         length = out.tell() - offset
@@ -593,12 +595,18 @@ def _check_icon(path: Path) -> Path:
     return path
 
 
-def _set_windows_icon(target: Path, icon: Path) -> None:  # pragma: no cover - Windows
-    """The launcher was built without the app's icon; the bootloader's resources carry it
-    on Windows, so the one file is given it here."""
+def _with_windows_icon(head: bytes, icon: Path, work: Path) -> bytes:  # pragma: no cover
+    """The launcher's bootloader with the app's icon in its resources. Windows rewrites a
+    program when its resources change and drops what follows the image, so this is done on
+    the bootloader alone, before the payload and the archive are appended."""
+    from PyInstaller.building.icon import normalize_icon_type
     from PyInstaller.utils.win32 import icon as win_icon
 
-    win_icon.CopyIcons(str(target), str(icon))
+    bootloader = work / "launcher-with-icon.exe"
+    bootloader.write_bytes(head)
+    ico = normalize_icon_type(str(icon), ("exe", "ico"), "ico", str(work))
+    win_icon.CopyIcons(str(bootloader), ico)
+    return bootloader.read_bytes()
 
 
 def _hidden_imports(backend: str | None) -> list[str]:

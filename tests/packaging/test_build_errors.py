@@ -153,3 +153,12 @@ def test_a_broken_pyproject(project: Path, tmp_path: Path,
     (project / "pyproject.toml").write_text("[tool.appkit\n")
     code, err = build(capsys, str(project))
     assert code == 2 and "pyproject.toml cannot be read" in err
+
+
+def test_a_data_file_the_app_declares_that_does_not_exist(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "app.py").write_text(APP.replace('App("tiny")',
+                                                'App("tiny", data_files=["seed.csv"])'))
+    code, err = build(capsys, str(project))
+    assert code == 2
+    assert "seed.csv" in err and "App(data_files=...)" in err and "does not exist" in err
