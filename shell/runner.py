@@ -49,6 +49,9 @@ logger = logging.getLogger("shell")
 
 Activate = Callable[[list[str], str], Any]
 
+#: The backends that open a window (which may start loading before the server answers).
+_WINDOWS = frozenset({"gtk", "qt", "webview"})
+
 
 class ShellError(Exception):
     """The app could not be shown: the server did not start, or the backend asked for
@@ -173,14 +176,36 @@ def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: Instanc
 def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: InstanceLock,
           log_file: Path, title: str, token: str, on_closing: Callable[[], bool] | None,
           shutdown_timeout: float, say: Callable[[str], None]) -> int:
+    # A window starts loading while the server starts: its first request waits in the
+    # socket's backlog until the app's startup is done. Without a window (browser,
+    # headless) nothing is shown or announced before the app answers.
+    overlap = backend.name in _WINDOWS
     try:
-        url = server.start()
+        url = server.begin() if overlap else server.start()
     except (ServerError, OSError) as exc:
         raise ShellError(f"The app's server did not start: {exc}. See {log_file}") from exc
     port = int(url.rstrip("/").rsplit(":", 1)[1])
-    lock.publish(port, token)
     window_url = f"{url}?{TOKEN_PARAM}={token}"
-    say(f"ready: {window_url}")
+    failed: list[ServerError] = []
+
+    def announce() -> None:
+        if overlap:
+            try:
+                server.wait_started()
+            except ServerError as exc:
+                # The watchdog shows the error page (naming the log file) in the window;
+                # closing the socket ends the page request waiting in its backlog.
+                logger.error("The app's server did not start: %s", exc)
+                failed.append(exc)
+                server.stop()
+                return
+        lock.publish(port, token)
+        say(f"ready: {window_url}")
+
+    if overlap:
+        threading.Thread(target=announce, name="shell-ready", daemon=True).start()
+    else:
+        announce()
 
     state_file = dirs.config / "window.json"
     stopping = threading.Event()
@@ -197,7 +222,7 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
         stopped = server.stop()
         if not stopped:
             logger.error("The server did not stop within %.1f s", shutdown_timeout)
-    return 0
+    return 1 if failed else 0
 
 
 def native_of(backend: Backend) -> Native:

@@ -82,9 +82,26 @@ class LoopbackServer:
         Raises:
             ServerError: startup failed or took longer than ``timeout`` seconds.
         """
+        self.begin()
+        return self.wait_started(timeout)
+
+    def begin(self) -> str:
+        """Bind the socket and start the server thread; returns the URL at once. A request
+        made before the app's startup has finished waits in the socket's backlog (so a
+        window can start loading while the server starts)."""
         self._sock = bind_loopback(self.host, self.port)
         self._thread = threading.Thread(target=self._run, name="appkit-server", daemon=True)
         self._thread.start()
+        return self.url
+
+    def wait_started(self, timeout: float = 30.0) -> str:
+        """Wait until the server started by ``begin`` answers; returns its URL.
+
+        Raises:
+            ServerError: startup failed or took longer than ``timeout`` seconds.
+        """
+        if self._thread is None:
+            raise ServerError("The server has not been started")
         self._thread.join(0)
         waited = 0.0
         while not self._server.started:
