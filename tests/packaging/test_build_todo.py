@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from tests.packaging.conftest import Built, private_env
 from tests.shell.lines import Lines
+from tests.shell.test_window import group_is_gone
 from tests.shell.x11 import close_window, find_window, wait_window_gone
 
 pytestmark = pytest.mark.frozen
@@ -49,17 +49,6 @@ def started(exe: Path, args: list[str], env: dict[str, str], cwd: Path
             proc.wait()
         proc.stdout.close()
         errors.close()
-
-
-def group_gone(pgid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def versions(env: dict[str, str]) -> list[Path]:
@@ -120,7 +109,7 @@ def test_headless_serves_the_page_through_the_guard_and_writes_nothing_beside_it
             assert "Frozen milk" in client.get(base + "/").text
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
-        assert group_gone(proc.pid)
+        assert group_is_gone(proc.pid)
     assert list(cwd.iterdir()) == [], "the app wrote into the current directory"
     assert sorted(p.name for p in built_todo.exe.parent.iterdir()) == before
 
@@ -196,7 +185,7 @@ def test_a_killed_launcher_leaves_no_temporary_folder_behind(built_todo: Built,
         assert [p.name[:4] for p in tmp.iterdir()] == ["_MEI"]
         os.killpg(proc.pid, signal.SIGKILL)  # no process gets a chance to clean up
         proc.wait()
-        assert group_gone(proc.pid)
+        assert group_is_gone(proc.pid)
     assert [p.name[:4] for p in tmp.iterdir()] == ["_MEI"]  # what a kill leaves ...
     assert list(app_tmp.iterdir()), "expected the app's own temporary files too"
     done = subprocess.run([str(built_todo.exe), "--version"], env=env, cwd=tmp_path,
@@ -238,6 +227,6 @@ def test_the_window_opens_and_closing_it_exits_0(built_todo: Built, xvfb: str,
         assert find_window(xvfb, "Todo", timeout=60), "no window appeared"
         assert close_window(xvfb, "Todo")
         assert proc.wait(timeout=20) == 0
-        assert group_gone(proc.pid), "a process of the app was left running"
+        assert group_is_gone(proc.pid), "a process of the app was left running"
         assert wait_window_gone(xvfb, "Todo")
     assert list(tmp_path.glob("_MEI*")) == []
