@@ -31,8 +31,9 @@ missing+=("${py_missing[@]}")
 
 # Checked with dpkg, in one call.
 packages=(
-  # Real windows: a headless X server (xauth for xvfb-run).
-  xvfb xauth
+  # Real windows: a headless X server (xauth for xvfb-run); a small window manager for
+  # the tests of maximise/minimise/full screen and bringing the window to the front.
+  xvfb xauth jwm
   # GTK backend: WebKit2GTK 4.1 typelibs, and what building PyGObject needs.
   gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config gcc
   # Qt backend: libraries the PyQt6 / PyQt6-WebEngine wheels expect from the system.

@@ -150,13 +150,17 @@ class WindowNative(_System):
         self._get().set_title(title)
 
     def minimize(self) -> None:
-        self._get().minimize()
+        from shell.backends.webview import minimize_window
+
+        minimize_window(self._get())
 
     def maximize(self) -> None:
         self._get().maximize()
 
     def restore(self) -> None:
-        self._get().restore()
+        from shell.backends.webview import restore_window
+
+        restore_window(self._get())
 
     def toggle_fullscreen(self) -> None:
         self._get().toggle_fullscreen()

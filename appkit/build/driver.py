@@ -207,20 +207,15 @@ class _Plan:
         if backend not in BACKENDS:
             raise BuildError(f"Unknown backend {backend!r}: use gtk or qt")
         if backend == "gtk":
-            try:
-                import gi
+            from shell.backends import BackendUnavailable
+            from shell.backends.webview import import_gtk
 
-                gi.require_version("Gtk", "3.0")
-                try:
-                    gi.require_version("WebKit2", "4.1")
-                except ValueError:
-                    gi.require_version("WebKit2", "4.0")
-            except (ImportError, ValueError) as exc:
+            try:
+                import_gtk()
+            except BackendUnavailable as exc:
                 raise BuildError(
-                    f"The gtk backend cannot be bundled: {exc}. Install PyGObject and the "
-                    "WebKitGTK libraries: pip install 'appkit[gtk]' and (Debian/Ubuntu) apt "
-                    "install gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev, or "
-                    "build with --backend qt.") from None
+                    f"The gtk backend cannot be bundled: {exc}. Or build with --backend qt."
+                ) from None
         else:
             try:
                 import qtpy  # noqa: F401

@@ -17,7 +17,7 @@ from typing import Any
 from shell.backends.base import BackendUnavailable, WindowHooks, WindowOptions, WindowState
 from shell.backends.browser import has_display
 
-__all__ = ["WebviewBackend"]
+__all__ = ["WebviewBackend", "minimize_window", "restore_window"]
 
 # Installed into every page: links to other hosts, and target=_blank links, go to the
 # system browser, never inside the app's window.
@@ -126,13 +126,20 @@ class WebviewBackend:
             else:
                 allowed = hooks.on_closing() is not False
             if allowed and hooks.on_state is not None:
-                hooks.on_state(WindowState(maximized=self._maximized, **geometry))
+                maximized = _maximized_now(window)  # on the GUI thread here: safe to ask
+                hooks.on_state(WindowState(
+                    maximized=self._maximized if maximized is None else maximized,
+                    **geometry))
             return allowed
 
         def on_loaded() -> None:
             window.run_js(_LINK_SCRIPT)
 
+        views: list[Any] = []  # the toolkit's own window object, needed after it closed
+
         def on_shown() -> None:
+            if not views:
+                views.append(_toolkit_view(window))
             self._ready.set()
             if hooks.on_shown is not None:
                 hooks.on_shown()
@@ -149,6 +156,12 @@ class WebviewBackend:
                       private_mode=False,
                       storage_path=self.storage_path)
         self._window = None
+        # pywebview's threads that wait for a script's result are not daemon threads: if
+        # the window closed before the answer came, the process could never exit.
+        for view in views:
+            _wake_script_waiters(view)
+        if _toolkit(window) == "gtk":
+            _dispatch_what_is_left()
 
     def close(self) -> None:
         """Close the window without asking the app (a signal, the server shutting down)."""
@@ -158,14 +171,22 @@ class WebviewBackend:
             window.destroy()
 
     def bring_to_front(self) -> None:
-        """Restore, show and raise the window."""
+        """Un-minimise, show, raise and focus the window; a maximised one stays so."""
         window = self._window
         if window is None:
             return
+        maximized = _maximized_now(window)
+        if maximized is None:
+            maximized = self._maximized
         window.restore()
+        if maximized:
+            window.maximize()  # Qt's restore also un-maximises
         window.show()
-        window.on_top = True
-        window.on_top = False
+        if _toolkit(window) != "qt":
+            # Qt re-creates the native window to change this flag (it blinks and loses its
+            # state); its restore has raised and activated the window already.
+            window.on_top = True
+            window.on_top = False
 
     def show_html(self, html: str) -> None:
         """Replace the page with ``html``."""
@@ -178,6 +199,92 @@ class WebviewBackend:
         return self._window
 
 
+def minimize_window(window: Any) -> None:
+    """Minimise a pywebview ``window``; a maximised one comes back maximised.
+
+    pywebview's Qt ``minimize`` replaces the window's state with "minimised", which
+    un-maximises it; Qt's own ``showMinimized`` (run on the GUI thread) keeps it.
+    """
+    view = _toolkit_view(window) if _toolkit(window) == "qt" else None
+    if view is None:
+        window.minimize()
+        return
+    from qtpy.QtCore import QMetaObject, Qt
+
+    QMetaObject.invokeMethod(view, "showMinimized", Qt.ConnectionType.QueuedConnection)
+
+
+def restore_window(window: Any) -> None:
+    """Bring a pywebview ``window`` back from minimised or maximised.
+
+    pywebview's own ``restore`` does both on Qt, but only un-minimises on GTK: there the
+    window is also un-maximised, on the GUI thread as pywebview does its own calls.
+    """
+    window.restore()
+    if _toolkit(window) == "gtk":
+        view = _toolkit_view(window)
+        if view is not None:
+            from gi.repository import GLib
+
+            GLib.idle_add(view.window.unmaximize)
+
+
+def _toolkit(window: Any) -> str:
+    """The toolkit pywebview runs ``window`` with: "gtk", "qt", "winforms", "cocoa"..."""
+    return str(getattr(getattr(window, "gui", None), "__name__", "")).rpartition(".")[2]
+
+
+def _maximized_now(window: Any) -> bool | None:
+    """Whether the toolkit has ``window`` maximised (None where it cannot say).
+
+    pywebview reports state changes from a thread per event, so a "restored" and a
+    "maximized" in quick succession may arrive in either order; the toolkit's own flag
+    does not have that problem.
+    """
+    view = _toolkit_view(window)
+    try:
+        if _toolkit(window) == "qt":
+            return bool(view.isMaximized())
+        if _toolkit(window) == "gtk":
+            return bool(view.window.is_maximized())
+    except (AttributeError, RuntimeError):  # no such view, or it is being destroyed
+        pass
+    return None
+
+
+def _toolkit_view(window: Any) -> Any:
+    """pywebview's toolkit object (its ``BrowserView``) for ``window``, or None."""
+    views = getattr(getattr(getattr(window, "gui", None), "BrowserView", None), "instances", {})
+    return views.get(window.uid)
+
+
+def _wake_script_waiters(view: Any) -> None:
+    # Qt: pywebview does not wake the threads still waiting for a script's result when
+    # the window closes (a result Qt WebEngine may never deliver, e.g. for a script run
+    # while the page loaded in a minimised window). The window is gone: there is none.
+    for pending in list(getattr(view, "_js_results", {}).values()):
+        pending["semaphore"].release()
+
+
+def _dispatch_what_is_left(quiet: float = 0.1, limit: float = 1.0) -> None:
+    # GTK: WebKitGTK's answers to scripts still pending when the window closed come
+    # through the GLib main loop, which has stopped by then; pywebview keeps no handle on
+    # the threads waiting for them. Run the loop until it has been quiet for ``quiet``
+    # seconds (at most ``limit``), so that they get their answer and end.
+    import time
+
+    from gi.repository import GLib
+
+    context = GLib.MainContext.default()
+    deadline = time.monotonic() + limit
+    last = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - last < quiet:
+        if context.iteration(False):
+            last = time.monotonic()
+        else:
+            time.sleep(0.005)
+
+
 def _keep_python_responsive(gui: str | None) -> None:
     # GTK's loop runs in C; Python runs its signal handlers (Ctrl+C, SIGTERM) only when
     # it gets control back. A no-op timer hands it control four times a second.
@@ -187,7 +294,14 @@ def _keep_python_responsive(gui: str | None) -> None:
         GLib.timeout_add(250, lambda: True)
 
 
-def _check_gtk() -> None:
+def import_gtk() -> Any:
+    """Import GTK 3 and WebKitGTK (4.1, else 4.0) through PyGObject, without opening the
+    display; returns the ``Gtk`` module.
+
+    Raises:
+        BackendUnavailable: PyGObject or the type libraries are missing (says what to
+            install).
+    """
     try:
         import gi
 
@@ -199,6 +313,11 @@ def _check_gtk() -> None:
         from gi.repository import Gtk, WebKit2  # noqa: F401
     except (ImportError, ValueError) as exc:
         raise BackendUnavailable(f"{_INSTALL_HINT['gtk']} ({exc})") from None
+    return Gtk
+
+
+def _check_gtk() -> None:
+    Gtk = import_gtk()
     if not Gtk.init_check()[0]:
         raise BackendUnavailable(
             f"GTK cannot open the display {os.environ.get('DISPLAY', '')!r}")
@@ -208,6 +327,14 @@ def _check_qt() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Chromium (inside Qt WebEngine) refuses to run as root with its sandbox on.
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    if getattr(sys, "frozen", False):
+        # A built executable cannot run `python -c` (its sys.executable is the app, which
+        # would start again); it bundles Qt, so the import is the check.
+        try:
+            from qtpy import QtWebEngineWidgets  # noqa: F401
+        except ImportError as exc:
+            raise BackendUnavailable(f"{_INSTALL_HINT['qt']} ({exc})") from None
+        return
     # Qt aborts the whole process when it cannot start, so try it in a child first.
     probe = ("from qtpy import QtWebEngineWidgets\n"
              "from qtpy.QtWidgets import QApplication\n"

@@ -88,7 +88,8 @@ def test_the_gtk_backend_missing(project: Path, tmp_path: Path,
     monkeypatch.setitem(sys.modules, "gi", None)
     code, err = build(capsys, str(project), "--backend", "gtk")
     assert code == 2
-    assert "gtk backend cannot be bundled" in err and "pip install 'appkit[gtk]'" in err
+    assert "gtk backend cannot be bundled" in err and 'pip install "appkit[gtk]"' in err
+    assert "gir1.2-webkit2-4.1" in err
     assert "--backend qt" in err
 
 
