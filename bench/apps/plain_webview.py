@@ -15,6 +15,7 @@ where appkit keeps its storage in the app's cache folder.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import socket
 import threading
 import time
@@ -40,6 +41,9 @@ def _asset(path: str) -> str:
 
 HEAD = (
     '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+    # appkit's pages carry the session's CSRF token; so does this one (a fresh random one,
+    # as appkit makes for a first visit), so that both send the same bytes.
+    '<meta name="csrf-token" content="{token}">'
     + "".join(f'<link rel="stylesheet" href="{_asset(p)}">'
               for p in ("vendor/pico.min.css", "appkit.css"))
     + "".join(f'<script src="{_asset(p)}" defer></script>'
@@ -56,7 +60,7 @@ PAGE = (
 
 
 async def index(request: Request) -> HTMLResponse:
-    return HTMLResponse(PAGE)
+    return HTMLResponse(PAGE.replace("{token}", secrets.token_urlsafe(32), 1))
 
 
 async def greet(request: Request) -> HTMLResponse:
