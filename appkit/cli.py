@@ -3,6 +3,7 @@
     appkit run PATH [ARG...] [--headless | --browser | --backend NAME] [--no-reload]
     appkit build PATH [-o DIR] [--name NAME] [--icon FILE] [--onedir] [--backend gtk|qt]
     appkit data {path,backup,restore,migrate,info} PATH [FILE]
+    appkit jobs {list,show,cancel,enqueue} PATH [ID | TASK --inputs JSON]
 """
 
 from __future__ import annotations
@@ -104,6 +105,34 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     restore.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
     restore.add_argument("file", metavar="FILE", help="the backup to restore")
     restore.set_defaults(func=_data)
+
+    jobs = sub.add_parser(
+        "jobs", help="the app's job runs: list, show, cancel, enqueue", prog="appkit jobs",
+        description="Work on an app's job runs (the scheduler's database in the app's data "
+                    "folder). A running copy of the app starts queued runs at once; "
+                    "otherwise they wait for the app's next start.")
+    job_actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = job_actions.add_parser("list", help="the newest runs, filtered",
+                                     description="The newest runs, newest first.")
+    listing.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
+    listing.add_argument("--task", help="only runs of this task")
+    listing.add_argument("--status", help="only runs in this status (queued, running, "
+                         "completed, failed, timeout, cancelled)")
+    listing.add_argument("--limit", type=int, default=20, help="at most this many (20)")
+    for name, text in (("show", "one run: status, times, inputs, output, error, log"),
+                       ("cancel", "cancel a queued or running run")):
+        action = job_actions.add_parser(name, help=text, description=text[0].upper() +
+                                        text[1:])
+        action.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
+        action.add_argument("run_id", metavar="ID", type=int, help="the run's id")
+    enqueue = job_actions.add_parser("enqueue", help="queue a run of a task",
+                                     description="Queue a run of TASK with --inputs (a "
+                                     "JSON object of the function's keyword arguments).")
+    enqueue.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
+    enqueue.add_argument("task", metavar="TASK", help="the task's name")
+    enqueue.add_argument("--inputs", default="{}", metavar="JSON",
+                         help='the keyword arguments, e.g. \'{"month": "2024-05"}\'')
+    jobs.set_defaults(func=_jobs)
     return parser, run
 
 
@@ -200,6 +229,41 @@ def _data(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    import json
+
+    from appkit.jobs.cli import describe, table
+
+    app = load_app(args.target)
+    jobs = getattr(app, "jobs", None)
+    if jobs is None or not hasattr(jobs, "enqueue"):
+        print(f"appkit: {args.target} is not an appkit App, so it has no app.jobs.",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "list":
+        print(table(jobs.runs(task=args.task, status=args.status, limit=args.limit)))
+    elif args.action == "show":
+        print(describe(jobs.get(args.run_id)))
+    elif args.action == "cancel":
+        done = jobs.cancel(args.run_id)
+        print(f"cancelled run {args.run_id}" if done else
+              f"run {args.run_id} had already finished; nothing to cancel")
+    else:
+        try:
+            inputs = json.loads(args.inputs)
+        except ValueError as exc:
+            print(f"appkit: --inputs is not JSON ({exc}). Give an object, e.g. "
+                  '--inputs \'{"month": "2024-05"}\'', file=sys.stderr)
+            return EXIT_USAGE
+        if not isinstance(inputs, dict):
+            print("appkit: --inputs must be a JSON object of keyword arguments, e.g. "
+                  '\'{"month": "2024-05"}\'', file=sys.stderr)
+            return EXIT_USAGE
+        run_id = jobs.enqueue(args.task, inputs)
+        print(f"queued run {run_id} of {args.task}")
     return 0
 
 

@@ -23,6 +23,10 @@ __all__ = [
     "DatabaseTooNew",
     "RestoreRefused",
     "RowNotFound",
+    "JobsError",
+    "UnknownTask",
+    "InvalidInputs",
+    "RunNotFound",
 ]
 
 
@@ -128,5 +132,25 @@ class RestoreRefused(DataError):
 class RowNotFound(NotFound):
     """No row has that primary key (or it is outside the table's scope); inside a handler
     it becomes a 404 page."""
+
+    title = "Not found"
+
+
+class JobsError(AppkitError):
+    """The job scheduler could not do what was asked: a task that cannot be registered,
+    an unusable scheduler database, a run that cannot be queued."""
+
+
+class UnknownTask(JobsError):
+    """No task of that name is registered; the message lists the ones that are."""
+
+
+class InvalidInputs(JobsError):
+    """A run's inputs cannot be stored or do not fit the task: not JSON (the message names
+    the offending value), or not the keyword arguments the task's function takes."""
+
+
+class RunNotFound(JobsError, NotFound):
+    """No run has that id (perhaps it was purged); inside a handler it becomes a 404 page."""
 
     title = "Not found"

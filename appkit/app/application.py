@@ -46,9 +46,12 @@ from appkit.sessions.session import Session
 from appkit.sessions.toasts import toast_region, toast_swap
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from _typeshed import DataclassInstance
 
     from appkit.data import Database, Migrations, Store, Table
+    from appkit.jobs import Jobs
     from shell.paths import AppDirs
 
 __all__ = ["App"]
@@ -133,6 +136,7 @@ class App(Router):
         self._store: Store | None = None
         self._migrations: Migrations | None = None
         self._data_error: HTTPError | None = None
+        self._jobs: Jobs | None = None
         #: Loads each request's session and saves it with the answer (see ``Sessions``).
         self.sessions = SessionManager(sessions or Sessions(), name, lambda: self.paths)
         self._before: list[BeforeHook] = []
@@ -443,9 +447,17 @@ class App(Router):
             result = fn()
             if inspect.isawaitable(result):
                 await result
+        # Only an app with tasks has a scheduler (and its database file and processes).
+        jobs = self._jobs if self._jobs is not None and self._jobs.tasks else None
+        if jobs is not None:
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(jobs.start)
         try:
             yield
         finally:
+            if jobs is not None:
+                await run_in_threadpool(jobs.stop)
             for fn in reversed(self._shutdown):
                 try:
                     result = fn()
@@ -567,6 +579,33 @@ class App(Router):
         """The rows of a table as ``cls`` instances (a dataclass); opens nothing until it
         is used, so it can be made at module level: ``todos = app.table_for(Todo)``."""
         return self.store.table_for(cls, pk=pk, name=name)
+
+    # ---- jobs ---------------------------------------------------------------------------
+
+    @property
+    def jobs(self) -> Jobs:
+        """The app's job scheduler (``appkit.jobs.Jobs``), its runs kept in
+        ``<data dir>/<app>-jobs.db``: ``app.jobs.enqueue("task", {...})``. It starts and
+        stops with the app when the app has tasks; nothing is created before it is used."""
+        if self._jobs is None:
+            from appkit.jobs import Jobs  # on use: an app without jobs never loads it
+            from shell.paths import folder_name
+
+            self._jobs = Jobs(lambda: self.paths.data / f"{folder_name(self.name)}-jobs.db")
+        return self._jobs
+
+    @overload
+    def task(self, name: _F, /) -> _F: ...
+
+    @overload
+    def task(self, name: str | None = None, /, *, timeout: float | timedelta | None = None,
+             retries: int = 0) -> Callable[[_F], _F]: ...
+
+    def task(self, name: Any = None, /, *, timeout: float | timedelta | None = None,
+             retries: int = 0) -> Any:
+        """Register the decorated function as a task of ``app.jobs``: ``@app.task()``,
+        ``@app.task("name", timeout=60, retries=2)`` (see ``Jobs.register``)."""
+        return self.jobs.task(name, timeout=timeout, retries=retries)
 
     # ---- pages --------------------------------------------------------------------------
 

@@ -113,6 +113,7 @@ def self_test(app: Any, out: Callable[[str], None] | None = None) -> int:
         check("refused without the token", lambda: _refused(url))
     check("data folder writable", lambda: _writable(AppDirs(name).data))
     check("worker process", _worker)
+    check("job in a worker process", lambda: _job(AppDirs(name).data))
     if url and not server.stop():
         say("  FAIL server stops: it did not stop within 5 s")
         results.append(False)
@@ -169,6 +170,34 @@ def _worker() -> str:
     if answer["app_imported"]:
         raise RuntimeError("the worker imported the app's module (its main code ran again)")
     return f"pid {answer['pid']}, the app's module not re-run"
+
+
+def _job(folder: Path) -> str:
+    """A trivial run through appkit's job scheduler (its own worker process, its own
+    scheduler database), as the app's jobs run."""
+    import tempfile
+
+    from appkit.jobs import Jobs
+
+    with tempfile.TemporaryDirectory(prefix=".self-test-jobs-", dir=folder) as tmp:
+        jobs = Jobs(Path(tmp) / "self-test-jobs.db")
+        jobs.register("self_test_probe", _job_probe, timeout=60)
+        jobs.start()
+        try:
+            run = jobs.wait(jobs.enqueue("self_test_probe", {"value": 21}), timeout=60)
+        finally:
+            jobs.stop()
+    if run.status != "completed":
+        raise RuntimeError(f"the run ended {run.status}: {run.error or ''}".strip())
+    if run.output != {"doubled": 42, "app_imported": False} or run.output.get("pid") == 0:
+        raise RuntimeError(f"the run answered {run.output!r}")
+    return f"run {run.id} completed in its own process"
+
+
+def _job_probe(value: int) -> dict[str, Any]:
+    main_module = sys.modules.get("__main__")
+    return {"doubled": value * 2,
+            "app_imported": "_app_module" in vars(main_module) if main_module else False}
 
 
 def _worker_probe() -> dict[str, Any]:

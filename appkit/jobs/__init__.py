@@ -1,0 +1,37 @@
+"""``appkit.jobs``: background jobs, each run in a worker process of its own.
+
+    from appkit import App
+    from appkit.jobs import progress
+
+    app = App("reports")
+
+    @app.task(timeout=600)
+    def import_csv(path: str) -> dict:
+        rows = load(path)
+        for n, row in enumerate(rows, 1):
+            save(row)
+            progress(n / len(rows), f"{n} rows")
+        return {"rows": len(rows)}
+
+    @app.post("/import")
+    def start_import(path: str):
+        run_id = app.jobs.enqueue("import_csv", {"path": path})
+        ...
+
+- ``Jobs``: the scheduler (``app.jobs``): tasks, ``enqueue``, ``get``, ``runs``,
+  ``cancel``, ``rerun``, ``start``/``stop`` (an App does both with its lifespan).
+- ``Run`` and ``Status``: a run as the database has it; ``LogChunk``: a piece of its log.
+- ``progress()``: called inside a task, reports how far it is.
+
+The runs live in a SQLite file of their own (``<data dir>/<app>-jobs.db``), shared safely
+by every process that opens it. See docs/jobs.md.
+"""
+
+from __future__ import annotations
+
+from appkit.jobs.runs import LogChunk, Run, Status
+from appkit.jobs.scheduler import Jobs, JobsSettings
+from appkit.jobs.tasks import Task
+from appkit.jobs.worker import progress
+
+__all__ = ["Jobs", "JobsSettings", "LogChunk", "Run", "Status", "Task", "progress"]

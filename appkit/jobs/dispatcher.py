@@ -1,0 +1,374 @@
+"""The dispatcher: the thread of a running scheduler that claims runs, starts their workers,
+enforces timeouts and cancellations, and takes over the runs of schedulers that are gone.
+
+It sleeps in ``multiprocessing.connection.wait`` on its wake socket and its launcher, with
+a timeout that is the nearest of: a timed-out run's deadline, the next queued run's
+``scheduled_for``, and the fallback poll. So it does nothing while nothing happens, and
+it acts at once when:
+
+- a run is queued, cancelled or finished, in this process or another one (the one who did
+  it sends a datagram to every scheduler's socket, see ``_wakeup``);
+- a worker process starts or ends (the launcher reports it).
+
+Every ``poll_interval`` it also looks at the database by itself (the fallback for a lost
+datagram) and at the other schedulers: the runs of one whose lock is no longer held are
+taken over, see ``JobsDatabase.sweep``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from appkit.jobs._files import RunFiles, hold, is_held, kill_group, release
+from appkit.jobs._wakeup import WakeSocket, notify
+from appkit.jobs.database import JobsDatabase
+from appkit.jobs.launching import (
+    Exited,
+    Launcher,
+    LaunchEvent,
+    NotStarted,
+    Started,
+    WorkerKey,
+    make_launcher,
+)
+from appkit.jobs.runs import Status
+from appkit.jobs.worker import WorkerJob
+
+if TYPE_CHECKING:
+    from appkit.jobs.scheduler import JobsSettings
+    from appkit.jobs.tasks import Task
+
+__all__ = ["Dispatcher"]
+
+logger = logging.getLogger("appkit.jobs")
+
+_ADOPTED_CHECK = 0.5  # seconds between looks at the locks of adopted workers
+_EXIT_WAIT = 5.0  # seconds stop() waits for killed workers to end
+_ORPHAN = ("Its worker process is gone without recording a result: it ended while the app "
+           "that started it was stopped or killed")
+
+
+@dataclass
+class _Active:
+    """A worker this scheduler is responsible for: run ``run_id`` under claim ``claim``."""
+
+    run_id: int
+    claim: int
+    deadline: float | None
+    pid: int | None = None
+    adopted: bool = False  # a worker left by a scheduler that is gone: watched by its lock
+    killed: str | None = None  # why it was killed: "timeout", "cancelled", "stopped"
+
+    @property
+    def key(self) -> WorkerKey:
+        return (self.run_id, self.claim)
+
+
+class Dispatcher:
+    """One running scheduler: ``start()`` registers it and starts its thread, ``stop()``
+    stops claiming, waits for the running runs (up to a timeout), kills the rest.
+
+    Args:
+        db_path: the scheduler's database.
+        tasks: returns the registered tasks (read at each claim).
+        settings: the scheduler's settings.
+    """
+
+    def __init__(self, db_path: Path, tasks: Callable[[], Mapping[str, Task]],
+                 settings: JobsSettings) -> None:
+        self.id = secrets.token_hex(6)
+        self._db_path = db_path
+        self._files = RunFiles(db_path)
+        self._tasks = tasks
+        self._settings = settings
+        self._active: dict[WorkerKey, _Active] = {}
+        self._stopping = threading.Event()
+        self._stop_timeout = settings.stop_timeout
+        self._next_sweep = 0.0
+        self._launchers_lost = 0
+        self._thread: threading.Thread | None = None
+        self._db: JobsDatabase | None = None
+        self._wake: WakeSocket | None = None
+        self._lock: int | None = None
+        self._launcher: Launcher | None = None
+
+    # ---- from the caller's thread -------------------------------------------------------
+
+    def start(self) -> None:
+        """Register, take over what schedulers that are gone left running, start the
+        launcher and the thread.
+
+        Raises:
+            JobsError: the database is unusable.
+            ConfigurationError: the settings ask for workers this system cannot start.
+        """
+        try:
+            self._files.ensure()
+            self._db = JobsDatabase(self._db_path)
+            self._lock = hold(self._files.scheduler_lock(self.id))
+            self._wake = WakeSocket()
+            self._db.register_scheduler(self.id, os.getpid(), self._wake.port, time.time())
+            self._sweep(time.time())
+            self._launcher = make_launcher(self._settings.workers,
+                                           [task.ref for task in self._tasks().values()])
+        except BaseException:
+            self._close()
+            raise
+        self._thread = threading.Thread(target=self._run, name="appkit-jobs-dispatcher",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        """Stop claiming; give the running runs ``timeout`` seconds, then kill them; wait
+        for the thread to end."""
+        self._stop_timeout = timeout
+        self._stopping.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join()
+
+    def wake(self) -> None:
+        """Make the thread look at the database now."""
+        if self._wake is not None:
+            notify([self._wake.port])
+
+    @property
+    def port(self) -> int | None:
+        """The port that wakes this scheduler."""
+        return None if self._wake is None else self._wake.port
+
+    # ---- the thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._wake is not None and self._launcher is not None
+        stop_at: float | None = None
+        while True:
+            try:
+                self._wake.drain()
+                now = time.time()
+                self._handle(self._launcher.events(), now)
+                if self._stopping.is_set() and stop_at is None:
+                    stop_at = now + self._stop_timeout
+                if stop_at is not None and (not self._active or now >= stop_at):
+                    break
+                self._check_active(now)
+                if stop_at is None:
+                    if now >= self._next_sweep:
+                        self._sweep(now)
+                    self._claim(now)
+                timeout = self._timeout(now, stop_at)
+            except Exception:
+                logger.exception("The job scheduler hit an error; it carries on")
+                timeout = min(1.0, self._settings.poll_interval)
+            try:
+                wait([self._wake.socket, *self._launcher.waitables()], timeout)
+            except OSError:
+                logger.exception("The job scheduler could not wait; it carries on")
+                time.sleep(min(1.0, self._settings.poll_interval))
+        try:
+            self._kill_all()
+        finally:
+            self._close()
+
+    def _timeout(self, now: float, stop_at: float | None) -> float:
+        assert self._db is not None and self._launcher is not None
+        soonest = self._next_sweep if stop_at is None else stop_at
+        for active in self._active.values():
+            if active.deadline is not None and active.killed is None:
+                # Past it, not killed yet: an adopted worker whose pid is not known yet.
+                soonest = min(soonest, max(active.deadline, now + 0.05))
+            if active.adopted:
+                soonest = min(soonest, now + _ADOPTED_CHECK)
+        if (stop_at is None and self._launcher.ready
+                and len(self._active) < self._settings.max_concurrent_runs):
+            due = self._db.next_due(list(self._tasks()))
+            if due is not None:
+                soonest = min(soonest, due)
+        return max(0.0, soonest - now)
+
+    def _handle(self, events: list[LaunchEvent], now: float) -> None:
+        for event in events:
+            if isinstance(event, Started):
+                active = self._active.get(event.key)
+                if active is not None:
+                    active.pid = event.pid
+            elif isinstance(event, Exited):
+                active = self._active.pop(event.key, None)
+                if active is not None:
+                    self._lose(active, self._exit_reason(active, event.returncode), now)
+            elif isinstance(event, NotStarted):
+                active = self._active.pop(event.key, None)
+                if active is not None:
+                    self._lose(active, f"its worker process could not be started: "
+                                       f"{event.reason}", now)
+            else:
+                self._replace_launcher(event.reason, now)
+
+    def _replace_launcher(self, reason: str, now: float) -> None:
+        assert self._launcher is not None
+        self._launchers_lost += 1
+        kind = self._settings.workers if self._launchers_lost < 2 else "spawn"
+        logger.error("The job scheduler's %s stopped (%s). The runs it started go on; new "
+                     "runs start with a new launcher (%s)", self._launcher.name, reason, kind)
+        for active in list(self._active.values()):
+            if active.adopted:
+                continue
+            if active.pid is None:  # never started: queue it again
+                del self._active[active.key]
+                self._lose(active, reason, now)
+            else:  # a worker that lives on: watch it by its lock
+                active.adopted = True
+        self._launcher.close()
+        self._launcher = make_launcher(kind, [task.ref for task in self._tasks().values()])
+
+    def _exit_reason(self, active: _Active, returncode: int | None) -> str:
+        if active.killed == "stopped":
+            return (f"Stopped with the scheduler while it ran (killed after waiting "
+                    f"{self._stop_timeout:g} s)")
+        return ("Its worker process ended without recording a result "
+                f"({_describe_exit(returncode)})")
+
+    def _lose(self, active: _Active, reason: str, now: float) -> None:
+        assert self._db is not None and self._wake is not None
+        ports = self._db.lose(active.run_id, active.claim, reason, now)
+        with contextlib.suppress(OSError):
+            self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
+        if ports:
+            notify(port for port in ports if port != self._wake.port)
+
+    def _check_active(self, now: float) -> None:
+        if not self._active:
+            return
+        assert self._db is not None
+        states = self._db.claims_of(active.run_id for active in self._active.values())
+        for active in list(self._active.values()):
+            status, claim, pid = states.get(active.run_id, (None, None, None))
+            current = claim == active.claim
+            if active.adopted and active.pid is None and current:
+                active.pid = pid  # adopted before its worker had recorded its pid
+            if status == Status.CANCELLED and current and active.killed is None:
+                self._kill(active, "cancelled")
+            elif (active.deadline is not None and now >= active.deadline
+                    and active.killed is None and status == Status.RUNNING and current):
+                self._kill(active, "timeout")
+            if active.adopted and not self._worker_alive(active.run_id, active.claim):
+                del self._active[active.key]
+                self._lose(active, _ORPHAN, now)
+
+    def _kill(self, active: _Active, why: str) -> None:
+        assert self._launcher is not None
+        if not active.adopted:
+            active.killed = why
+            self._launcher.kill(active.key)
+        elif active.pid is not None and self._worker_alive(active.run_id, active.claim):
+            active.killed = why  # its lock is held, so the pid is still its worker's
+            kill_group(active.pid)
+
+    def _worker_alive(self, run_id: int, claim: int) -> bool:
+        return is_held(self._files.run_lock(run_id, claim))
+
+    def _claim(self, now: float) -> None:
+        assert self._db is not None and self._launcher is not None
+        free = self._settings.max_concurrent_runs - len(self._active)
+        if free <= 0 or not self._launcher.ready:
+            return
+        tasks = self._tasks()
+        for claim in self._db.claim(self.id, list(tasks), free, now):
+            active = _Active(claim.run_id, claim.claim, claim.deadline)
+            self._active[active.key] = active
+            self._launcher.launch(WorkerJob(str(self._db_path), claim.run_id, claim.claim,
+                                            tasks[claim.task].ref))
+
+    def _sweep(self, now: float) -> None:
+        """Take over the runs of the schedulers that are gone."""
+        assert self._db is not None
+        self._next_sweep = now + self._settings.poll_interval
+        dead = [sid for sid, _ in self._db.schedulers()
+                if sid != self.id and not is_held(self._files.scheduler_lock(sid))]
+        known = {active.run_id for active in self._active.values()}
+        if not dead and not self._db.has_orphans(self.id, known):
+            return
+        adopted, lost, ports = self._db.sweep(self.id, known, dead, self._worker_alive,
+                                              _ORPHAN, now)
+        with contextlib.suppress(OSError):
+            for sid in dead:
+                self._files.scheduler_lock(sid).unlink(missing_ok=True)
+            for run_id, claim in lost:
+                self._files.run_lock(run_id, claim).unlink(missing_ok=True)
+        for orphan in adopted:
+            active = _Active(orphan.run_id, orphan.claim, orphan.deadline, orphan.pid,
+                             adopted=True)
+            self._active[active.key] = active
+        if adopted:
+            logger.info("The job scheduler took over %d running run(s) left by a scheduler "
+                        "that stopped", len(adopted))
+        notify(ports)
+
+    # ---- stopping ---------------------------------------------------------------------------
+
+    def _kill_all(self) -> None:
+        """Kill what still runs, wait for it to end, record it."""
+        assert self._launcher is not None and self._wake is not None
+        for active in self._active.values():
+            if active.killed is None:
+                self._kill(active, "stopped")
+                active.killed = "stopped"
+        until = time.monotonic() + _EXIT_WAIT
+        while self._active and time.monotonic() < until:
+            self._handle(self._launcher.events(), time.time())
+            for active in list(self._active.values()):
+                if active.adopted and not self._worker_alive(active.run_id, active.claim):
+                    del self._active[active.key]
+                    self._lose(active, self._exit_reason(active, None), time.time())
+            if self._active:
+                wait([self._wake.socket, *self._launcher.waitables()], 0.05)
+        for active in list(self._active.values()):
+            logger.error("The worker of run %d did not end when killed", active.run_id)
+            self._lose(active, self._exit_reason(active, None), time.time())
+        self._active.clear()
+
+    def _close(self) -> None:
+        """Let go of everything (also after a failed start)."""
+        steps: list[Callable[[], object]] = []
+        if self._launcher is not None:
+            steps.append(self._launcher.close)
+        if self._db is not None:
+            db = self._db
+            steps += [lambda: db.unregister_scheduler(self.id), db.close]
+        if self._lock is not None:
+            lock = self._lock
+            steps.append(lambda: release(lock, self._files.scheduler_lock(self.id)))
+        if self._wake is not None:
+            steps.append(self._wake.close)
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                logger.exception("The job scheduler did not stop cleanly")
+        self._launcher = None
+        self._db = None
+        self._lock = None
+        self._wake = None
+
+
+def _describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "it did not end when killed"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "an unknown signal"
+        return f"killed by signal {-returncode} ({name})"
+    return f"exit code {returncode}"

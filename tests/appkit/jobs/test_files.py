@@ -1,0 +1,43 @@
+"""Logs and locks beside the database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from appkit.jobs._files import hold, is_held, read_log, release
+
+
+def test_read_log_follows_a_growing_file_without_cutting_characters(tmp_path: Path) -> None:
+    log = tmp_path / "1.log"
+    assert read_log(log) == ("", 0)
+    data = "é→ok\n".encode()
+    log.write_bytes(data[:3])  # "é" and the first byte of "→"
+    text, offset = read_log(log)
+    assert (text, offset) == ("é", 2)
+    with log.open("ab") as handle:
+        handle.write(data[3:])
+    assert read_log(log, offset) == ("→ok\n", len(data))
+    assert read_log(log, len(data)) == ("", len(data))
+    log.write_bytes(b"ab\xe2")
+    assert read_log(log, final=True) == ("ab\ufffd", 3)
+
+
+def test_a_lock_is_held_until_its_process_ends(tmp_path: Path) -> None:
+    path = tmp_path / "lock"
+    assert not is_held(path)
+    fd = hold(path)
+    assert fd is not None and is_held(path)
+    assert hold(path, wait=False) is None
+    release(fd, path)
+    assert not is_held(path) and not path.exists()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from appkit.jobs._files import hold; "
+         "from pathlib import Path; hold(Path(sys.argv[1])); print('held', flush=True); "
+         "time.sleep(60)", str(path)], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"held\n"
+    assert is_held(path)
+    child.kill()
+    child.communicate()
+    assert not is_held(path)  # released by the system: the file stays, unlocked
