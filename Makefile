@@ -19,6 +19,7 @@ bench: setup
 	$(PY) bench/render.py
 	$(PY) bench/requests.py
 	$(PY) bench/build.py
+	$(PY) bench/jobs.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check appkit shell tests examples bench scripts
