@@ -591,7 +591,8 @@ class App(Router):
             from appkit.jobs import Jobs  # on use: an app without jobs never loads it
             from shell.paths import folder_name
 
-            self._jobs = Jobs(lambda: self.paths.data / f"{folder_name(self.name)}-jobs.db")
+            self._jobs = Jobs(lambda: self.paths.data / f"{folder_name(self.name)}-jobs.db",
+                              app=self)
         return self._jobs
 
     @overload

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from appkit.errors import ConfigurationError, UnknownTask
 from appkit.jobs._files import RunFiles, is_held, kill_group, read_log
@@ -40,6 +40,9 @@ from appkit.jobs.dispatcher import Dispatcher
 from appkit.jobs.launching import WORKER_KINDS
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.tasks import Task, seconds, timestamp
+
+if TYPE_CHECKING:
+    from appkit.jobs.dashboard import Dashboard
 
 __all__ = ["Jobs", "JobsSettings"]
 
@@ -89,9 +92,12 @@ class Jobs:
     Args:
         path: the database file, or a function that returns it (called on first use).
         settings: a ``JobsSettings``.
+        app: the App this scheduler belongs to (``app.jobs`` passes it), for ``dashboard``.
     """
 
-    def __init__(self, path: PathSource, settings: JobsSettings | None = None) -> None:
+    def __init__(self, path: PathSource, settings: JobsSettings | None = None, *,
+                 app: Any = None) -> None:
+        self.app = app
         self._path_source = path
         self._path: Path | None = None
         self.settings = settings or JobsSettings()
@@ -120,6 +126,18 @@ class Jobs:
             if self._db is None:
                 self._db = JobsDatabase(self.path)
             return self._db
+
+    def dashboard(self, path: str = "/jobs", **options: Any) -> Dashboard:
+        """Add the jobs dashboard (runs, live progress, logs, cancel / run again / run now)
+        to this scheduler's app at ``path``; returns its Router. See docs/jobs.md.
+
+        Raises:
+            ConfigurationError: this scheduler belongs to no app (mount it with
+                ``app.include(Dashboard(jobs, "/jobs"))``), or the path is taken.
+        """
+        from appkit.jobs.dashboard import mount_dashboard
+
+        return mount_dashboard(self, self.app, path, **options)
 
     # ---- tasks --------------------------------------------------------------------------
 

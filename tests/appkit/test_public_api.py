@@ -12,7 +12,8 @@ from types import ModuleType
 import pytest
 
 PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions",
-                  "appkit.data", "appkit.data.admin", "appkit.jobs", "appkit.build", "appkit.testing", "shell"]
+                  "appkit.data", "appkit.data.admin", "appkit.jobs", "appkit.jobs.dashboard",
+                  "appkit.build", "appkit.testing", "shell"]
 
 
 def _top_level_has_all() -> bool:
