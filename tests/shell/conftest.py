@@ -3,6 +3,9 @@
 - ``xvfb``: one private Xvfb for the session; its ``DISPLAY`` value (like ``":5"``).
 - ``gui_env``: an environment for a child process that opens windows on that display, with
   the per-user folders (XDG) in the test's tmp_path.
+- ``desktop``: a module's own Xvfb with a window manager (JWM), for window states and focus.
+- ``gui`` (gtk, qt) and ``mode`` (packaged: ``App.run()``; development: ``appkit run``):
+  the parameters most window tests run under.
 
 The window tests pass ``gui_env`` to the subprocess explicitly; nothing here changes this
 process's own environment. Without Xvfb, python-xlib or Pillow they are skipped (failed
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing_dependency
+from tests.shell.wm import ManagedDisplay, desktop_or_skip
 from tests.shell.x11 import start_xvfb
 
 APT_HINT = "bash scripts/system-deps.sh (or: sudo apt-get install xvfb xauth)"
@@ -62,3 +66,20 @@ def gui_env(xvfb: str, tmp_path: Path) -> dict[str, str]:
         env[name] = str(path)
     (tmp_path / "xdg" / "runtime").chmod(0o700)
     return env
+
+
+@pytest.fixture(scope="module")
+def desktop(xvfb: str) -> Iterator[ManagedDisplay]:
+    """An Xvfb of this module's own with a window manager on it (``xvfb`` checks that
+    Xvfb and python-xlib are there)."""
+    yield from desktop_or_skip()
+
+
+@pytest.fixture(params=["gtk", "qt"])
+def gui(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["packaged", "development"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -15,7 +15,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,6 @@ from tests.shell.wm import (
     active_window,
     client_titles,
     close_client,
-    desktop_or_skip,
     expect_state,
     find_client,
     other_window,
@@ -73,23 +71,6 @@ APP = textwrap.dedent('''
     if __name__ == "__main__":
         app.run(backend=sys.argv[1])
 ''')
-
-
-@pytest.fixture(scope="module")
-def desktop(xvfb: str) -> Iterator[ManagedDisplay]:
-    """An Xvfb of this module's own with a window manager on it (``xvfb`` checks that
-    Xvfb and python-xlib are there)."""
-    yield from desktop_or_skip()
-
-
-@pytest.fixture(params=["gtk", "qt"])
-def gui(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=["packaged", "development"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def test_a_second_launch_brings_the_window_to_the_front_and_hands_over_its_arguments(

@@ -84,11 +84,6 @@ def wait_exit(child: Child, timeout: float) -> int:
                     f"{child.seen}")
 
 
-@pytest.fixture(params=["gtk", "qt"])
-def gui(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def test_the_page_shows_and_closing_the_window_exits_0(gui: str, xvfb: str,
                                                        gui_env: dict[str, str],
                                                        tmp_path: Path) -> None:

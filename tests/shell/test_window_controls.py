@@ -30,7 +30,6 @@ from tests.shell.wm import (
     ManagedDisplay,
     client_titles,
     close_client,
-    desktop_or_skip,
     expect_state,
     find_client,
     wait_for,
@@ -92,23 +91,6 @@ APP = textwrap.dedent('''
     if __name__ == "__main__":
         app.run(backend=sys.argv[1])
 ''')
-
-
-@pytest.fixture(scope="module")
-def desktop(xvfb: str) -> Iterator[ManagedDisplay]:
-    """An Xvfb of this module's own with a window manager on it (``xvfb`` checks that
-    Xvfb and python-xlib are there)."""
-    yield from desktop_or_skip()
-
-
-@pytest.fixture(params=["gtk", "qt"])
-def gui(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=["packaged", "development"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.window
 TODO_ID = "todo-window-test"
 
 
-@pytest.fixture(params=["gtk", "qt"])
-def gui(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def test_the_window_size_is_remembered(gui: str, xvfb: str,
                                        gui_env: dict[str, str]) -> None:
     with window_process(gui, "resize", gui_env) as child:
