@@ -109,7 +109,7 @@ from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench.apps.jobs_tasks import stamp  # noqa: E402
-from bench.machine import cpu_model, version  # noqa: E402
+from bench.machine import cpu_model, machine_busy, version, wait_for_quiet  # noqa: E402
 
 SYSTEMS = ("appkit", "py4web", "huey")
 LABELS = {"appkit": "appkit", "appkit-inproc": "appkit (same process)", "py4web": "py4web",
@@ -471,37 +471,11 @@ def drive(system: str, phase: str, folder: Path, concurrency: int, runs: int,
 
 # ---- the orchestrating process ---------------------------------------------------------------
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent not idle, so far."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(values[:8]) - values[3] - values[4]) / _TICK  # less idle and iowait
-
-
-def wait_for_quiet(limit: float, max_wait: float) -> float:
-    """Wait (up to ``max_wait`` s) until the machine uses under ``limit`` cores, measured
-    over 0.5 s; the load seen last."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0 = machine_busy()
-        time.sleep(0.5)
-        load = (machine_busy() - busy0) / 0.5
-        if load < limit or time.monotonic() > deadline:
-            return load
-        print(f"    (the machine is busy with other work: {load:.2f} cores; waiting)",
-              flush=True)
-
-
 def measure(system: str, phase: str, args: argparse.Namespace, runs: int,
             concurrency: int) -> dict[str, Any]:
     """Run one driver process; its figures, plus the load before and during it."""
     if args.quiet_wait > 0:
-        before = wait_for_quiet(0.25, args.quiet_wait)
+        before = wait_for_quiet(0.25, args.quiet_wait, interval=0.5)
     else:
         before = float("nan")
     folder = Path(tempfile.mkdtemp(prefix=f"appkit-bench-jobs-{system}-"))

@@ -74,7 +74,7 @@ from html import unescape  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
-from bench.machine import cpu_model, version  # noqa: E402
+from bench.machine import cpu_model, machine_busy, version, wait_for_quiet  # noqa: E402
 
 HOST = "127.0.0.1"
 PRELOAD = 20
@@ -376,15 +376,6 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent not idle, so far."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(values[:8]) - values[3] - values[4]) / _TICK  # less idle and iowait
-
-
 def run_wrk(port: int, duration: float, path: str, script: str | None,
             server_pid: int) -> Load:
     cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration:g}s"]
@@ -441,19 +432,6 @@ class Result:
     other_load: list[float] = field(default_factory=list)
     get_bytes: int = 0
     post_bytes: int = 0
-
-
-def wait_for_quiet(limit: float, max_wait: float) -> float:
-    """Wait (up to ``max_wait`` s) until the rest of the machine uses under ``limit`` cores,
-    measured over 1 s while our server is idle; the load seen last."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0 = machine_busy()
-        time.sleep(1.0)
-        load = machine_busy() - busy0
-        if load < limit or time.monotonic() > deadline:
-            return load
-        print(f"    (the machine is busy with other work: {load:.2f} cores; waiting)", flush=True)
 
 
 def bench_app(name: str, args: argparse.Namespace, scripts: Path, result: Result) -> None:

@@ -84,7 +84,7 @@ import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import IO, Any  # noqa: E402
 
-from bench.machine import cpu_model, version  # noqa: E402
+from bench.machine import cpu_model, machine_busy, version, wait_for_quiet  # noqa: E402
 from tests.shell.x11 import find_window, start_xvfb  # noqa: E402
 
 HELLO = ROOT / "examples" / "hello" / "app.py"
@@ -242,28 +242,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICK
 
 
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent not idle, so far."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    return (sum(values[:8]) - values[3] - values[4]) / _TICK  # less idle and iowait
-
-
 def alive(pid: int) -> bool:
     fields = _stat(pid)
     return fields is not None and fields[0] not in ("Z", "X")
-
-
-def wait_for_quiet(limit: float, max_wait: float) -> float:
-    """Wait (up to ``max_wait`` s) until the machine uses under ``limit`` cores, measured
-    over 1 s; the load seen last."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        busy0 = machine_busy()
-        time.sleep(1.0)
-        load = machine_busy() - busy0
-        if load < limit or time.monotonic() > deadline:
-            return load
-        print(f"    (the machine is busy with other work: {load:.2f} cores; waiting)", flush=True)
 
 
 # ---- one run -----------------------------------------------------------------------------
