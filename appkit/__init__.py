@@ -10,7 +10,6 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from appkit.app import (
-    App,
     Event,
     EventStream,
     HtmxDetails,
@@ -21,27 +20,29 @@ from appkit.app import (
     Router,
     hx,
 )
+from appkit.data.errors import (
+    DatabaseTooNew,
+    DataError,
+    MigrationFailed,
+    RestoreRefused,
+    RowNotFound,
+)
+from appkit.data.extension import DataSettings
 from appkit.errors import (
     AppkitError,
     AppLoadError,
     BadRequest,
     ConfigurationError,
-    DatabaseTooNew,
-    DataError,
     Forbidden,
     HTTPError,
-    InvalidInputs,
-    JobsError,
-    MigrationFailed,
     NotFound,
     PayloadTooLarge,
-    RestoreRefused,
-    RowNotFound,
-    RunNotFound,
-    UnknownTask,
     WindowUnavailable,
 )
+from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
+from appkit.jobs.scheduler import JobsSettings
 from appkit.sessions import Session, Sessions, toast
+from appkit.standard import App
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,7 @@ __all__ = [
     "BadRequest",
     "ConfigurationError",
     "DataError",
+    "DataSettings",
     "DatabaseTooNew",
     "Event",
     "EventStream",
@@ -60,6 +62,7 @@ __all__ = [
     "HtmxDetails",
     "InvalidInputs",
     "JobsError",
+    "JobsSettings",
     "MigrationFailed",
     "HxHeaders",
     "NotFound",

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from appkit.app.extensions import Command, Extension
 from appkit.errors import AppkitError
 from appkit.loader import load_app
 
@@ -85,54 +86,11 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help="skip running the result's --self-test")
     build.set_defaults(func=_build)
 
-    data = sub.add_parser(
-        "data", help="the app's database: path, backup, restore, migrate, info",
-        prog="appkit data",
-        description="Work on an app's per-user database (the one app.db opens). Stop the "
-                    "app first for restore and migrate.")
-    actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, text in (("path", "print the database file's path"),
-                       ("backup", "copy the database to a new file in its backups folder"),
-                       ("migrate", "run the pending migrations (after a backup)"),
-                       ("info", "the schema version, the tables and their rows, backups")):
-        action = actions.add_parser(name, help=text, description=text[0].upper() + text[1:])
-        action.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
-        action.set_defaults(func=_data)
-    restore = actions.add_parser(
-        "restore", help="replace the database with a backup (the current one is kept)",
-        description="Replace the database with FILE (checked first: an SQLite database, "
-                    "intact, not newer than the app); the current one is backed up first.")
-    restore.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
-    restore.add_argument("file", metavar="FILE", help="the backup to restore")
-    restore.set_defaults(func=_data)
-
-    jobs = sub.add_parser(
-        "jobs", help="the app's job runs: list, show, cancel, enqueue", prog="appkit jobs",
-        description="Work on an app's job runs (the scheduler's database in the app's data "
-                    "folder). A running copy of the app starts queued runs at once; "
-                    "otherwise they wait for the app's next start.")
-    job_actions = jobs.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = job_actions.add_parser("list", help="the newest runs, filtered",
-                                     description="The newest runs, newest first.")
-    listing.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
-    listing.add_argument("--task", help="only runs of this task")
-    listing.add_argument("--status", help="only runs in this status (queued, running, "
-                         "completed, failed, timeout, cancelled)")
-    listing.add_argument("--limit", type=int, default=20, help="at most this many (20)")
-    for name, text in (("show", "one run: status, times, inputs, output, error, log"),
-                       ("cancel", "cancel a queued or running run")):
-        action = job_actions.add_parser(name, help=text, description=text[0].upper() +
-                                        text[1:])
-        action.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
-        action.add_argument("run_id", metavar="ID", type=int, help="the run's id")
-    enqueue = job_actions.add_parser("enqueue", help="queue a run of a task",
-                                     description="Queue a run of TASK with --inputs (a "
-                                     "JSON object of the function's keyword arguments).")
-    enqueue.add_argument("target", metavar="PATH", help="the app (as for appkit run)")
-    enqueue.add_argument("task", metavar="TASK", help="the task's name")
-    enqueue.add_argument("--inputs", default="{}", metavar="JSON",
-                         help='the keyword arguments, e.g. \'{"month": "2024-05"}\'')
-    jobs.set_defaults(func=_jobs)
+    for command in _extension_commands():
+        extra = sub.add_parser(command.name, help=command.help, prog=f"appkit {command.name}",
+                               description=command.description)
+        command.configure(extra)
+        extra.set_defaults(func=_extension_command(command))
     return parser, run
 
 
@@ -199,72 +157,32 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data(args: argparse.Namespace) -> int:
-    from appkit.data import admin
-    from appkit.errors import MigrationFailed
+def _extension_commands() -> list[Command]:
+    """The subcommands of the extensions every ``appkit.App`` has (``data``, ``jobs``)."""
+    from appkit import App
 
-    app = load_app(args.target)
-    store = getattr(app, "store", None)
-    if store is None:
-        print(f"appkit: {args.target} is not an appkit App, so it has no app.db.",
-              file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        if args.action == "path":
-            print(admin.path(store))
-        elif args.action == "backup":
-            print(f"backed up to {admin.backup(store)}")
-        elif args.action == "migrate":
-            applied = admin.migrate(store)
-            print(f"applied migrations {', '.join(map(str, applied))}" if applied
-                  else "the database is up to date")
-        elif args.action == "restore":
-            kept = admin.restore(store, args.file)
-            print(f"restored {args.file}" + (f"; the database as it was is in {kept}"
-                                              if kept else ""))
-        else:
-            print(admin.info(store))
-    except MigrationFailed as exc:
-        print(f"appkit: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-    return 0
+    commands: list[Command] = []
+    for make in App.default_extensions:
+        item = make()
+        extension = item if isinstance(item, Extension) else item.extension()
+        commands.extend(extension.commands())
+    return commands
 
 
-def _jobs(args: argparse.Namespace) -> int:
-    import json
-
-    from appkit.jobs.cli import describe, table
-
-    app = load_app(args.target)
-    jobs = getattr(app, "jobs", None)
-    if jobs is None or not hasattr(jobs, "enqueue"):
-        print(f"appkit: {args.target} is not an appkit App, so it has no app.jobs.",
-              file=sys.stderr)
-        return EXIT_USAGE
-    if args.action == "list":
-        print(table(jobs.runs(task=args.task, status=args.status, limit=args.limit)))
-    elif args.action == "show":
-        print(describe(jobs.get(args.run_id)))
-    elif args.action == "cancel":
-        done = jobs.cancel(args.run_id)
-        print(f"cancelled run {args.run_id}" if done else
-              f"run {args.run_id} had already finished; nothing to cancel")
-    else:
-        try:
-            inputs = json.loads(args.inputs)
-        except ValueError as exc:
-            print(f"appkit: --inputs is not JSON ({exc}). Give an object, e.g. "
-                  '--inputs \'{"month": "2024-05"}\'', file=sys.stderr)
+def _extension_command(command: Command) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        app = load_app(args.target)
+        extensions = getattr(app, "extensions", None)
+        owner = next((ext for ext in (extensions or {}).values()
+                      if any(c.name == command.name for c in ext.commands())), None)
+        if owner is None:
+            print(f"appkit: {args.target} is not an appkit App with the {command.name!r} "
+                  f"extension, so it has no app.{command.name if command.name != 'data' else 'db'}"
+                  f" for `appkit {command.name}` to work on.", file=sys.stderr)
             return EXIT_USAGE
-        if not isinstance(inputs, dict):
-            print("appkit: --inputs must be a JSON object of keyword arguments, e.g. "
-                  '\'{"month": "2024-05"}\'', file=sys.stderr)
-            return EXIT_USAGE
-        run_id = jobs.enqueue(args.task, inputs)
-        print(f"queued run {run_id} of {args.task}")
-    return 0
+        return command.run(owner, args)
+
+    return run
 
 
 def _name_of(target: str) -> str:

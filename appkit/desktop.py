@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
 
-from appkit.errors import WindowUnavailable
+from appkit.errors import AppkitError, WindowUnavailable
 
-__all__ = ["Dialogs", "Window"]
+__all__ = ["DesktopApp", "Dialogs", "Window"]
 
 Getter = Callable[[], Any]
 
@@ -128,3 +128,60 @@ class Window:
 
         target = self._native() or WindowNative(lambda: None, "none")
         await run_in_threadpool(target.open_path, str(path))
+
+
+class DesktopApp:
+    """What an ``App`` offers for its window: ``run()``, ``dialogs``, ``window``,
+    ``on_closing`` and ``on_activate`` (a part of ``App``)."""
+
+    title: str
+    name: str
+    _on_closing: Callable[[], bool] | None = None
+    _on_activate: Callable[[list[str], str], Any] | None = None
+    _native: Any = None
+
+    @property
+    def dialogs(self) -> Dialogs:
+        """Native dialogs, from handlers: ``path = await app.dialogs.open_file()``."""
+        return Dialogs(lambda: self._native)
+
+    @property
+    def window(self) -> Window:
+        """The window and the system's handlers: ``await app.window.set_title("Report")``."""
+        return Window(lambda: self._native)
+
+    def on_closing(self, fn: Callable[[], bool]) -> Callable[[], bool]:
+        """Ask before the window closes: ``fn()`` returning False keeps it open. It runs on
+        the GUI thread while the user waits, so keep it quick (a native confirm is fine)."""
+        self._on_closing = fn
+        return fn
+
+    def on_activate(self, fn: Callable[[list[str], str], Any]) -> Callable[[list[str], str], Any]:
+        """Called with ``(argv, cwd)`` when the app is launched again while running (the
+        second launch hands over its arguments, e.g. a file to open, and exits)."""
+        self._on_activate = fn
+        return fn
+
+    def run(self, *, backend: str = "auto", argv: list[str] | None = None) -> None:
+        """Show the app in a native window and block until the user closes it.
+
+        For ``python app.py`` and the packaged executable. One copy runs per app name: a
+        second launch hands its ``argv`` to the first (see ``on_activate``) and returns.
+        ``backend`` is ``auto`` (a window, else the system browser, else headless),
+        ``gtk``, ``qt``, ``webview``, ``browser`` or ``headless``.
+
+        Raises:
+            AppkitError: the server did not start, or the backend cannot run here.
+        """
+        import shell
+
+        try:
+            shell.run(cast(Any, self), title=self.title, app_id=self.name, backend=backend,
+                      argv=argv, on_closing=self._on_closing, on_activate=self._on_activate,
+                      on_native=self.attach_native)
+        except shell.ShellError as exc:
+            raise AppkitError(str(exc)) from None
+
+    def attach_native(self, native: Any) -> None:
+        """Give the app its window's native features (the shell calls this)."""
+        self._native = native

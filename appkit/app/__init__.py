@@ -1,16 +1,25 @@
-"""``appkit.app``: the App, its routing, parameter binding and responses."""
+"""``appkit.app``: the core: the App, its routing, parameter binding, responses, the
+connection pipeline and the extension protocol. It imports no extension (``appkit.App`` is
+this App with the sessions, data and jobs extensions)."""
 
 from __future__ import annotations
 
 from appkit.app import htmx as hx
 from appkit.app.application import App
+from appkit.app.extensions import Command, Extension, ExtensionSettings
 from appkit.app.htmx import HtmxDetails, HxHeaders
+from appkit.app.pipeline import Pipeline, Step
 from appkit.app.responses import Redirect, ResponseParts
 from appkit.app.routing import RouteHandler, Router
 from appkit.app.sse import Event, EventStream
 
 __all__ = [
     "App",
+    "Command",
+    "Extension",
+    "ExtensionSettings",
+    "Pipeline",
+    "Step",
     "Event",
     "EventStream",
     "HtmxDetails",

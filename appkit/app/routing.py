@@ -89,8 +89,10 @@ class RouteHandler:
                 f"Route {self.name!r} is not part of an app yet: include its router with "
                 "app.include(router) before asking for its URL"
             )
+        root = self._app.root_path
         if not self._convertors:
-            return url_with_query(self._path_format, params) if params else self._path_format
+            path = root + self._path_format
+            return url_with_query(path, params) if params else path
         missing = [p for p in self._convertors if p not in params]
         if missing:
             raise ValueError(
@@ -105,7 +107,7 @@ class RouteHandler:
                 values[name] = quote(value, safe=safe)
             else:
                 values[name] = convertor.to_string(getattr(value, "value", value))
-        path = self._path_format.format_map(values)
+        path = root + self._path_format.format_map(values)
         return url_with_query(path, params) if params else path
 
     def __url__(self) -> str:
@@ -150,6 +152,11 @@ class Router:
         Raises:
             ConfigurationError: a bad path, method or path convertor.
         """
+        if not isinstance(path, str):
+            what = getattr(path, "__name__", repr(path))
+            raise ConfigurationError(
+                f"A route decorator takes the path first: write @app.get(\"/{what}\") "
+                f"above def {what}(...), not @app.get or @app.get({what})")
         if not path.startswith("/"):
             raise ConfigurationError(f"Route path {path!r} must start with '/'")
         verbs = [m.upper() for m in methods]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.staticfiles import StaticFiles
@@ -26,17 +27,18 @@ class StaticURL:
     """A file's hashed URL, worked out each time it is rendered, so a page made after the
     file changed points at the new content. ``str()`` gives the URL as it is now."""
 
-    __slots__ = ("folder", "path")
+    __slots__ = ("folder", "path", "app")
 
-    def __init__(self, folder: StaticFolder, path: str) -> None:
+    def __init__(self, folder: StaticFolder, path: str, app: Any = None) -> None:
         self.folder = folder
         self.path = path
+        self.app = app  # its root_path (where it is mounted) starts the URL
 
     def __url__(self) -> str:
-        return self.folder.url(self.path)
+        return getattr(self.app, "root_path", "") + self.folder.url(self.path)
 
     def __str__(self) -> str:
-        return self.folder.url(self.path)
+        return self.__url__()
 
     def __repr__(self) -> str:
         return f"StaticURL({self.path!r})"

@@ -7,14 +7,36 @@
 - ``appkit.data.admin``: what the ``appkit data`` command does (path, backup, restore,
   migrate, info).
 
-An ``App`` has one store: ``app.db`` is this thread's ``Database``.
+An ``App`` has one store: ``app.db`` is this thread's ``Database`` (the data extension,
+``DataExtension``, configured by ``DataSettings``).
 """
 
 from __future__ import annotations
 
 from appkit.data.database import Database
+from appkit.data.errors import (
+    DatabaseTooNew,
+    DataError,
+    MigrationFailed,
+    RestoreRefused,
+    RowNotFound,
+)
+from appkit.data.extension import DataExtension, DataSettings
 from appkit.data.migrations import Migration, Migrations
 from appkit.data.store import Store
 from appkit.data.tables import Table
 
-__all__ = ["Database", "Migration", "Migrations", "Store", "Table"]
+__all__ = [
+    "DataError",
+    "DataExtension",
+    "DataSettings",
+    "Database",
+    "DatabaseTooNew",
+    "Migration",
+    "MigrationFailed",
+    "Migrations",
+    "RestoreRefused",
+    "RowNotFound",
+    "Store",
+    "Table",
+]

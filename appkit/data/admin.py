@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 from appkit.data._backups import copy_database, stamp
+from appkit.data.errors import DataError, RestoreRefused
 from appkit.data.store import Store
-from appkit.errors import DataError, RestoreRefused
 
 __all__ = ["backup", "info", "migrate", "path", "restore"]
 

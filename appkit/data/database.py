@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import sqlite_utils
 
-from appkit.errors import DataError
+from appkit.data.errors import DataError
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

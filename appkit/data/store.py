@@ -43,8 +43,9 @@ import sqlite_utils
 
 from appkit.data._backups import backups_of, copy_database, write_backup
 from appkit.data.database import Database
+from appkit.data.errors import DatabaseTooNew, DataError, MigrationFailed
 from appkit.data.migrations import Migration, Migrations
-from appkit.errors import ConfigurationError, DatabaseTooNew, DataError, MigrationFailed
+from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

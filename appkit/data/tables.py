@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from sqlite_utils.db import quote_identifier as q
 
-from appkit.errors import ConfigurationError, RowNotFound
+from appkit.data.errors import RowNotFound
+from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

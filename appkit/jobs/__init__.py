@@ -29,9 +29,24 @@ by every process that opens it. See docs/jobs.md.
 
 from __future__ import annotations
 
+from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
+from appkit.jobs.extension import JobsExtension
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.scheduler import Jobs, JobsSettings
 from appkit.jobs.tasks import Task
 from appkit.jobs.worker import progress
 
-__all__ = ["Jobs", "JobsSettings", "LogChunk", "Run", "Status", "Task", "progress"]
+__all__ = [
+    "InvalidInputs",
+    "Jobs",
+    "JobsError",
+    "JobsExtension",
+    "JobsSettings",
+    "LogChunk",
+    "Run",
+    "RunNotFound",
+    "Status",
+    "Task",
+    "UnknownTask",
+    "progress",
+]

@@ -26,13 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from appkit.app import Event, EventStream, HtmxDetails, Redirect, Router
-from appkit.errors import (
-    BadRequest,
-    ConfigurationError,
-    InvalidInputs,
-    NotFound,
-    UnknownTask,
-)
+from appkit.errors import BadRequest, ConfigurationError, NotFound
 from appkit.html import (
     H2,
     A,
@@ -68,6 +62,7 @@ from appkit.html import (
     oob,
     render,
 )
+from appkit.jobs.errors import InvalidInputs, UnknownTask
 from appkit.jobs.runs import Run, Status
 
 if TYPE_CHECKING:

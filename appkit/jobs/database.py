@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appkit.errors import JobsError, RunNotFound
+from appkit.jobs.errors import JobsError, RunNotFound
 from appkit.jobs.runs import FINISHED, Run, Status
 
 __all__ = ["JobsDatabase", "Claim", "Orphan", "Cancellation"]

@@ -32,17 +32,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from appkit.errors import ConfigurationError, UnknownTask
+from appkit.errors import ConfigurationError
 from appkit.jobs._files import RunFiles, is_held, kill_group, read_log
 from appkit.jobs._wakeup import notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.dispatcher import Dispatcher
+from appkit.jobs.errors import UnknownTask
 from appkit.jobs.launching import WORKER_KINDS
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.tasks import Task, seconds, timestamp
 
 if TYPE_CHECKING:
     from appkit.jobs.dashboard import Dashboard
+    from appkit.jobs.extension import JobsExtension
 
 __all__ = ["Jobs", "JobsSettings"]
 
@@ -84,6 +86,13 @@ class JobsSettings:
         if self.workers not in WORKER_KINDS:
             raise ConfigurationError(
                 f"workers must be one of {', '.join(WORKER_KINDS)}, not {self.workers!r}")
+
+
+    def extension(self) -> JobsExtension:
+        """The jobs extension (``app.jobs``) with these settings."""
+        from appkit.jobs.extension import JobsExtension
+
+        return JobsExtension(self)
 
 
 class Jobs:

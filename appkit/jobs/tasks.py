@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from appkit.errors import ConfigurationError, InvalidInputs
+from appkit.errors import ConfigurationError
+from appkit.jobs.errors import InvalidInputs
 
 __all__ = ["Task", "TaskRef"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from appkit.sessions.cookie import CookieStore
 from appkit.sessions.csrf import CSRF_FIELD, CSRF_HEADER
 from appkit.sessions.errors import SessionError, SessionTooLarge, SessionValueError
+from appkit.sessions.extension import SessionsExtension
 from appkit.sessions.manager import SessionManager, Sessions
 from appkit.sessions.session import Session
 from appkit.sessions.sqlite import SQLiteStore
@@ -41,6 +42,7 @@ __all__ = [
     "SessionTooLarge",
     "SessionValueError",
     "Sessions",
+    "SessionsExtension",
     "TOAST_KINDS",
     "toast",
 ]

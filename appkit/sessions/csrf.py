@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from appkit.errors import Forbidden
 from appkit.sessions.session import Session
@@ -36,19 +36,25 @@ WRONG = (
 )
 
 
-def is_exempt(request: Request) -> bool:
-    """Safe methods and requests with an ``Authorization`` header need no token."""
-    return request.method not in UNSAFE_METHODS or "authorization" in request.headers
+def is_exempt(request: HTTPConnection) -> bool:
+    """Safe methods and requests with an ``Authorization`` header need no token; a
+    websocket's handshake always does (its equivalent of an unsafe request)."""
+    if request.scope["type"] == "websocket":
+        return False
+    return request.scope["method"] not in UNSAFE_METHODS or "authorization" in request.headers
 
 
-async def check_csrf(request: Request, session: Session) -> None:
-    """Refuse an unsafe request whose token does not match its session's.
+async def check_csrf(request: HTTPConnection, session: Session) -> None:
+    """Refuse an unsafe request (or a websocket handshake) whose token does not match its
+    session's. A websocket carries it in the ``appkit-csrf`` query parameter.
 
     Raises:
         Forbidden: the token is missing or wrong (403, with a message that says what to do).
     """
     given = request.headers.get(CSRF_HEADER)
-    if given is None:
+    if given is None and request.scope["type"] == "websocket":
+        given = request.query_params.get(CSRF_FIELD)
+    elif given is None and isinstance(request, Request):
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype in _FORMS:
             field = (await request.form()).get(CSRF_FIELD)  # parsed once: the binder reuses it

@@ -28,6 +28,7 @@ from appkit.sessions.sqlite import SQLiteStore
 from appkit.sessions.store import SessionStore
 
 if TYPE_CHECKING:
+    from appkit.sessions.extension import SessionsExtension
     from shell.paths import AppDirs
 
 __all__ = ["SessionManager", "Sessions"]
@@ -96,6 +97,12 @@ class Sessions:
                                                              self.cookie_name):
             raise ConfigurationError(
                 f"A cookie name holds letters, digits and _ . - only: {self.cookie_name!r}")
+
+    def extension(self) -> SessionsExtension:
+        """The sessions extension with these settings."""
+        from appkit.sessions.extension import SessionsExtension
+
+        return SessionsExtension(self)
 
     @property
     def max_age_seconds(self) -> float:

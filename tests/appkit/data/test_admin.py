@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from appkit.data import Database, Migrations, Store, admin
-from appkit.errors import RestoreRefused
+from appkit.data.errors import RestoreRefused
 
 
 def rows(path: Path, sql: str = "SELECT title FROM todos ORDER BY id") -> list[Any]:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from appkit.data import Database, Migrations, Store
-from appkit.errors import ConfigurationError, DatabaseTooNew, DataError, MigrationFailed
+from appkit.data.errors import DatabaseTooNew, DataError, MigrationFailed
+from appkit.errors import ConfigurationError
 
 
 def read(path: Path, sql: str) -> list[tuple[Any, ...]]:

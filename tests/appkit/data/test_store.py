@@ -14,7 +14,8 @@ import pytest
 import sqlite_utils
 
 from appkit.data import Database, Store
-from appkit.errors import ConfigurationError, DataError
+from appkit.data.errors import DataError
+from appkit.errors import ConfigurationError
 
 
 def run_threads(count: int, target: object) -> list[BaseException]:

@@ -14,7 +14,8 @@ import pytest
 
 from appkit import App
 from appkit.data import Database, Migrations, Store, Table
-from appkit.errors import ConfigurationError, NotFound, RowNotFound
+from appkit.data.errors import RowNotFound
+from appkit.errors import ConfigurationError, NotFound
 from appkit.testing import Client
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import appkit.errors
 import appkit.jobs
+import appkit.jobs.errors
 
 JOBS_ERRORS = ["JobsError", "UnknownTask", "InvalidInputs", "RunNotFound"]
 
@@ -28,9 +29,10 @@ def test_star_import_gives_exactly_all() -> None:
 
 @pytest.mark.parametrize("name", JOBS_ERRORS)
 def test_the_errors_are_appkit_errors(name: str) -> None:
-    assert name in appkit.errors.__all__
-    error = getattr(appkit.errors, name)
-    assert issubclass(error, appkit.errors.JobsError)
+    assert name in appkit.jobs.errors.__all__ and name in appkit.__all__
+    error = getattr(appkit.jobs.errors, name)
+    assert getattr(appkit, name) is error
+    assert issubclass(error, appkit.jobs.errors.JobsError)
     assert issubclass(error, appkit.errors.AppkitError) and inspect.getdoc(error)
     if name == "RunNotFound":
         assert issubclass(error, appkit.errors.NotFound) and error.status == 404

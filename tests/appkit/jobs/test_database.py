@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from appkit.errors import JobsError
 from appkit.jobs.database import SCHEMA_VERSION, JobsDatabase, next_occurrence
+from appkit.jobs.errors import JobsError
 
 
 def test_next_occurrence_skips_what_was_missed() -> None:

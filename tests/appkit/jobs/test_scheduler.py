@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from appkit.errors import ConfigurationError, InvalidInputs, RunNotFound, UnknownTask
+from appkit.errors import ConfigurationError
 from appkit.jobs import Jobs, JobsSettings, Status
+from appkit.jobs.errors import InvalidInputs, RunNotFound, UnknownTask
 from tests.appkit.jobs import tasks
 from tests.appkit.jobs.conftest import MakeJobs, alive, pids_in, wait_until
 
