@@ -148,7 +148,7 @@ class _Spec:
         True when that is settled: False if the table was made inside a transaction still
         open (which may yet roll back, so the next call checks again)."""
         made = self.made_in
-        if (made is not None and made[0]() is db and made[1] == db._serial
+        if (made is not None and made[0]() is db and made[1] == db.transactions_begun
                 and db.conn.in_transaction and db.conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                     [self.name]).fetchone()):
@@ -158,7 +158,7 @@ class _Spec:
             table.create({c.name: (str if c.write else c.kind) for c in self.columns},
                          pk=self.pk, if_not_exists=True)
             if db.conn.in_transaction:
-                self.made_in = (weakref.ref(db), db._serial)
+                self.made_in = (weakref.ref(db), db.transactions_begun)
                 return False
         self.made_in = None
         have = {c.name for c in table.columns}
@@ -311,7 +311,7 @@ class Table(Generic[T]):
                 raise ValueError(f"{spec.cls.__name__}.{spec.pk} is None: give it a value "
                                  "(only an int primary key is numbered for you)")
             del row[spec.pk]
-        table = self._db()._table(spec.name)
+        table = self._db().cached_table(spec.name)
         table.insert(row)
         changes = self._filled(obj)
         if fill:
@@ -361,7 +361,7 @@ class Table(Generic[T]):
                     f"WHERE {q(spec.pk)} = ?", [row[spec.pk]]).fetchone()
                 if owner is not None and list(owner) != list(self._scope.values()):
                     raise self._not_found(row[spec.pk])
-            db._table(spec.name).upsert(row, pk=spec.pk)
+            db.cached_table(spec.name).upsert(row, pk=spec.pk)
         changes = self._filled(obj)
         return dataclasses.replace(obj, **changes) if changes else obj
 
@@ -384,8 +384,9 @@ class Table(Generic[T]):
         store = self._store
         db = store.db
         spec = self._spec
-        if spec.checked != store._generation and spec.check(db):
-            spec.checked = store._generation
+        generation = store.connections.generation
+        if spec.checked != generation and spec.check(db):
+            spec.checked = generation
         return db
 
     def _column(self, name: str) -> _Column:
