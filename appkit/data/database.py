@@ -39,8 +39,10 @@ _NO_OWNER = object()
 
 def _current_task() -> object:
     """The asyncio task running now, or None outside an event loop."""
-    loop = asyncio._get_running_loop()  # None outside a loop, without raising
-    return None if loop is None else asyncio.current_task(loop)
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop running in this thread
+        return None
 
 
 class Database(sqlite_utils.Database):
@@ -58,9 +60,8 @@ class Database(sqlite_utils.Database):
     def __init__(self, conn: sqlite3.Connection, store: Store) -> None:
         super().__init__(conn)
         self.store = store
-        self._lock: threading.RLock = store._write_lock
+        self._lock: threading.RLock = store.connections.write_lock
         self._owner: object = _NO_OWNER
-        #: How many outermost transactions this connection has begun (tells them apart).
         self._serial = 0
         self._depth = 0  # savepoints open inside the current transaction
         self._table_objects: dict[str, sqlite_utils.db.Table] = {}
@@ -148,8 +149,15 @@ class Database(sqlite_utils.Database):
         """
         return self.store.table_for(cls, pk=pk, name=name)
 
-    def _table(self, name: str) -> sqlite_utils.db.Table:
-        """``self.table(name)``, kept: making one asks SQLite whether ``name`` is a view."""
+    @property
+    def transactions_begun(self) -> int:
+        """How many outermost transactions this connection has begun: the number of the
+        one open now (or of the last one), which tells two transactions apart."""
+        return self._serial
+
+    def cached_table(self, name: str) -> sqlite_utils.db.Table:
+        """``self.table(name)``, made once per connection (making one asks SQLite whether
+        ``name`` is a view); for tables, not views."""
         table = self._table_objects.get(name)
         if table is None:
             table = self._table_objects[name] = self.table(name)
@@ -157,7 +165,7 @@ class Database(sqlite_utils.Database):
 
     def close(self) -> None:
         """Close this connection; the store opens a new one for this thread when asked."""
-        self.store._forget(self)
+        self.store.connections.forget(self)
         super().close()
 
     def __repr__(self) -> str:

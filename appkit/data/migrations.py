@@ -99,7 +99,9 @@ class Migrations:
         fn = self._steps[version - 1]
         return str(getattr(fn, "__name__", repr(fn)))
 
-    def _mark_used(self, version: int) -> None:
+    def mark_used(self, version: int) -> None:
+        """Record that a database was brought to ``version`` with these migrations; from
+        then on ``add`` refuses new ones (a ``Store`` calls this once it has migrated)."""
         self._used_at = version
 
     def __len__(self) -> int:

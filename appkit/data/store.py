@@ -33,15 +33,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import threading
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import sqlite_utils
-
 from appkit.data._backups import backups_of, copy_database, write_backup
+from appkit.data._connections import Connections
 from appkit.data.database import Database
 from appkit.data.errors import DatabaseTooNew, DataError, MigrationFailed
 from appkit.data.migrations import Migration, Migrations
@@ -98,13 +95,9 @@ class Store:
         self.keep_backups = keep_backups
         self.timeout = timeout
         self.synchronous = synchronous.upper()
-        # Held by each write transaction; re-entrant so that a thread inside one can
-        # still use sqlite-utils methods that open their own (they become savepoints).
-        self._write_lock = threading.RLock()
-        self._registry_lock = threading.Lock()
-        self._local = threading.local()
-        self._open: dict[int, tuple[weakref.ref[threading.Thread], Database]] = {}
-        self._generation = 0
+        #: The write lock, the generation and each thread's connection (for appkit.data's
+        #: own modules: ``Database`` and ``Table`` share them through it).
+        self.connections = Connections()
         self._ready = False
         self._failure: DataError | None = None
         self._tables: dict[tuple[Any, ...], Any] = {}
@@ -154,9 +147,8 @@ class Store:
             DatabaseTooNew: a newer version of the app wrote the database.
             DataError: the file is not a usable SQLite database.
         """
-        local = self._local
-        db: Database | None = getattr(local, "db", None)
-        if db is not None and local.generation == self._generation:
+        db = self.connections.current()
+        if db is not None:
             return db
         return self._open_for_thread()
 
@@ -194,46 +186,25 @@ class Store:
     def close(self) -> None:
         """Close every thread's connection (at shutdown). Waits for a write transaction
         in progress to end. Using the store afterwards opens new connections."""
-        with self._write_lock, self._registry_lock:
-            open_now = [db for _, db in self._open.values()]
-            self._open.clear()
-            self._generation += 1
+        connections = self.connections
+        with connections.write_lock:
+            open_now = connections.detach_all()
             self._ready = False
             self._failure = None
-        for db in open_now:
-            with contextlib.suppress(sqlite3.Error):
-                sqlite_utils.Database.close(db)
+        connections.close(open_now)
 
     def _open_for_thread(self) -> Database:
         self._ensure_ready()
         db = self.connect()
-        with self._registry_lock:
-            # Connections of threads that have ended (the server's pool shrinks) are closed
-            # here, so they do not pile up.
-            for key, (thread, other) in list(self._open.items()):
-                alive = thread()
-                if alive is None or not alive.is_alive():
-                    del self._open[key]
-                    with contextlib.suppress(sqlite3.Error):
-                        sqlite_utils.Database.close(other)
-            self._open[id(db)] = (weakref.ref(threading.current_thread()), db)
-            generation = self._generation
-        self._local.db = db
-        self._local.generation = generation
+        self.connections.adopt(db)
         return db
-
-    def _forget(self, db: Database) -> None:
-        with self._registry_lock:
-            self._open.pop(id(db), None)
-        if getattr(self._local, "db", None) is db:
-            del self._local.db
 
     # ---- migrations -------------------------------------------------------------------
 
     def _ensure_ready(self) -> None:
         if self._ready:
             return
-        with self._write_lock:
+        with self.connections.write_lock:
             if self._failure is not None:
                 raise self._failure.with_traceback(None)
             if not self._ready:
@@ -265,7 +236,7 @@ class Store:
                 was changed.
             DataError: the file is not a usable SQLite database.
         """
-        with self._write_lock:
+        with self.connections.write_lock:
             self._failure = None
             return self._run_migrations()
 
@@ -275,7 +246,7 @@ class Store:
             current = _user_version(conn)
             self._check_not_too_new(current)
             if not self.migrations.pending(current):
-                self.migrations._mark_used(current)
+                self.migrations.mark_used(current)
                 return []
             backup = None
             if current > 0 or conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
@@ -324,7 +295,7 @@ class Store:
             pass  # a migration committed by itself; its work and the rest are done
         if conn.in_transaction:
             conn.execute("COMMIT")
-        self.migrations._mark_used(applied[-1] if applied else start)
+        self.migrations.mark_used(applied[-1] if applied else start)
         return applied
 
     def _undo(self, db: Database, backup: Path | None) -> bool:

@@ -11,6 +11,7 @@
     milk = todos.insert(Todo("Milk"))            # Todo(title='Milk', ..., id=1)
     todos.get(1)                                 # RowNotFound (a 404) when there is none
     todos.find(done=False, order_by="due", limit=10)
+    todos.modify(1, lambda t: replace(t, done=not t.done))   # read-change-write, atomic
     mine = todos.scoped(owner=user_id)           # always filters and fills owner
 
 Column types: ``int``, ``float``, ``str``, ``bool`` (stored 0/1), ``bytes``, ``date`` and
@@ -149,7 +150,7 @@ class _Spec:
         True when that is settled: False if the table was made inside a transaction still
         open (which may yet roll back, so the next call checks again)."""
         made = self.made_in
-        if (made is not None and made[0]() is db and made[1] == db._serial
+        if (made is not None and made[0]() is db and made[1] == db.transactions_begun
                 and db.conn.in_transaction and db.conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                     [self.name]).fetchone()):
@@ -159,7 +160,7 @@ class _Spec:
             table.create({c.name: (str if c.write else c.kind) for c in self.columns},
                          pk=self.pk, if_not_exists=True)
             if db.conn.in_transaction:
-                self.made_in = (weakref.ref(db), db._serial)
+                self.made_in = (weakref.ref(db), db.transactions_begun)
                 return False
         self.made_in = None
         have = {c.name for c in table.columns}
@@ -312,7 +313,7 @@ class Table(Generic[T]):
                 raise ValueError(f"{spec.cls.__name__}.{spec.pk} is None: give it a value "
                                  "(only an int primary key is numbered for you)")
             del row[spec.pk]
-        table = self._db()._table(spec.name)
+        table = self._db().cached_table(spec.name)
         table.insert(row)
         changes = self._filled(obj)
         if fill:
@@ -343,6 +344,38 @@ class Table(Generic[T]):
         changes = self._filled(obj)
         return dataclasses.replace(obj, **changes) if changes else obj
 
+    def modify(self, pk: Any, change: Callable[[T], T | None]) -> T:
+        """Read the row whose primary key is ``pk``, change it and write it back, as one
+        write transaction; returns the row as written.
+
+            todo = todos.modify(todo_id, lambda t: replace(t, done=not t.done))
+
+        ``change`` gets the row as it is now and returns its new version (or changes it in
+        place and returns None). The transaction holds the write lock from before the read
+        to after the write, so no other write, from this process or another, comes in
+        between: two requests that toggle the same row at once toggle it twice, where a
+        ``get`` then an ``update`` could both read the same state and one toggle be lost.
+        If ``change`` raises, nothing is written and the exception goes on.
+
+        Raises:
+            RowNotFound: there is no such row (in this view's scope).
+            TypeError: ``change`` returned something other than the table's dataclass.
+            ValueError: ``change`` changed the primary key.
+        """
+        spec = self._spec
+        db = self._db()
+        with db.transaction():
+            current = self.get(pk)
+            result = change(current)
+            new = current if result is None else result
+            self._check_type(new)
+            key = getattr(current, spec.pk)
+            if getattr(new, spec.pk) != key:
+                raise ValueError(
+                    f"modify() cannot change {spec.cls.__name__}.{spec.pk} (from {key!r} to "
+                    f"{getattr(new, spec.pk)!r}); insert a new row and delete this one instead")
+            return self.update(new)
+
     def upsert(self, obj: T) -> T:
         """Insert ``obj``, or replace the row with its primary key if there is one;
         returns it as ``insert`` does.
@@ -362,7 +395,7 @@ class Table(Generic[T]):
                     f"WHERE {q(spec.pk)} = ?", [row[spec.pk]]).fetchone()
                 if owner is not None and list(owner) != list(self._scope.values()):
                     raise self._not_found(row[spec.pk])
-            db._table(spec.name).upsert(row, pk=spec.pk)
+            db.cached_table(spec.name).upsert(row, pk=spec.pk)
         changes = self._filled(obj)
         return dataclasses.replace(obj, **changes) if changes else obj
 
@@ -385,8 +418,9 @@ class Table(Generic[T]):
         store = self._store
         db = store.db
         spec = self._spec
-        if spec.checked != store._generation and spec.check(db):
-            spec.checked = store._generation
+        generation = store.connections.generation
+        if spec.checked != generation and spec.check(db):
+            spec.checked = generation
         return db
 
     def _column(self, name: str) -> _Column:
@@ -396,11 +430,15 @@ class Table(Generic[T]):
                             f"are {', '.join(self._spec.by_name)}")
         return column
 
-    def _row(self, obj: Any) -> dict[str, Any]:
+    def _check_type(self, obj: Any) -> None:
         spec = self._spec
         if type(obj) is not spec.cls and not isinstance(obj, spec.cls):
             raise TypeError(f"Table {spec.name!r} holds {spec.cls.__name__} objects, "
                             f"not {type(obj).__name__}")
+
+    def _row(self, obj: Any) -> dict[str, Any]:
+        spec = self._spec
+        self._check_type(obj)
         row = {}
         for column in spec.columns:
             value = getattr(obj, column.name)

@@ -168,8 +168,7 @@ def create_app() -> FastHTML:
 
     @app.post("/todos/{todo_id}/toggle")
     def toggle(todo_id: int):
-        todo = todos.get(todo_id)
-        todo.done = not todo.done
+        todo = todos.toggle(todo_id)
         return item(todo), counter()(hx_swap_oob="true")
 
     @app.get("/todos/{todo_id}/edit")

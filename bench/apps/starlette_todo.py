@@ -123,8 +123,7 @@ def create_app() -> Starlette:
         return _respond(request, item(lookup(request)))
 
     async def toggle(request: Request) -> Response:
-        todo = lookup(request)
-        todo.done = not todo.done
+        todo = todos.toggle(request.path_params["todo_id"])
         return _respond(request, item(todo) + counter(oob=True))
 
     async def edit(request: Request) -> Response:

@@ -3,17 +3,17 @@ counter updated out of band, validation errors shown next to the field, and a to
 item is deleted.
 
 The items are kept in the app's database (``app.db``, in the user's data folder), so they
-survive a restart; the table comes from migration 1. Run it with ``appkit run examples/todo``.
+survive a restart; the table comes from migration 1. A toggle or a rename changes the row
+with ``todos.modify``, which reads and writes it in one transaction: two clicks at the same
+moment (two windows, a double click) toggle twice instead of losing one. Run it with
+``appkit run examples/todo``.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
 
-from appkit import App, NotFound, RowNotFound, Session, hx, toast
+from appkit import App, Session, hx, toast
 from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
 
 MAX_TITLE = 200
@@ -26,88 +26,6 @@ class Todo:
     done: bool = False
 
 
-class Todos(Protocol):
-    """Where the items are kept."""
-
-    def add(self, title: str) -> Todo: ...
-    def get(self, todo_id: int) -> Todo: ...
-    def save(self, todo: Todo) -> None: ...
-    def delete(self, todo_id: int) -> Todo: ...
-    def all(self) -> list[Todo]: ...
-    def left(self) -> int: ...
-
-
-class TodoTable:
-    """The items in the app's database: a row of the ``todos`` table each."""
-
-    def __init__(self, app: App) -> None:
-        self._table = app.table_for(Todo, name="todos")
-
-    def add(self, title: str) -> Todo:
-        return self._table.insert(Todo(title=title))
-
-    def get(self, todo_id: int) -> Todo:
-        try:
-            return self._table.get(todo_id)
-        except RowNotFound:
-            raise NotFound(f"There is no todo number {todo_id}.") from None
-
-    def save(self, todo: Todo) -> None:
-        self._table.update(todo)
-
-    def delete(self, todo_id: int) -> Todo:
-        todo = self.get(todo_id)
-        self._table.delete(todo_id)
-        return todo
-
-    def all(self) -> list[Todo]:
-        return self._table.find(order_by="id")
-
-    def left(self) -> int:
-        return self._table.count(done=False)
-
-
-class TodoStore:
-    """The items in memory (the benchmarks' peers use it, so they do the same work);
-    handlers run in a thread pool, hence the lock."""
-
-    def __init__(self) -> None:
-        self._items: dict[int, Todo] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def add(self, title: str) -> Todo:
-        with self._lock:
-            todo = Todo(next(self._ids), title)
-            self._items[todo.id] = todo
-            return todo
-
-    def get(self, todo_id: int) -> Todo:
-        with self._lock:
-            try:
-                return self._items[todo_id]
-            except KeyError:
-                raise NotFound(f"There is no todo number {todo_id}.") from None
-
-    def save(self, todo: Todo) -> None:
-        """Nothing to do: the items are the objects handed out."""
-
-    def delete(self, todo_id: int) -> Todo:
-        with self._lock:
-            todo = self._items.pop(todo_id, None)
-            if todo is None:
-                raise NotFound(f"There is no todo number {todo_id}.")
-            return todo
-
-    def all(self) -> list[Todo]:
-        with self._lock:
-            return list(self._items.values())
-
-    def left(self) -> int:
-        with self._lock:
-            return sum(not t.done for t in self._items.values())
-
-
 def check_title(title: str) -> tuple[str, str | None]:
     """The cleaned title and the error to show, if any."""
     title = title.strip()
@@ -118,22 +36,22 @@ def check_title(title: str) -> tuple[str, str | None]:
     return title, None
 
 
-def create_app(name: str = "todo", todos: Todos | None = None) -> App:
-    """The todo app. Its items are kept in its database (named after ``name``), unless
-    ``todos`` says where else."""
+def create_app(name: str = "todo") -> App:
+    """The todo app; its items are kept in its database (named after ``name``)."""
     app = App(name, title="Todo")
-    if todos is None:
-        todos = TodoTable(app)
 
-        @app.migration(1)
-        def create_todos(db):
-            # AUTOINCREMENT: a deleted item's number is never given to a new one.
-            db.execute("CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                       "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)")
+    @app.migration(1)
+    def create_todos(db):
+        # AUTOINCREMENT: a deleted item's number is never given to a new one.
+        db.execute("CREATE TABLE todos (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                   "title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)")
+
+    # get, modify and delete raise RowNotFound for an unknown id: the answer is a 404.
+    todos = app.table_for(Todo, name="todos")
     app.head.append(Link(rel="stylesheet", href=app.static_url("todo.css")))
 
     def counter():
-        return Span(f"{todos.left()} left", id="todo-count")
+        return Span(f"{todos.count(done=False)} left", id="todo-count")
 
     def new_form(value: str = "", error: str | None = None):
         return Form(
@@ -176,7 +94,7 @@ def create_app(name: str = "todo", todos: Todos | None = None) -> App:
         return Page(
             "Todo",
             new_form(),
-            Ul(*[item(t) for t in todos.all()], id="todo-list"),
+            Ul(*[item(t) for t in todos.find(order_by="id")], id="todo-list"),
             P(counter()),
         )
 
@@ -186,7 +104,7 @@ def create_app(name: str = "todo", todos: Todos | None = None) -> App:
         if error:
             # Answer the form with its error in place of the form, not in the list.
             return new_form(title, error), hx.retarget("#new-todo"), hx.reswap("outerHTML")
-        todo = todos.add(title)
+        todo = todos.insert(Todo(title=title))
         return item(todo), oob(counter()), oob(new_form(), "outerHTML")
 
     @app.get("/todos/{todo_id:int}")
@@ -195,9 +113,7 @@ def create_app(name: str = "todo", todos: Todos | None = None) -> App:
 
     @app.post("/todos/{todo_id:int}/toggle")
     def toggle(todo_id: int):
-        todo = todos.get(todo_id)
-        todo.done = not todo.done
-        todos.save(todo)
+        todo = todos.modify(todo_id, lambda t: replace(t, done=not t.done))
         return item(todo), oob(counter())
 
     @app.get("/todos/{todo_id:int}/edit")
@@ -206,17 +122,16 @@ def create_app(name: str = "todo", todos: Todos | None = None) -> App:
 
     @app.put("/todos/{todo_id:int}")
     def update(todo_id: int, title: str = ""):
-        todo = todos.get(todo_id)
         title, error = check_title(title)
         if error:
-            return edit_form(todo, title, error)
-        todo.title = title
-        todos.save(todo)
-        return item(todo)
+            return edit_form(todos.get(todo_id), title, error)
+        # Only the title: a toggle from another window meanwhile is kept.
+        return item(todos.modify(todo_id, lambda t: replace(t, title=title)))
 
     @app.delete("/todos/{todo_id:int}")
     def delete(todo_id: int, session: Session):
-        todo = todos.delete(todo_id)
+        todo = todos.get(todo_id)
+        todos.delete(todo_id)
         toast(session, f"Deleted \u201c{todo.title}\u201d.", "success")
         return oob(counter())
 

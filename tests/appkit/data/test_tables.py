@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
+import subprocess
+import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Optional
 
@@ -17,6 +19,9 @@ from appkit.data import Database, Migrations, Store, Table
 from appkit.data.errors import RowNotFound
 from appkit.errors import ConfigurationError, NotFound
 from appkit.testing import Client
+from tests.appkit.data.toggler import Switch, toggle_many
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
@@ -320,6 +325,117 @@ def test_one_table_object_serves_every_thread(store: Store) -> None:
         t.join()
     assert errors == [] and todos.count() == 120
     assert sorted(t.id for t in todos.find()) == list(range(1, 121))
+
+
+# ---- modify: read, change, write back as one transaction ---------------------------------
+
+
+def test_modify_writes_what_the_change_returns(todos: Table[Todo]) -> None:
+    todos.insert(Todo("Milk"))
+    done = todos.modify(1, lambda t: replace(t, done=not t.done))
+    assert done == Todo("Milk", done=True, id=1) and todos.get(1) == done
+
+    def rename(todo: Todo) -> None:  # in place, returning None
+        todo.title = "Oat milk"
+
+    assert todos.modify(1, rename) == Todo("Oat milk", done=True, id=1)
+    assert todos.get(1) == Todo("Oat milk", done=True, id=1)
+
+
+def test_modify_of_a_frozen_dataclass_and_a_scoped_view(store: Store) -> None:
+    settings = store.table_for(Setting, pk="key")
+    settings.insert(Setting("theme", "light"))
+    assert settings.modify("theme", lambda s: replace(s, value="dark")) == Setting("theme", "dark")
+    items = store.table_for(Item)
+    ann, bob = items.scoped(owner=1), items.scoped(owner=2)
+    mine = ann.insert(Item("ann's", owner=1))
+    with pytest.raises(RowNotFound):
+        bob.modify(mine.id, lambda i: replace(i, title="stolen"))
+    assert ann.modify(mine.id, lambda i: replace(i, title="renamed", owner=2)).owner == 1
+    assert items.get(mine.id) == Item("renamed", owner=1, id=mine.id)
+
+
+def test_modify_refuses_and_writes_nothing(todos: Table[Todo]) -> None:
+    todos.insert(Todo("Milk"))
+    with pytest.raises(RowNotFound, match="There is no Todo with id 9"):
+        todos.modify(9, lambda t: t)
+
+    def fails(todo: Todo) -> Todo:
+        todo.title = "half-done"
+        raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError, match="the change failed"):
+        todos.modify(1, fails)
+    with pytest.raises(ValueError, match="modify\\(\\) cannot change Todo.id \\(from 1 to 2\\)"):
+        todos.modify(1, lambda t: replace(t, title="moved", id=2))
+    with pytest.raises(TypeError, match="holds Todo objects, not Item"):
+        todos.modify(1, lambda t: Item("x", owner=1, id=1))  # type: ignore[arg-type,return-value]
+    assert todos.find() == [Todo("Milk", id=1)]
+
+
+def test_concurrent_toggles_are_never_lost(store: Store) -> None:
+    """Read, flip, write back from 8 threads at once: every toggle sees the state the one
+    before it wrote (a get() then an update() loses some: two read the same state)."""
+    switches = store.table_for(Switch)
+    switches.insert(Switch())
+    seen: list[Switch] = []
+    threads = [threading.Thread(target=toggle_many, args=(store, 1, 40, seen))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert_toggled_in_turn(seen, switches.get(1), total=8 * 40)
+
+
+def test_concurrent_toggles_from_several_processes_are_never_lost(db_path: Path) -> None:
+    """Three processes of four threads each, and four threads of this process, toggle the
+    same row: SQLite's write lock, taken before the read, orders them across processes."""
+    store = Store(db_path)
+    switches = store.table_for(Switch)
+    switches.insert(Switch())
+    children = [subprocess.Popen(
+        [sys.executable, "-m", "tests.appkit.data.toggler", str(db_path), "4", "30"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for _ in range(3)]
+    seen: list[Switch] = []
+    threads = [threading.Thread(target=toggle_many, args=(store, 1, 30, seen))
+               for _ in range(4)]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "ready\n"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert child.returncode == 0, err
+            for line in out.splitlines():
+                flips, on = line.split()
+                seen.append(Switch(on=on == "1", flips=int(flips), id=1))
+        assert_toggled_in_turn(seen, switches.get(1), total=(3 + 1) * 4 * 30)
+    finally:
+        for child in children:
+            child.kill()
+            child.communicate()
+        store.close()
+
+
+def assert_toggled_in_turn(seen: list[Switch], final: Switch, *, total: int) -> None:
+    assert len(seen) == total
+    flips = sorted(s.flips for s in seen)
+    repeated = sorted({f for f in flips if flips.count(f) > 1})
+    assert flips == list(range(1, total + 1)), (
+        f"{total - len(set(flips))} of {total} toggles were lost: two toggles saw the same "
+        f"state, e.g. {repeated[:10]}")
+    assert all(s.on == (s.flips % 2 == 1) for s in seen)
+    assert final == Switch(on=total % 2 == 1, flips=total, id=1)
 
 
 def test_database_table_for_is_the_stores(store: Store) -> None:
