@@ -32,7 +32,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appkit.app.errorpages import error_response
-from appkit.app.extensions import Extension, ExtensionSettings
+from appkit.app.extensions import ExtensibleApp, Extension, ExtensionSettings, as_extension
 from appkit.app.htmx import HtmxDetails
 from appkit.app.limits import BodyLimit
 from appkit.app.pages import PagesApp
@@ -55,7 +55,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _E = TypeVar("_E")
 
 
-class App(PagesApp, DesktopApp, Router):
+class App(ExtensibleApp, PagesApp, DesktopApp, Router):
     """A hypermedia app: routes, parameter binding, HTML responses, static files, and the
     extensions that add sessions, a database, jobs and more.
 
@@ -148,9 +148,9 @@ class App(PagesApp, DesktopApp, Router):
             self._routes.append(Mount("/static", app=self.static, name="static"))
         #: The extensions by name (``app.extensions["data"]``).
         self.extensions: dict[str, Extension] = {}
-        given = [_as_extension(item) for item in extensions]
+        given = [as_extension(item) for item in extensions]
         names = {ext.name for ext in given}
-        defaults = [_as_extension(make()) for make in self.default_extensions]
+        defaults = [as_extension(make()) for make in self.default_extensions]
         for ext in [*[d for d in defaults if d.name not in names], *given]:
             self.add_extension(ext)
 
@@ -160,55 +160,6 @@ class App(PagesApp, DesktopApp, Router):
         if scope["type"] != "lifespan":
             self.root_path = scope.get("root_path", "")
         await self._starlette(scope, receive, send)
-
-    # ---- extensions ---------------------------------------------------------------------
-
-    def add_extension(self, extension: Extension | ExtensionSettings) -> None:
-        """Add an extension (or the settings that make one) and run its ``setup``.
-
-        Raises:
-            ConfigurationError: the app has an extension of that name already, or an
-                attribute it exports is taken.
-        """
-        ext = _as_extension(extension)
-        if ext.name in self.extensions:
-            raise ConfigurationError(
-                f"App {self.name!r} has a {ext.name!r} extension already: pass its settings "
-                f"once, e.g. App(..., extensions=[...])")
-        for attribute in ext.exports:
-            if hasattr(type(self), attribute) or self._exporter(attribute) is not None:
-                raise ConfigurationError(
-                    f"The {ext.name!r} extension exports {attribute!r}, which the app has "
-                    "already")
-        self.extensions[ext.name] = ext
-        ext.setup(self)
-
-    def extension(self, name: str) -> Any:
-        """The extension called ``name``.
-
-        Raises:
-            ConfigurationError: the app has none of that name.
-        """
-        try:
-            return self.extensions[name]
-        except KeyError:
-            known = ", ".join(sorted(self.extensions)) or "none"
-            raise ConfigurationError(
-                f"App {self.name!r} has no {name!r} extension (it has: {known})") from None
-
-    def _exporter(self, attribute: str) -> Extension | None:
-        for ext in self.__dict__.get("extensions", {}).values():
-            if attribute in ext.exports:
-                return ext
-        return None
-
-    def __getattr__(self, attribute: str) -> Any:
-        # Only called for names the app does not have: those its extensions export.
-        ext = self._exporter(attribute)
-        if ext is None:
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {attribute!r}")
-        return getattr(ext, attribute)
 
     # ---- routes -------------------------------------------------------------------------
 
@@ -405,17 +356,6 @@ class App(PagesApp, DesktopApp, Router):
 
     def __repr__(self) -> str:
         return f"<App {self.name!r} routes={len(self._by_name)}>"
-
-
-def _as_extension(item: Any) -> Extension:
-    if isinstance(item, Extension):
-        return item
-    make = getattr(item, "extension", None)
-    if callable(make):
-        return cast(Extension, make())
-    raise ConfigurationError(
-        f"{item!r} is neither an extension (name, exports, setup, commands) nor the "
-        "settings of one (with an extension() method)")
 
 
 async def _call(fn: Callable[[], Any]) -> None:

@@ -40,12 +40,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+
+from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from appkit.app.application import App
 
-__all__ = ["Command", "Extension", "ExtensionSettings"]
+__all__ = ["Command", "ExtensibleApp", "Extension", "ExtensionSettings", "as_extension"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Extension(Protocol):
         """The attributes the extension answers to on the app (``("db", "table_for")``)."""
         ...
 
-    def setup(self, app: App) -> None:
+    def setup(self, app: App) -> None:  # type: ignore[empty-body]
         """Register what the extension adds (providers, steps, routes, hooks); runs once,
         when the extension is added to ``app``."""
         ...
@@ -101,3 +103,74 @@ class ExtensionSettings(Protocol):
     def extension(self) -> Extension:
         """The extension configured by these settings."""
         ...
+
+
+class ExtensibleApp:
+    """How an ``App`` holds its extensions (a part of ``App``): ``add_extension``,
+    ``extension(name)`` and the attributes they export."""
+
+    name: str
+    extensions: dict[str, Extension]
+
+    def add_extension(self, extension: Extension | ExtensionSettings) -> None:
+        """Add an extension (or the settings that make one) and run its ``setup``.
+
+        Raises:
+            ConfigurationError: the app has an extension of that name already, or an
+                attribute it exports is taken.
+        """
+        ext = as_extension(extension)
+        if ext.name in self.extensions:
+            raise ConfigurationError(
+                f"App {self.name!r} has a {ext.name!r} extension already: pass its settings "
+                f"once, e.g. App(..., extensions=[...])")
+        for attribute in ext.exports:
+            if hasattr(type(self), attribute) or self._exporter(attribute) is not None:
+                raise ConfigurationError(
+                    f"The {ext.name!r} extension exports {attribute!r}, which the app has "
+                    "already")
+        self.extensions[ext.name] = ext
+        ext.setup(cast("App", self))
+
+    def extension(self, name: str) -> Any:
+        """The extension called ``name``.
+
+        Raises:
+            ConfigurationError: the app has none of that name.
+        """
+        try:
+            return self.extensions[name]
+        except KeyError:
+            known = ", ".join(sorted(self.extensions)) or "none"
+            raise ConfigurationError(
+                f"App {self.name!r} has no {name!r} extension (it has: {known})") from None
+
+    def _exporter(self, attribute: str) -> Extension | None:
+        for ext in self.__dict__.get("extensions", {}).values():
+            if attribute in ext.exports:
+                return ext
+        return None
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Only called for names the app does not have: those its extensions export.
+        ext = self._exporter(attribute)
+        if ext is None:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {attribute!r}")
+        return getattr(ext, attribute)
+
+
+def as_extension(item: Any) -> Extension:
+    """``item`` if it is an extension, else the extension its settings make.
+
+    Raises:
+        ConfigurationError: ``item`` is neither.
+    """
+    if isinstance(item, Extension):
+        return item
+    make = getattr(item, "extension", None)
+    if callable(make):
+        return cast(Extension, make())
+    raise ConfigurationError(
+        f"{item!r} is neither an extension (name, exports, setup, commands) nor the "
+        "settings of one (with an extension() method)")

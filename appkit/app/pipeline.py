@@ -265,9 +265,15 @@ class Pipeline:
                               self.app.document, exc=exc, debug=False)
 
     async def crash(self, request: Request, exc: Exception) -> Response:
-        """Log an unexpected error and answer 500 (the app's handler for it, if any)."""
-        logger.exception("Unhandled error in %s %s", request.method, request.url.path,
-                         exc_info=exc)
+        """Answer an unexpected error: with the app's handler for its class (then it was
+        expected: logged at INFO), else logged as an ERROR and answered 500 (by the app's
+        handler for 500, if any)."""
+        if self._class_handler(exc) is not None:
+            logger.info("%s in %s %s answered by its error handler", type(exc).__name__,
+                        request.method, request.url.path)
+        else:
+            logger.exception("Unhandled error in %s %s", request.method, request.url.path,
+                             exc_info=exc)
         custom = await self._custom(request, exc, 500)
         if custom is not None:
             return custom
@@ -328,11 +334,14 @@ class Pipeline:
                      ) -> Callable[[Request], Any] | None:
         if not self._error_handlers:
             return None
+        return self._class_handler(exc) or self._error_handlers.get(status)
+
+    def _class_handler(self, exc: BaseException) -> Callable[[Request], Any] | None:
         for cls in type(exc).__mro__:
             handler = self._error_handlers.get(cls)
             if handler is not None:
                 return handler
-        return self._error_handlers.get(status)
+        return None
 
 
 def response_parts(conn: HTTPConnection) -> ResponseParts:

@@ -22,20 +22,19 @@ import json
 import os
 import re
 import shutil
-import stat
 import string
 import subprocess
 import sys
 import time
 import tomllib
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appkit.errors import AppkitError
+from appkit.build.errors import BuildError
+from appkit.build.onefile import assemble, zip_folder
 
 __all__ = ["BuildError", "BuildOptions", "BuildResult", "build", "packaging_dir", "hook_dirs"]
 
@@ -50,16 +49,6 @@ _WEBVIEW_PLATFORMS = ["gtk", "qt", "cocoa", "winforms", "edgechromium", "mshtml"
                       "android"]
 _QT_PACKAGES = ["PyQt6", "PyQt5", "PySide2", "PySide6", "qtpy"]
 BACKENDS = ("gtk", "qt")
-
-
-class BuildError(AppkitError):
-    """The build cannot go on; the message says what to fix. ``usage`` is True when the
-    input is at fault (a missing tool or file, a bad option: exit code 2), False when the
-    build itself failed (PyInstaller, the self-test: exit code 1)."""
-
-    def __init__(self, message: str, *, usage: bool = True) -> None:
-        super().__init__(message)
-        self.usage = usage
 
 
 @dataclass
@@ -143,7 +132,8 @@ class _Plan:
         work = self.work_dir()
         with self.stage(2, total, "collecting with PyInstaller") as st:
             folder = self.collect(app, work)
-            st.detail = f"{_count_files(folder)} files, {_mib(_tree_size(folder))}"
+            files = sum(1 for p in folder.rglob("*") if p.is_file())
+            st.detail = f"{files} files, {_mib(_tree_size(folder))}"
         number = 3
         if self.onefile and not self.native_onefile:
             with self.stage(3, total, "packing one file") as st:
@@ -325,7 +315,7 @@ class _Plan:
         launcher = _launcher(work, self.say)
         program = self.exe_name + (".exe" if os.name == "nt" else "")
         payload = work / "payload.zip"
-        _zip_folder(folder, payload)
+        zip_folder(folder, payload)
         digest = hashlib.sha256()
         with payload.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -337,7 +327,7 @@ class _Plan:
                 "version": self.version}
         target = work / "onefile" / program
         target.parent.mkdir()
-        _assemble(launcher, payload, info, target, self.icon, work)
+        assemble(launcher, payload, info, target, self.icon, work)
         payload.unlink()
         return target
 
@@ -479,51 +469,6 @@ def _launcher(work: Path, say: Say) -> Path:
     return program
 
 
-_TRAILER_MAGIC = b"APPKIT1\n"
-_PYI_MAGIC = b"MEI\014\013\012\013\016"
-
-
-def _assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path,
-              icon: Path | None, work: Path) -> None:
-    """[launcher's bootloader][payload][trailer][launcher's archive] (see launcher.py)."""
-    import struct
-
-    data = launcher.read_bytes()
-    at = data.rfind(_PYI_MAGIC)
-    if at < 0:
-        raise BuildError(f"The launcher {launcher} is not a PyInstaller one-file program; "
-                         "delete it and build again.")
-    pkg_len = struct.unpack_from("!8sIIii64s", data, at)[1]
-    archive_start = at + 88 - pkg_len
-    head = data[:archive_start]
-    if icon is not None and os.name == "nt":  # pragma: no cover - Windows
-        head = _with_windows_icon(head, icon, work)
-    blob = json.dumps(info).encode("utf-8")
-    with target.open("wb") as out, payload.open("rb") as src:
-        out.write(head)
-        offset = out.tell()
-        shutil.copyfileobj(src, out, 1 << 20)
-        length = out.tell() - offset
-        out.write(blob)
-        out.write(struct.pack("<QQQ8s", len(blob), offset, length, _TRAILER_MAGIC))
-        out.write(data[archive_start:])
-    target.chmod(0o755)
-
-
-def _zip_folder(folder: Path, payload: Path) -> None:
-    with zipfile.ZipFile(payload, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for path in sorted(folder.rglob("*")):
-            name = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                item = zipfile.ZipInfo(name)
-                item.external_attr = (stat.S_IFLNK | 0o777) << 16
-                archive.writestr(item, os.readlink(path))
-            elif path.is_dir():
-                continue
-            else:
-                archive.write(path, name)
-
-
 def _time_to_ready(program: Path) -> float | None:
     """Seconds from starting ``program --headless`` to its ``ready:`` line (a warm start:
     the one file is already unpacked)."""
@@ -590,20 +535,6 @@ def _check_icon(path: Path) -> Path:
     return path
 
 
-def _with_windows_icon(head: bytes, icon: Path, work: Path) -> bytes:  # pragma: no cover
-    """The launcher's bootloader with the app's icon in its resources. Windows rewrites a
-    program when its resources change and drops what follows the image, so this is done on
-    the bootloader alone, before the payload and the archive are appended."""
-    from PyInstaller.building.icon import normalize_icon_type
-    from PyInstaller.utils.win32 import icon as win_icon
-
-    bootloader = work / "launcher-with-icon.exe"
-    bootloader.write_bytes(head)
-    ico = normalize_icon_type(str(icon), ("exe", "ico"), "ico", str(work))
-    win_icon.CopyIcons(str(bootloader), ico)
-    return bootloader.read_bytes()
-
-
 def _hidden_imports(backend: str | None) -> list[str]:
     imports = ["appkit.build.runtime"]
     if backend == "gtk":
@@ -661,10 +592,6 @@ def _tree_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
-
-
-def _count_files(path: Path) -> int:
-    return sum(1 for p in path.rglob("*") if p.is_file())
 
 
 def _mib(size: int) -> str:

@@ -1,0 +1,75 @@
+"""The one-file executable's layout: the app's one-folder build zipped behind a small
+launcher (see packaging/launcher.py, which reads it back)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from appkit.build.errors import BuildError
+
+__all__ = ["assemble", "zip_folder"]
+
+_TRAILER_MAGIC = b"APPKIT1\n"
+_PYI_MAGIC = b"MEI\014\013\012\013\016"
+
+
+def assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path,
+              icon: Path | None, work: Path) -> None:
+    """[launcher's bootloader][payload][trailer][launcher's archive] (see launcher.py)."""
+    import struct
+
+    data = launcher.read_bytes()
+    at = data.rfind(_PYI_MAGIC)
+    if at < 0:
+        raise BuildError(f"The launcher {launcher} is not a PyInstaller one-file program; "
+                         "delete it and build again.")
+    pkg_len = struct.unpack_from("!8sIIii64s", data, at)[1]
+    archive_start = at + 88 - pkg_len
+    head = data[:archive_start]
+    if icon is not None and os.name == "nt":  # pragma: no cover - Windows
+        head = _with_windows_icon(head, icon, work)
+    blob = json.dumps(info).encode("utf-8")
+    with target.open("wb") as out, payload.open("rb") as src:
+        out.write(head)
+        offset = out.tell()
+        shutil.copyfileobj(src, out, 1 << 20)
+        length = out.tell() - offset
+        out.write(blob)
+        out.write(struct.pack("<QQQ8s", len(blob), offset, length, _TRAILER_MAGIC))
+        out.write(data[archive_start:])
+    target.chmod(0o755)
+
+
+def zip_folder(folder: Path, payload: Path) -> None:
+    """Zip ``folder`` into ``payload`` (symbolic links kept as links)."""
+    with zipfile.ZipFile(payload, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                item = zipfile.ZipInfo(name)
+                item.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(item, os.readlink(path))
+            elif path.is_dir():
+                continue
+            else:
+                archive.write(path, name)
+
+
+def _with_windows_icon(head: bytes, icon: Path, work: Path) -> bytes:  # pragma: no cover
+    """The launcher's bootloader with the app's icon in its resources. Windows rewrites a
+    program when its resources change and drops what follows the image, so this is done on
+    the bootloader alone, before the payload and the archive are appended."""
+    from PyInstaller.building.icon import normalize_icon_type
+    from PyInstaller.utils.win32 import icon as win_icon
+
+    bootloader = work / "launcher-with-icon.exe"
+    bootloader.write_bytes(head)
+    ico = normalize_icon_type(str(icon), ("exe", "ico"), "ico", str(work))
+    win_icon.CopyIcons(str(bootloader), ico)
+    return bootloader.read_bytes()
