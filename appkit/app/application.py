@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appkit.app.errorpages import error_response
@@ -39,6 +39,7 @@ from appkit.app.pages import PagesApp
 from appkit.app.pipeline import Pipeline
 from appkit.app.routing import RouteHandler, Router
 from appkit.app.static import StaticFolder
+from appkit.app.websockets import websocket_endpoint
 from appkit.desktop import DesktopApp
 from appkit.errors import ConfigurationError, HTTPError
 from appkit.html import Element
@@ -169,12 +170,17 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
             raise ConfigurationError(
                 f"Route name {handler.name!r} is already used by "
                 f"{'|'.join(other.methods)} {other.path}; pass name=... to tell them apart")
-        endpoint = self.pipeline.endpoint(handler)
+        route: BaseRoute
+        if handler.methods == ["WEBSOCKET"]:
+            route = WebSocketRoute(handler.path, websocket_endpoint(self, handler),
+                                   name=handler.name)
+        else:
+            route = Route(handler.path, self.pipeline.endpoint(handler),
+                          methods=handler.methods, name=handler.name)
         handler._app = self
         self._by_name[handler.name] = handler
         self.pipeline.forget_hooks()
-        self._routes.append(Route(handler.path, endpoint, methods=handler.methods,
-                                  name=handler.name))
+        self._routes.append(route)
 
     @property
     def route_names(self) -> list[str]:

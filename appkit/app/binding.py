@@ -383,16 +383,18 @@ class Binder:
         self.reads_body = True
         return _Param(p.name, "value", field=field)
 
-    async def bind(self, request: Request) -> dict[str, Any]:
-        """The keyword arguments for one call.
+    async def bind(self, request: Request, message: Mapping[str, Any] | None = None
+                   ) -> dict[str, Any]:
+        """The keyword arguments for one call; ``message`` (a websocket message's fields)
+        takes the place of the request's body.
 
         Raises:
             BadRequest: a value is missing or does not convert, named in the message.
         """
         kwargs: dict[str, Any] = {}
-        body: Mapping[str, Any] | None = None
+        body: Mapping[str, Any] | None = message
         body_multi = False
-        if self.reads_body:
+        if self.reads_body and message is None and request.scope["type"] == "http":
             body, body_multi = await _read_body(request)
         for param in self.params:
             kind = param.kind

@@ -61,7 +61,7 @@ class RouteHandler:
     its address, and as an attribute value (``hx_post=handler``) it renders as that URL."""
 
     def __init__(self, fn: Callable[..., Any], path: str, methods: list[str],
-                 name: str, *, csrf: bool = True) -> None:
+                 name: str, *, csrf: bool = True, max_message_size: int | None = None) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.path = path
@@ -69,6 +69,8 @@ class RouteHandler:
         self.name = name
         #: Whether unsafe requests to this route must carry the session's CSRF token.
         self.csrf = csrf
+        #: A websocket route's largest message, in bytes (1009 above it); None for HTTP.
+        self.max_message_size = max_message_size
         self.is_async = inspect.iscoroutinefunction(fn)
         _, self._path_format, self._convertors = compile_path(path)
         self._path_params = set(self._convertors)
@@ -138,7 +140,7 @@ class Router:
         self._on_add: Callable[[RouteHandler], None] | None = None
 
     def route(self, path: str, methods: Iterable[str] = ("GET",), *,
-              name: str | None = None, csrf: bool = True
+              name: str | None = None, csrf: bool = True, max_message_size: int | None = None
               ) -> Callable[[Callable[..., Any]], RouteHandler]:
         """Register the decorated function for ``path`` and ``methods``.
 
@@ -160,8 +162,12 @@ class Router:
         if not path.startswith("/"):
             raise ConfigurationError(f"Route path {path!r} must start with '/'")
         verbs = [m.upper() for m in methods]
+        if "WEBSOCKET" in verbs and verbs != ["WEBSOCKET"]:
+            raise ConfigurationError(
+                f"Route {path!r} mixes WEBSOCKET with HTTP methods: a websocket route is "
+                "its own route (@app.websocket(path))")
         for verb in verbs:
-            if verb not in _METHODS:
+            if verb not in _METHODS and verb != "WEBSOCKET":
                 raise ConfigurationError(
                     f"Unknown HTTP method {verb!r} for route {path!r}; use one of "
                     f"{', '.join(_METHODS)}")
@@ -174,7 +180,8 @@ class Router:
                 route_name = f"{self.name_prefix}.{route_name}"
             if isinstance(fn, RouteHandler) and not name:
                 route_name = f"{route_name}:{'|'.join(verbs).lower()}"
-            handler = RouteHandler(target, self.prefix + path, verbs, route_name, csrf=csrf)
+            handler = RouteHandler(target, self.prefix + path, verbs, route_name, csrf=csrf,
+                                   max_message_size=max_message_size)
             self.handlers.append(handler)
             if self._on_add is not None:
                 self._on_add(handler)
@@ -206,6 +213,33 @@ class Router:
                ) -> Callable[[Callable[..., Any]], RouteHandler]:
         """Register a DELETE handler; ``csrf=False`` exempts it from the CSRF check."""
         return self.route(path, ["DELETE"], name=name, csrf=csrf)
+
+    def websocket(self, path: str, *, name: str | None = None, csrf: bool = True,
+                  max_message_size: int = 1024 * 1024
+                  ) -> Callable[[Callable[..., Any]], RouteHandler]:
+        """Register a websocket route; the handshake goes through the same pipeline as an
+        HTTP request (the guard, the session, the CSRF token, before-hooks). Two styles:
+
+        - a connection handler takes a ``socket`` (``appkit.app.websockets.Socket``) and
+          talks: ``async for message in socket: await socket.send(P(message.text))``;
+        - a message handler takes the fields of each message as parameters (the htmx
+          ``ws-send`` form's fields, bound like a form) and returns the elements to send
+          back (out-of-band swaps by id).
+
+        Args:
+            max_message_size: the largest message accepted, in bytes; a larger one closes
+                the socket with 1009.
+            csrf: False lets a handshake without the session's CSRF token in (a tool's).
+
+        Raises:
+            ConfigurationError: a bad path or size.
+        """
+        if isinstance(max_message_size, bool) or not isinstance(max_message_size, int) or (
+                max_message_size < 1):
+            raise ConfigurationError(
+                f"max_message_size is a positive number of bytes, not {max_message_size!r}")
+        return self.route(path, ["WEBSOCKET"], name=name, csrf=csrf,
+                          max_message_size=max_message_size)
 
 
 def _check_convertors(path: str) -> None:
