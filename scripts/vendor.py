@@ -102,6 +102,13 @@ PINS: dict[str, dict[str, Any]] = {
         "license_file": "LICENSE",
         "license_fallback": ("0BSD", "BSD Zero Clause License"),
     },
+    # Morphing for the live layer (appkit/static/live.js): keeps focus, selection and
+    # what the user is typing when the server sends new HTML for an element.
+    "idiomorph": {
+        "version": "0.7.3",
+        "files": {"dist/idiomorph.min.js": "idiomorph.min.js"},
+        "license_file": "LICENSE",
+    },
     "@picocss/pico": {
         "version": "2.1.1",
         "files": {"css/pico.min.css": "pico.min.css"},
