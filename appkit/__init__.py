@@ -41,6 +41,7 @@ from appkit.errors import (
 )
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
 from appkit.jobs.scheduler import JobsSettings
+from appkit.live.settings import LiveSettings
 from appkit.sessions import Session, Sessions, toast
 from appkit.standard import App
 
@@ -63,6 +64,7 @@ __all__ = [
     "InvalidInputs",
     "JobsError",
     "JobsSettings",
+    "LiveSettings",
     "MigrationFailed",
     "HxHeaders",
     "NotFound",

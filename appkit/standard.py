@@ -1,4 +1,4 @@
-"""``appkit.App``: the core ``App`` with the sessions, data and jobs extensions.
+"""``appkit.App``: the core ``App`` with the sessions, data, jobs and live extensions.
 
     from appkit import App
 
@@ -19,6 +19,7 @@ from appkit.app.application import App as CoreApp
 from appkit.app.extensions import Extension, ExtensionSettings
 from appkit.data.extension import DataSettings
 from appkit.jobs.scheduler import JobsSettings
+from appkit.live.settings import LiveSettings
 from appkit.sessions.manager import Sessions
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from appkit.data import Database, Migrations, Store, Table
     from appkit.jobs import Jobs
+    from appkit.live import Hub
     from appkit.sessions.manager import SessionManager
 
 __all__ = ["App"]
@@ -49,14 +51,16 @@ class App(CoreApp):
 
     What the extensions add: ``app.sessions`` (the session manager), ``app.db``,
     ``app.store``, ``app.table_for``, ``@app.migration``, ``app.migrations`` (data),
-    ``app.jobs`` and ``@app.task`` (jobs), and the ``session`` handler parameter.
+    ``app.jobs`` and ``@app.task`` (jobs), ``app.hub`` (live), and the ``session``
+    handler parameter.
     """
 
     default_extensions: ClassVar[tuple[Callable[[], Any], ...]] = (
-        Sessions, DataSettings, JobsSettings)
+        Sessions, DataSettings, JobsSettings, LiveSettings)
 
     if TYPE_CHECKING:  # answered by the extensions (see CoreApp.__getattr__)
         sessions: SessionManager
+        hub: Hub
         db: Database
         store: Store
         migrations: Migrations

@@ -187,6 +187,11 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         """The names of the app's routes."""
         return list(self._by_name)
 
+    @property
+    def route_handlers(self) -> list[RouteHandler]:
+        """All the app's route handlers (included routers' too), in the order added."""
+        return list(self._by_name.values())
+
     @overload
     def before(self, fn: _F, /) -> _F: ...
 

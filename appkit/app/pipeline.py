@@ -247,7 +247,8 @@ class Pipeline:
         for hook in self.before_hooks:
             unknown = hook.unknown_names(known_names)
             if unknown:
-                known = ", ".join(sorted(known_names)) or "none"
+                known = ", ".join(sorted(n for n in known_names
+                                         if not n.startswith("appkit-"))) or "none"
                 raise ConfigurationError(
                     f"The before-hook {getattr(hook.fn, '__qualname__', hook.fn)!r} skips "
                     f"{', '.join(map(repr, unknown))}, but no route has that name (known "

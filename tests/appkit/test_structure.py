@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "appkit.html": 0, "appkit.errors": 0,
     "appkit.desktop": 1, "appkit.app": 1,
-    "appkit.sessions": 2, "appkit.data": 2, "appkit.jobs": 2,
+    "appkit.sessions": 2, "appkit.data": 2, "appkit.jobs": 2, "appkit.live": 2,
     "appkit.standard": 3, "appkit": 3, "appkit.testing": 3, "appkit.loader": 3,
     "appkit.devchild": 3, "appkit.build": 3, "appkit.cli": 4,
 }
-EXTENSIONS = {"appkit.sessions", "appkit.data", "appkit.jobs"}
+EXTENSIONS = {"appkit.sessions", "appkit.data", "appkit.jobs", "appkit.live"}
 
 
 def _modules(package: str) -> dict[str, Path]:

@@ -88,7 +88,7 @@ def test_a_third_party_extension_plugs_in_without_touching_app() -> None:
 
 def test_the_default_extensions_are_there_and_settings_replace_them() -> None:
     app = App("defaults")
-    assert sorted(app.extensions) == ["data", "jobs", "sessions"]
+    assert sorted(app.extensions) == ["data", "jobs", "live", "sessions"]
     tuned = App("tuned", sessions=Sessions(csrf=False),
                 extensions=[DataSettings(synchronous="normal"),
                             JobsSettings(max_concurrent_runs=3)])
@@ -135,6 +135,6 @@ def test_an_export_may_not_hide_what_the_app_has() -> None:
 
 
 def test_unknown_extension_names_say_which_there_are() -> None:
-    with pytest.raises(ConfigurationError, match="has no 'live' extension .it has: data, "
-                                                 "jobs, sessions"):
-        App("which").extension("live")
+    with pytest.raises(ConfigurationError, match="has no 'ui' extension .it has: data, "
+                                                 "jobs, live, sessions"):
+        App("which").extension("ui")

@@ -1,0 +1,309 @@
+"""The live extension: ``app.hub``, the page's websocket (``/_appkit-live``) and the
+script that keeps a page in sync (``live.js``, with idiomorph for morphing).
+
+``appkit.App`` adds it by default; ``App(..., extensions=[LiveSettings(...)])`` configures
+it. A page without live parts (no ``hub.subscribe(...)``, no ``data-live-send`` form) opens
+no socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import inspect
+import json
+import logging
+import secrets
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection
+from starlette.routing import compile_path
+
+from appkit.app.extensions import Command
+from appkit.app.routing import RouteHandler, call_handler
+from appkit.app.websockets import Socket, SocketClosed
+from appkit.errors import HTTPError
+from appkit.html import Element, Meta, Script
+from appkit.live.hub import Hub, user_topic
+from appkit.live.ops import to_ops
+from appkit.live.pages import Connection, Pages
+from appkit.live.protocol import (
+    CLOSE_BUILD,
+    CLOSE_FOREIGN_PAGE,
+    CLOSE_IDLE,
+    CLOSE_VERSION,
+    VERSION,
+    ProtocolError,
+    parse,
+)
+from appkit.live.settings import LiveSettings
+
+if TYPE_CHECKING:
+    from appkit.app.application import App
+    from appkit.app.binding import Binder
+
+__all__ = ["LiveExtension"]
+
+logger = logging.getLogger("appkit.live")
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+ROUTE = "/_appkit-live"
+
+
+class LiveExtension:
+    """The live layer as an extension of the core (see the module's docstring)."""
+
+    name = "live"
+    exports = ("hub",)
+
+    def __init__(self, settings: LiveSettings | None = None) -> None:
+        self.settings = settings or LiveSettings()
+        #: The app's hub (``app.hub``).
+        self.hub = Hub(history=self.settings.history,
+                       history_bytes=self.settings.history_bytes)
+        self.pages = Pages(self.settings)
+        #: A new one each time the server process starts: a page that talked to another
+        #: process cannot trust its message numbers.
+        self.boot = secrets.token_hex(8)
+        self.build = ""
+        self._app: App | None = None
+        self._routes: list[tuple[Any, RouteHandler, Binder]] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def setup(self, app: App) -> None:
+        """Add the page's websocket, the page's script and the hub's lifespan."""
+        self._app = app
+        self.build = _build_id(app)
+        app.websocket(ROUTE, name="appkit-live",
+                      max_message_size=self.settings.max_message_size)(self._serve)
+        app.add_head(self._head)
+        app.on_startup(self._start)
+        app.on_shutdown(self._stop)
+
+    def commands(self) -> Sequence[Command]:
+        """None."""
+        return ()
+
+    # ---- lifespan ---------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        self.hub.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _stop(self) -> None:
+        self.hub.stop()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(min(30.0, self.settings.page_grace))
+            self.pages.sweep()
+
+    # ---- pages ------------------------------------------------------------------------
+
+    def _head(self, conn: HTTPConnection) -> list[Element]:
+        app = self._app
+        assert app is not None
+        url = app.root_path
+        user = user_topic(_session(app, conn))
+        config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
+                  "user": [user, self.hub.get(user).seq],
+                  "heartbeat": self.settings.heartbeat}
+        return [
+            Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),
+            Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
+            Script(src=url + app.assets.url("live.js"), defer=True),
+        ]
+
+    # ---- the page's socket --------------------------------------------------------------
+
+    async def _serve(self, socket: Socket, request: HTTPConnection) -> None:
+        app = self._app
+        assert app is not None
+        session = _session(app, request)
+        owner = user_topic(session)
+        hello = await self._receive(socket)
+        if hello is None:
+            return
+        if hello.get("t") != "hello":
+            raise ProtocolError("The first live frame is hello")
+        if hello["v"] != VERSION:
+            await socket.websocket.send_text(json.dumps({"t": "reload", "why": "build"}))
+            await socket.close(CLOSE_VERSION, "Another protocol version: reload")
+            return
+        if hello["build"] != self.build:
+            await socket.websocket.send_text(json.dumps({"t": "reload", "why": "build"}))
+            await socket.close(CLOSE_BUILD, "The app was updated: reload")
+            return
+        page = self.pages.claim(hello["page"], owner)
+        if page is None:
+            await socket.close(CLOSE_FOREIGN_PAGE, "This page belongs to another session")
+            return
+        connection = Connection(socket.websocket, page, self.hub, self.settings)
+        await connection.attach()
+        ended = asyncio.ensure_future(connection.ended.wait())
+        try:
+            same_process = hello["boot"] == self.boot
+            connection.send({"t": "welcome", "boot": self.boot, "seen": page.seen_ref,
+                             "heartbeat": self.settings.heartbeat})
+            for ref, reply in page.replies.items():
+                if ref > hello["replied"]:
+                    connection.send(dict(reply))
+            topics = dict(hello.get("topics", {}))
+            topics.setdefault(owner, 0)
+            for name, seq in topics.items():
+                if not self._may_follow(name, owner, session):
+                    connection.close(1008, f"This page may not follow {name[:60]!r}")
+                    break
+                connection.follow(name, seq if same_process else -1)
+            while connection.closing is None:
+                frame = await self._receive(socket, ended)
+                if frame is None:
+                    break
+                await self._handle(frame, connection, request)
+        finally:
+            ended.cancel()
+            await connection.detach()
+
+    def _may_follow(self, name: str, owner: str, session: Any) -> bool:
+        if name.startswith("page:"):
+            return False
+        if name.startswith("user:"):
+            return name == owner
+        topic = self.hub.topics.get(name)
+        return topic is None or topic.allow is None or bool(topic.allow(session))
+
+    async def _receive(self, socket: Socket, ended: asyncio.Future[Any] | None = None
+                       ) -> dict[str, Any] | None:
+        """The page's next frame; None when it closed, went quiet past ``idle_timeout``
+        (closed with 4408), or the server closed the connection (``ended``)."""
+        receive = asyncio.ensure_future(socket.receive())
+        waiting: set[asyncio.Future[Any]] = {receive} if ended is None else {receive, ended}
+        done, _ = await asyncio.wait(waiting, timeout=self.settings.idle_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if receive not in done:
+            receive.cancel()
+            with contextlib.suppress(asyncio.CancelledError, SocketClosed, Exception):
+                await receive
+            if not done:
+                await socket.close(CLOSE_IDLE, "No word from the page; reconnect")
+            return None
+        try:
+            message = receive.result()
+        except SocketClosed:
+            return None
+        return parse(message.text)
+
+    async def _handle(self, frame: dict[str, Any], connection: Connection,
+                      request: HTTPConnection) -> None:
+        kind = frame["t"]
+        if kind == "ping":
+            connection.send({"t": "pong"})
+        elif kind == "ack":
+            connection.acked(frame["id"])
+        elif kind == "ev":
+            page = connection.page
+            ref = frame["ref"]
+            if ref <= page.seen_ref:
+                kept = page.replies.get(ref)
+                if kept is not None:
+                    connection.send(dict(kept))  # its reply was lost: never run it twice
+                return
+            page.seen_ref = ref
+            reply = await self._run_event(frame, request)
+            page.remember_reply(ref, reply)
+            connection.send(dict(reply))
+        else:
+            raise ProtocolError("hello comes once, first")
+
+    async def _run_event(self, frame: dict[str, Any], request: HTTPConnection
+                         ) -> dict[str, Any]:
+        ref, route_path = frame["ref"], frame["route"]
+        app = self._app
+        assert app is not None
+        found = self._route(route_path)
+        if found is None:
+            return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
+        handler, binder, params = found
+        conn = HTTPConnection({**request.scope, "path": route_path, "path_params": params})
+        try:
+            answered, _ = await app.pipeline.run_hooks(conn, handler)
+            if answered:
+                return _error_reply(ref, 403, "The app refused this (sign in first?)")
+            kwargs = await binder.bind(conn, dict(frame.get("d", {})))  # type: ignore[arg-type]
+            result = await call_handler(handler, kwargs)
+            ops = to_ops([result]) if result is not None else []
+        except HTTPError as exc:
+            (logger.error if exc.status >= 500 else logger.info)(
+                "Live event for %s: %s", route_path[:200], exc.message)
+            return _error_reply(ref, exc.status, exc.message)
+        except Exception:
+            logger.exception("Unhandled error in the live event for %s", route_path[:200])
+            return _error_reply(ref, 500, "The app hit an error while handling this. The "
+                                          "details are in the app's log.")
+        return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
+
+    def _route(self, path: str) -> tuple[RouteHandler, Binder, dict[str, Any]] | None:
+        from appkit.app.binding import Binder
+
+        app = self._app
+        assert app is not None
+        if self._routes is None:
+            pipeline = app.pipeline
+            self._routes = [
+                (compile_path(h.path)[0], h,
+                 Binder(h.fn, h._path_params, pipeline.providers, pipeline.typed_providers,
+                        soft=frozenset(pipeline.soft_names)))
+                for h in app.route_handlers
+                if h.methods == ["WEBSOCKET"] and h.path != ROUTE and not _takes_socket(h)]
+        for regex, handler, binder in self._routes:
+            match = regex.match(path)
+            if match:
+                try:
+                    params = {k: handler._convertors[k].convert(v)
+                              for k, v in match.groupdict().items()}
+                except ValueError:
+                    return None
+                return handler, binder, params
+        return None
+
+    def __repr__(self) -> str:
+        return f"<LiveExtension {self.settings!r}>"
+
+
+def _error_reply(ref: int, status: int, message: str) -> dict[str, Any]:
+    return {"t": "reply", "ref": ref, "ok": False,
+            "error": {"status": status, "message": message}}
+
+
+def _session(app: App, conn: HTTPConnection) -> Any:
+    manager = getattr(app, "sessions", None)
+    loaded = getattr(manager, "loaded", None)
+    return loaded(conn) if loaded is not None else None
+
+
+def _build_id(app: App) -> str:
+    """Changes when the app's version or the page's script changes (an upgrade): a page
+    rendered by another build reloads."""
+    digest = hashlib.sha256(f"{app.name}\0{app.version or ''}\0".encode())
+    script = _STATIC / "live.js"
+    if script.is_file():
+        digest.update(script.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _takes_socket(handler: RouteHandler) -> bool:
+    """Whether ``handler`` is a connection handler (it takes the socket): those talk on a
+    socket of their own, not through the page's."""
+    try:
+        hints = typing.get_type_hints(handler.fn)
+    except NameError:
+        hints = {}
+    return any(name == "socket" or hints.get(name) is Socket
+               for name in inspect.signature(handler.fn).parameters)

@@ -1,0 +1,246 @@
+"""A page's live connection: what it follows, the events it sent, and the bounded queue of
+frames on their way to it (see ``appkit.live.protocol`` for the frames).
+
+A ``PageState`` outlives its socket for ``page_grace`` seconds, so a page that reconnects
+resumes: events it sent are never run twice, replies it missed are sent again, and topic
+messages come from the hub's history. A ``Connection`` is one socket of a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from appkit.live.hub import Hub
+from appkit.live.ops import Op
+from appkit.live.protocol import CLOSE_BEHIND, CLOSE_FOREIGN_PAGE, CLOSE_SUPERSEDED, encode
+from appkit.live.settings import LiveSettings
+
+__all__ = ["Connection", "PageState", "Pages"]
+
+logger = logging.getLogger("appkit.live")
+
+_REPLIES_KEPT = 32
+
+
+class PageState:
+    """One page (a page load in a window): its owner, the topics it follows and the
+    replies to its latest events, kept across reconnects."""
+
+    def __init__(self, page_id: str, owner: str) -> None:
+        self.page_id = page_id
+        self.owner = owner
+        self.seen_ref = 0
+        self.replies: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
+        self.connection: Connection | None = None
+        self.detached_at: float | None = time.monotonic()
+
+    def remember_reply(self, ref: int, frame: dict[str, Any]) -> None:
+        """Keep the reply to ``ref`` for a page that reconnects before receiving it."""
+        self.replies[ref] = frame
+        while len(self.replies) > _REPLIES_KEPT:
+            self.replies.popitem(last=False)
+
+
+class Pages:
+    """Every page's state, by page id, bounded per user and in time."""
+
+    def __init__(self, settings: LiveSettings) -> None:
+        self.settings = settings
+        self._pages: dict[str, PageState] = {}
+
+    def claim(self, page_id: str, owner: str) -> PageState | None:
+        """The page ``page_id`` for ``owner`` (made when new); None when another user's."""
+        self.sweep()
+        page = self._pages.get(page_id)
+        if page is None:
+            page = self._pages[page_id] = PageState(page_id, owner)
+            self._limit(owner)
+        elif page.owner != owner:
+            return None
+        return page
+
+    def _limit(self, owner: str) -> None:
+        mine = [p for p in self._pages.values() if p.owner == owner]
+        excess = len(mine) - self.settings.pages_per_user
+        if excess <= 0:
+            return
+        closed = sorted((p for p in mine if p.connection is None),
+                        key=lambda p: p.detached_at or 0.0)
+        for page in closed[:excess]:
+            del self._pages[page.page_id]
+
+    def sweep(self) -> None:
+        """Forget pages closed longer than ``page_grace`` ago."""
+        limit = time.monotonic() - self.settings.page_grace
+        for page_id, page in list(self._pages.items()):
+            if page.connection is None and (page.detached_at or 0.0) < limit:
+                del self._pages[page_id]
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+class Connection:
+    """One socket of a page: subscribes it to its topics and sends it frames in order
+    through a bounded queue (see ``LiveSettings.outbox_frames``)."""
+
+    def __init__(self, websocket: WebSocket, page: PageState, hub: Hub,
+                 settings: LiveSettings) -> None:
+        self.websocket = websocket
+        self.page = page
+        self.hub = hub
+        self.settings = settings
+        self.topics: dict[str, int] = {}
+        self._queue: collections.deque[tuple[dict[str, Any], str | None]] = collections.deque()
+        self._queued_bytes = 0
+        self._next_id = 0
+        self._acked = 0
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self.closing: tuple[int, str] | None = None
+        #: Set once the server closed the socket (the reader stops waiting then).
+        self.ended = asyncio.Event()
+
+    # ---- attaching --------------------------------------------------------------------
+
+    async def attach(self) -> None:
+        """Take the page over (a previous socket of it is closed with 4409) and start
+        sending."""
+        old = self.page.connection
+        self.page.connection = self
+        self.page.detached_at = None
+        if old is not None:
+            old.close(CLOSE_SUPERSEDED, "The page connected again")
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def detach(self) -> None:
+        """Stop: unsubscribe, stop the writer, leave the page's state for a resume."""
+        self.hub.detach(self, list(self.topics))
+        self.topics.clear()
+        if self.page.connection is self:
+            self.page.connection = None
+            self.page.detached_at = time.monotonic()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            if self.closing is not None and not writer.done():
+                # Closing on purpose: let what is queued (a reload, an error) and the
+                # close frame go out first.
+                with contextlib.suppress(asyncio.TimeoutError, Exception):
+                    await asyncio.wait_for(asyncio.shield(writer), 5.0)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        self._queue.clear()
+        self._queued_bytes = 0
+
+    def follow(self, topic: str, seq: int) -> None:
+        """Subscribe to ``topic`` from message ``seq``: what the page missed comes from
+        the history, else the topic's snapshot, else the page reloads."""
+        self.topics[topic] = seq
+        self.hub.attach(topic, self)
+        current = self.hub.get(topic)
+        missed = current.since(seq)
+        if missed is not None:
+            for entry in missed:
+                self.deliver(topic, entry.seq, entry.ops, False)
+            return
+        ops = self.hub.snapshot_ops(topic)
+        if ops is None:
+            self.send({"t": "reload", "why": "behind"})
+            self.close(1000, "The page reloads to catch up")
+            return
+        self.deliver(topic, current.seq, ops, True)
+
+    # ---- sending ----------------------------------------------------------------------
+
+    def deliver(self, topic: str, seq: int, ops: list[Op], snapshot: bool) -> None:
+        """Queue a topic's message (a ``Subscriber``): a newer whole-element update of the
+        same target replaces one still waiting in the queue."""
+        if seq <= self.topics.get(topic, -1) and not snapshot:
+            return  # the page has it already
+        self.topics[topic] = seq
+        frame = {"t": "msg", "topic": topic, "seq": seq, "ops": ops}
+        if snapshot:
+            frame["snapshot"] = True
+        key = None
+        if len(ops) == 1 and ops[0]["op"] == "morph":
+            key = f"{topic}\0{ops[0]['target']}"
+            self._drop_waiting(key)
+        self.send(frame, key)
+
+    def send(self, frame: dict[str, Any], key: str | None = None) -> None:
+        """Queue ``frame``; a page that cannot keep up is closed (1013) instead of
+        growing the queue."""
+        if self.closing is not None:
+            return
+        size = sum(len(op.get("html", "")) for op in frame.get("ops", ())) + 64
+        self._queue.append((frame, key))
+        self._queued_bytes += size
+        unacked = self._next_id - self._acked + len(self._queue)
+        if unacked > self.settings.outbox_frames or (
+                self._queued_bytes > self.settings.outbox_bytes):
+            logger.warning("Page %s fell behind (%d frames waiting): dropped its queue; "
+                           "it resyncs when it reconnects", self.page.page_id[:8], unacked)
+            self._queue.clear()
+            self._queued_bytes = 0
+            self.close(CLOSE_BEHIND, "The page fell behind; reconnect to resync")
+            return
+        self._wake.set()
+
+    def _drop_waiting(self, key: str) -> None:
+        for index, (frame, waiting) in enumerate(self._queue):
+            if waiting == key:
+                del self._queue[index]
+                self._queued_bytes -= sum(len(op["html"]) for op in frame["ops"]) + 64
+                return
+
+    def acked(self, frame_id: int) -> None:
+        """The page applied every frame up to ``frame_id``."""
+        if self._acked < frame_id <= self._next_id:
+            self._acked = frame_id
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the socket after what is queued (from any code on the loop)."""
+        if self.closing is None:
+            self.closing = (code, reason)
+            self._wake.set()
+
+    async def _write(self) -> None:
+        websocket = self.websocket
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    frame, _ = self._queue.popleft()
+                    self._queued_bytes -= sum(len(op.get("html", ""))
+                                              for op in frame.get("ops", ())) + 64
+                    if frame["t"] != "pong":
+                        self._next_id += 1
+                        frame["id"] = self._next_id
+                    await websocket.send_text(encode(frame))
+                if self.closing is not None:
+                    if websocket.application_state == WebSocketState.CONNECTED:
+                        await websocket.close(*self.closing)
+                    self.ended.set()
+                    return
+        except (OSError, RuntimeError):
+            self.ended.set()  # the page has gone
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Sending to page %s failed", self.page.page_id[:8])
+
+
+def refuse_foreign(close: Callable[[int, str], Any]) -> Any:
+    """Close with 4403: the page id belongs to another session."""
+    return close(CLOSE_FOREIGN_PAGE, "This page belongs to another session")

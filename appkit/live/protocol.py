@@ -1,0 +1,109 @@
+"""The live layer's wire protocol, version 1: JSON text frames on one websocket per page.
+
+Page to server:
+
+- ``{"t": "hello", "v": 1, "build": B, "boot": X, "page": P, "topics": {name: seq},
+  "replied": R}``, first on every (re)connect: the build the page was rendered by, the
+  server process it last talked to, its page id, for each topic the last message it
+  applied, and the last event it got a reply to.
+- ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
+  route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
+  once (a page resends the events it got no reply for after a reconnect).
+- ``{"t": "ack", "id": N}``: every frame up to ``N`` is applied.
+- ``{"t": "ping"}`` after ``heartbeat`` seconds of silence.
+
+Server to page (every frame but ``pong`` numbered by ``id``, +1 each, per connection):
+
+- ``welcome``: ``{"boot": X, "seen": R, "heartbeat": s}``; ``seen`` is the last event
+  the server ran for this page.
+- ``msg``: ``{"topic": T, "seq": S, "ops": [...], "snapshot": bool}``, a topic's message
+  (a snapshot replaces the topic's state: the page missed more than the history holds).
+- ``reply``: ``{"ref": R, "ok": bool, "ops": [...], "error": {"status", "message"}}``.
+- ``reload``: ``{"why": "build" | "expired"}``: the page must reload (and then closes).
+- ``pong``.
+
+Close codes: 1000 done, 1007 a malformed frame, 1008 refused (origin, token, a topic it
+may not follow), 1009 a frame over the limit, 1011 the server's error (reconnect), 1013 the
+page fell behind (reconnect: it resyncs), 4000 protocol version, 4001 new build (reload),
+4403 a page id of another session, 4408 idle (reconnect), 4409 the page connected again
+elsewhere (stop).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from appkit.errors import BadRequest
+
+__all__ = ["VERSION", "ProtocolError", "encode", "parse"]
+
+#: The protocol's version; a page with another one reloads.
+VERSION = 1
+
+CLOSE_VERSION = 4000
+CLOSE_BUILD = 4001
+CLOSE_FOREIGN_PAGE = 4403
+CLOSE_IDLE = 4408
+CLOSE_SUPERSEDED = 4409
+CLOSE_BEHIND = 1013
+
+
+class ProtocolError(BadRequest):
+    """A frame the protocol does not allow (closes with 1007)."""
+
+
+def parse(text: str) -> dict[str, Any]:
+    """The frame in ``text``, checked.
+
+    Raises:
+        ProtocolError: not a JSON object of a known type with the fields it needs.
+    """
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError("A live frame is a JSON object") from None
+    if not isinstance(frame, dict):
+        raise ProtocolError("A live frame is a JSON object")
+    kind = frame.get("t")
+    if kind == "hello":
+        _need(frame, "page", str, 8, 64)
+        _need(frame, "build", str, 0, 128)
+        _need(frame, "boot", str, 0, 128)
+        if not isinstance(frame.get("v"), int):
+            raise ProtocolError("hello needs the protocol version v")
+        if not _count(frame.setdefault("replied", 0)):
+            raise ProtocolError("hello's replied is the last event with a reply, a number")
+        topics = frame.get("topics", {})
+        if not isinstance(topics, dict) or len(topics) > 256 or not all(
+                isinstance(k, str) and 0 < len(k) <= 200 and _count(v)
+                for k, v in topics.items()):
+            raise ProtocolError("hello's topics map names to message numbers")
+    elif kind == "ev":
+        if not _count(frame.get("ref")) or frame["ref"] < 1:
+            raise ProtocolError("ev needs ref, a whole number from 1")
+        _need(frame, "route", str, 1, 2000)
+        if not isinstance(frame.get("d", {}), dict):
+            raise ProtocolError("ev's d holds the event's fields as an object")
+    elif kind == "ack":
+        if not _count(frame.get("id")):
+            raise ProtocolError("ack needs id, a whole number")
+    elif kind != "ping":
+        raise ProtocolError(f"Unknown live frame type {str(kind)[:40]!r}")
+    return frame
+
+
+def _need(frame: dict[str, Any], key: str, kind: type[str], low: int, high: int) -> None:
+    value = frame.get(key)
+    if not isinstance(value, kind) or not low <= len(value) <= high:
+        raise ProtocolError(f"{frame.get('t')} needs {key}")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """``frame`` as the text of a websocket message."""
+    return json.dumps(frame, separators=(",", ":"))
+

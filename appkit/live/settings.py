@@ -1,0 +1,71 @@
+"""``LiveSettings``: the live layer's bounds and timings, checked when made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from appkit.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from appkit.live.extension import LiveExtension
+
+__all__ = ["LiveSettings"]
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """How the live layer keeps pages in sync: ``App(..., extensions=[LiveSettings(...)])``.
+
+    Args:
+        history: messages each topic keeps for pages that reconnect (a page that missed
+            more gets the topic's snapshot, or reloads).
+        history_bytes: and at most this many bytes of them per topic.
+        max_message_size: the largest frame a page may send, in bytes (1009 above it).
+        outbox_frames: frames a page may have unacknowledged before it counts as stuck:
+            its queue is dropped, the socket closed (1013) and the page resynced when it
+            comes back; server memory per page stays bounded.
+        outbox_bytes: and at most this many bytes of them.
+        heartbeat: seconds of silence after which a page pings the server.
+        idle_timeout: seconds without any frame from a page before the server closes it
+            (4408); the page reconnects.
+        page_grace: seconds a page's state (the events it sent, the topics it follows) is
+            kept after its socket closed, for it to resume.
+        pages_per_user: open or resumable pages one user may have; the oldest closed one
+            is forgotten first.
+
+    Raises:
+        ConfigurationError: a value out of range, named with the fix.
+    """
+
+    history: int = 1000
+    history_bytes: int = 2 * 1024 * 1024
+    max_message_size: int = 64 * 1024
+    outbox_frames: int = 256
+    outbox_bytes: int = 4 * 1024 * 1024
+    heartbeat: float = 15.0
+    idle_timeout: float = 60.0
+    page_grace: float = 600.0
+    pages_per_user: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("history", "history_bytes", "max_message_size", "outbox_frames",
+                     "outbox_bytes", "pages_per_user"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name} is a whole number, 1 or more, not {value!r}")
+        for name in ("heartbeat", "idle_timeout", "page_grace"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigurationError(f"{name} is a positive number of seconds, not "
+                                         f"{value!r}")
+        if self.idle_timeout <= self.heartbeat:
+            raise ConfigurationError(
+                f"idle_timeout ({self.idle_timeout}) must be longer than heartbeat "
+                f"({self.heartbeat}), or quiet pages are closed between their pings")
+
+    def extension(self) -> LiveExtension:
+        """The live extension with these settings."""
+        from appkit.live.extension import LiveExtension
+
+        return LiveExtension(self)

@@ -1,0 +1,265 @@
+// appkit live: one websocket per page that keeps the page in sync with the server.
+// Protocol v1 (appkit/live/protocol.py). It follows the topics the page subscribes to
+// (elements with data-live-topic / data-live-seq), sends the forms marked data-live-send
+// as events, applies what the server sends (idiomorph keeps focus, selection and what the
+// user is typing), and survives a lost connection: it reconnects at once, then every
+// 200 ms, then slower; on reconnect the server replays what the page missed, and events
+// the page sent are never run twice.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="appkit-live"]');
+  if (!meta || !window.WebSocket) return;
+  var config = JSON.parse(meta.getAttribute("content"));
+  var S = {
+    ws: null, open: false, page: randomId(), boot: config.boot, lastId: 0, acked: 0,
+    topics: {}, ref: 0, replied: 0, pending: new Map(), tries: 0, startedAt: 0,
+    sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false
+  };
+  S.topics[config.user[0]] = config.user[1];
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function status(state) {
+    document.documentElement.setAttribute("data-live", state);
+  }
+
+  function scan(root) {
+    var found = false;
+    (root || document).querySelectorAll("[data-live-topic]").forEach(function (el) {
+      var name = el.getAttribute("data-live-topic");
+      var seq = parseInt(el.getAttribute("data-live-seq") || "0", 10);
+      if (!(name in S.topics) || S.topics[name] < seq) S.topics[name] = seq;
+      found = true;
+    });
+    return found || !!document.querySelector("[data-live-send]");
+  }
+
+  function csrf() {
+    var tag = document.querySelector('meta[name="csrf-token"]');
+    return tag ? tag.getAttribute("content") : "";
+  }
+
+  function connect() {
+    if (S.stopped || S.reloading || (S.ws && S.ws.readyState <= 1)) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + location.host + config.url + "?appkit-csrf=" + encodeURIComponent(csrf());
+    status("connecting");
+    var ws = S.ws = new WebSocket(url);
+    ws.onopen = function () {
+      S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
+      send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
+             topics: S.topics, replied: S.replied });
+    };
+    ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
+    ws.onclose = function (event) {
+      if (S.ws !== ws) return;
+      S.open = false; S.ws = null;
+      closed(event.code, event.reason);
+    };
+  }
+
+  function send(frame) {
+    if (!S.open) return false;
+    S.ws.send(JSON.stringify(frame));
+    S.sentAt = Date.now();
+    return true;
+  }
+
+  function receive(m) {
+    if (m.id !== undefined) {
+      if (m.id <= S.lastId) return;            // a duplicate
+      S.lastId = m.id;
+      scheduleAck();
+    }
+    S.pingAt = 0;
+    if (m.t === "welcome") {
+      S.boot = m.boot; S.tries = 0;
+      status("live");
+      S.pending.forEach(function (item, ref) {  // in order: a Map keeps insertion order
+        if (ref > m.seen) send(item.frame);
+      });
+    } else if (m.t === "msg") {
+      apply(m.ops);
+      S.topics[m.topic] = m.seq;
+    } else if (m.t === "reply") {
+      if (m.ref > S.replied) S.replied = m.ref;
+      var item = S.pending.get(m.ref);
+      S.pending.delete(m.ref);
+      if (item) finish(item, m);
+      if (m.ops) apply(m.ops);
+      if (!m.ok && m.error) notify(m.error.message);
+    } else if (m.t === "reload") {
+      reload(m.why);
+    }
+  }
+
+  function scheduleAck() {
+    if (S.lastId - S.acked >= 16) return ack();
+    if (!S.ackTimer) S.ackTimer = setTimeout(ack, 100);
+  }
+
+  function ack() {
+    clearTimeout(S.ackTimer); S.ackTimer = null;
+    if (S.lastId > S.acked && send({ t: "ack", id: S.lastId })) S.acked = S.lastId;
+  }
+
+  // ---- applying what the server sends ------------------------------------------------
+
+  function apply(ops) {
+    ops.forEach(function (op) {
+      var el = document.getElementById(op.target);
+      if (!el) return;
+      if (op.op === "remove") { el.remove(); return; }
+      if (op.op === "morph") {
+        Idiomorph.morph(el, op.html, { morphStyle: "outerHTML", ignoreActiveValue: true });
+        processed(document.getElementById(op.target));
+      } else if (op.op === "inner") {
+        Idiomorph.morph(el, op.html, { morphStyle: "innerHTML", ignoreActiveValue: true });
+        processed(el);
+      } else {
+        var holder = document.createElement("template");
+        holder.innerHTML = op.html;
+        var where = { append: "beforeend", prepend: "afterbegin", before: "beforebegin",
+                      after: "afterend" }[op.op];
+        var nodes = Array.prototype.slice.call(holder.content.childNodes);
+        if (op.op === "prepend" || op.op === "after") nodes.reverse();
+        nodes.forEach(function (node) {
+          // An element the page has already (the same id) is updated, never doubled.
+          var same = node.id ? document.getElementById(node.id) : null;
+          if (same) {
+            Idiomorph.morph(same, node, { morphStyle: "outerHTML", ignoreActiveValue: true });
+            return;
+          }
+          if (node.nodeType === 1) el.insertAdjacentElement(where, node);
+          else if (node.nodeType === 3) el.insertAdjacentText(where, node.textContent);
+          processed(node);
+        });
+      }
+    });
+    scan();
+  }
+
+  function processed(el) {
+    if (el && el.nodeType === 1 && window.htmx) window.htmx.process(el);
+  }
+
+  function notify(text) {
+    if (window.appkit && window.appkit.notify) window.appkit.notify(text);
+  }
+
+  // ---- events from the page ----------------------------------------------------------
+
+  function values(form) {
+    var data = {};
+    new FormData(form).forEach(function (value, key) {
+      if (typeof value !== "string") return;   // files go over HTTP, not the socket
+      if (key in data) data[key] = [].concat(data[key], value);
+      else data[key] = value;
+    });
+    return data;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-live-send")) return;
+    event.preventDefault();
+    var data = values(form);
+    var ref = ++S.ref;
+    var frame = { t: "ev", ref: ref, route: form.getAttribute("data-live-send"), d: data };
+    S.pending.set(ref, { form: form, sent: data, frame: frame });
+    form.setAttribute("aria-busy", "true");
+    send(frame);   // when offline it goes out after the reconnect
+  });
+
+  function finish(item, reply) {
+    var form = item.form;
+    var still = Array.from(S.pending.values()).some(function (other) {
+      return other.form === form;
+    });
+    if (!still) form.removeAttribute("aria-busy");
+    if (!reply.ok) return;
+    // Clear what was sent, but never what the user typed since: a reply is older than
+    // the user's newest input.
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || field.type === "hidden" || field.type === "submit") return;
+      if (field.type === "checkbox" || field.type === "radio") return;
+      if (item.sent[field.name] === field.value) field.value = "";
+    });
+  }
+
+  // ---- losing and finding the server ---------------------------------------------------
+
+  var POLICY = { 1000: 1, 1008: 1, 1009: 1, 4403: 1, 4409: 1 };
+  var RELOAD = { 4000: 1, 4001: 1, 4410: 1 };
+
+  function closed(code, reason) {
+    if (S.reloading) return;
+    if (RELOAD[code]) return reload("build");
+    if (POLICY[code]) {
+      S.stopped = true;
+      status("closed");
+      if (code !== 1000 && reason) notify(reason);
+      return;
+    }
+    status("offline");
+    var delay = backoff(S.tries++);
+    setTimeout(connect, delay);
+  }
+
+  function backoff(tries) {
+    // At once, then every 200 ms for about 15 s (a loopback server restarts quickly),
+    // then every 1 s, then every 2 s.
+    if (tries < 5) return [0, 50, 100, 150, 200][tries];
+    if (tries < 80) return 200;
+    return tries < 110 ? 1000 : 2000;
+  }
+
+  function reload(why) {
+    var key = "appkit-live-reloads";
+    var now = Date.now();
+    var times = JSON.parse(sessionStorage.getItem(key) || "[]").filter(function (t) {
+      return now - t < 60000;
+    });
+    if (times.length >= 3) {
+      S.stopped = true;
+      status("closed");
+      notify("The app keeps restarting; reload the page when it is back.");
+      return;
+    }
+    times.push(now);
+    sessionStorage.setItem(key, JSON.stringify(times));
+    S.reloading = true;
+    location.reload();
+  }
+
+  setInterval(function () {
+    if (!S.open) return;
+    var now = Date.now();
+    if (S.pingAt && now - S.pingAt > 10000) {      // no answer to a ping: reconnect
+      S.ws.close();
+      return;
+    }
+    if (!S.pingAt && now - S.sentAt > config.heartbeat * 1000) {
+      S.pingAt = now;
+      send({ t: "ping" });
+    }
+  }, 1000);
+
+  function wake() { if (!S.open && !S.stopped) { S.tries = 0; connect(); } }
+  window.addEventListener("online", wake);
+  window.addEventListener("pageshow", wake);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") wake();
+  });
+
+  function start() { if (scan()) connect(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  window.appkitLive = { state: S, connect: connect };
+})();
