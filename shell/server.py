@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from shell.limits import server_config
+
 __all__ = ["LoopbackServer", "ServerError", "bind_loopback"]
 
 logger = logging.getLogger("shell")
