@@ -9,7 +9,8 @@ websockets and DNS rebinding, by any web page the user has open. So, by default:
   an HttpOnly, SameSite=Strict cookie, host-only on that name, and a redirect to the same
   address without the token. Browsers keep cookies per host name, not per port, so a cookie
   set on 127.0.0.1 would also go to every other server on 127.0.0.1; one set on the secret
-  name only ever goes to a server addressed by that name, which nobody else knows. Any
+  name only ever goes to a server addressed by that name, which nobody else knows (a
+  browser's exchange on 127.0.0.1 or localhost is redirected to that name first). Any
   request without the cookie (or ``Authorization: Bearer <token>``, for tools) gets 403;
 - only ``Host: 127.0.0.1:<port>``, ``localhost:<port>`` or ``<name>.localhost:<port>`` is
   served (DNS rebinding), and exactly one ``Host`` header;
@@ -115,10 +116,11 @@ class LoopbackGuard:
     Args:
         app: the ASGI app to guard.
         token: the launch secret (``new_token()``).
-        host_name: the per-launch secret host name (``new_host_name()``). When given, the
-            cookie is only ever set on it: a token exchange addressed to 127.0.0.1 or
-            localhost is redirected there first. None keeps the cookie on whatever loopback
-            name the window used (for engines that cannot resolve ``*.localhost``).
+        host_name: the per-launch secret host name (``new_host_name()``). When given, a
+            browser only ever gets the cookie on it: a browser's token exchange addressed
+            to 127.0.0.1 or localhost is redirected there first (a tool's is not: it keeps
+            its own cookies). None keeps the cookie on whatever loopback name was used (for
+            engines that cannot resolve ``*.localhost``).
         cookie_name: the cookie that carries the token (default ``appkit-token-<port>``).
         exempt_paths: paths served without the token (none by default).
         content_security_policy: added to answers that carry no CSP of their own (default
@@ -249,8 +251,11 @@ class LoopbackGuard:
         path = _location_path(scope)
         headers = [(b"cache-control", b"no-store"), (b"content-length", b"0"),
                    (b"referrer-policy", b"no-referrer")]
-        if self.host_name and host != f"{self.host_name}:{port}":
-            # The cookie goes on the secret name only: send the token there first.
+        if self.host_name and host != f"{self.host_name}:{port}" and _from_browser(scope):
+            # A browser shares its cookies with every server of the same name, whatever
+            # the port: the cookie goes on the secret name only, so send the token there.
+            # (A tool, such as curl or urllib, keeps its own cookie jar: it gets the cookie
+            # on the name it used, and needs no *.localhost resolution.)
             target = f"http://{self.host_name}:{port}{path}?{urlencode(pairs)}"
         else:
             rest = urlencode([(k, v) for k, v in pairs if k != TOKEN_PARAM])
@@ -268,6 +273,12 @@ def _location_path(scope: Scope) -> str:
     non-ASCII, CR, LF, backslashes and the like cannot break the header or the URL."""
     path = scope.get("root_path", "") + scope.get("path", "/")
     return quote(path, safe=_PATH_SAFE, errors="replace") or "/"
+
+
+def _from_browser(scope: Scope) -> bool:
+    """True for a request a browser made: browsers send ``Sec-Fetch-Mode`` (Chromium
+    since 76, Firefox since 90, Safari since 16.4), which no page can remove; tools do not."""
+    return any(key.lower() == b"sec-fetch-mode" for key, _ in scope["headers"])
 
 
 def _server_port(scope: Scope) -> int | None:

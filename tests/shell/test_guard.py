@@ -197,14 +197,24 @@ def test_the_cookie_is_set_on_the_secret_host_name_only(token: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000"])
-def test_an_exchange_on_a_loopback_name_goes_to_the_secret_name_first(token: str,
-                                                                      host: str) -> None:
+def test_a_browsers_exchange_on_a_loopback_name_goes_to_the_secret_name_first(
+        token: str, host: str) -> None:
     client = Client(secret_app(token), base_url=f"http://{host}")
-    response = client.get(f"/page?x=1&{TOKEN_PARAM}={token}", follow_redirects=False)
+    response = client.get(f"/page?x=1&{TOKEN_PARAM}={token}", follow_redirects=False,
+                          headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none"})
     assert response.status_code == 303
     assert "set-cookie" not in response.headers, "no cookie on a name other servers share"
     assert response.headers["location"] == (
         f"http://{SECRET}:8000/page?x=1&{TOKEN_PARAM}={token}")
+
+
+def test_a_tools_exchange_keeps_the_name_it_used(token: str) -> None:
+    """curl or urllib (no Sec-Fetch-* headers) keep a cookie jar of their own."""
+    client = Client(secret_app(token))
+    response = client.get(f"/page?x=1&{TOKEN_PARAM}={token}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://127.0.0.1:8000/page?x=1"
+    assert response.headers["set-cookie"].startswith(f"appkit-token-8000={token};")
 
 
 @pytest.mark.parametrize("host", ["other0123456789abcdef.localhost:8000",
