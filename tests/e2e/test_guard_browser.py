@@ -160,12 +160,15 @@ def sign_in_and_use(page: Page, console: list[str], opened: str, ready: str) -> 
     return origin
 
 
+@pytest.mark.parametrize("address", ["the browser's", "the ready line's"])
 def test_the_launch_cookie_never_reaches_another_local_server(
         opened_app: tuple[str, str], chromium_page: tuple[Page, list[str]],
-        other: OtherServer) -> None:
+        other: OtherServer, address: str) -> None:
     ready, opened = opened_app
     page, console = chromium_page
-    origin = sign_in_and_use(page, console, opened, ready)
+    # The ready line's address (127.0.0.1) is what a user may paste into the browser.
+    origin = sign_in_and_use(page, console, opened if address == "the browser's" else ready,
+                             ready)
 
     for name in ("127.0.0.1", "localhost"):
         page.goto(f"http://{name}:{other.port}/")
