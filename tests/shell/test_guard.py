@@ -388,3 +388,63 @@ def test_only_the_launch_bearer_token_exempts_from_csrf(token: str) -> None:
     with Client(guard, csrf=False) as tool:
         assert tool.post("/act", headers={"Authorization": f"Bearer {token}"}).text == "done"
     assert done == ["x"]
+
+
+def test_hostile_requests_never_break_the_guard(token: str) -> None:
+    """Random paths, queries, Host, Cookie, Origin and Authorization headers (seeded): the
+    guard always answers, below 500, with headers free of CR and LF."""
+    import asyncio
+    import random
+    from urllib.parse import unquote
+
+    async def inner(scope: dict[str, object], receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200,  # type: ignore[operator]
+                    "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    guard = LoopbackGuard(inner, token, host_name=SECRET)  # type: ignore[arg-type]
+    rng = random.Random(1234)
+    pieces = [b"%", b"%E2%98%83", b"%0D%0A", b"\r\n", b"\\", b"//", TOKEN_PARAM.encode(),
+              b"=", b"&", b";", b'"', b"\xff", b" ", token.encode(), SECRET.encode(),
+              b"127.0.0.1:8000", *(bytes([i]) for i in range(256))]
+
+    def junk() -> bytes:
+        return b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+
+    async def one() -> None:
+        raw = b"/" + junk()
+        path = unquote(raw.decode("latin-1"))
+        query = rng.choice([b"", f"{TOKEN_PARAM}={token}".encode(), junk(),
+                            TOKEN_PARAM.encode() + b"=" + junk()])
+        headers = [(b"host", rng.choice([b"127.0.0.1:8000", f"{SECRET}:8000".encode(),
+                                         junk()]))]
+        for _ in range(rng.randint(0, 4)):
+            name = rng.choice([b"cookie", b"origin", b"authorization", b"host",
+                               b"sec-fetch-mode"])
+            headers.append((name, rng.choice([junk(), f"appkit-token-8000={token}".encode(),
+                                              f"Bearer {token}".encode()])))
+        scope = {"type": "http", "method": rng.choice(["GET", "POST"]), "path": path,
+                 "raw_path": raw, "query_string": query, "headers": headers,
+                 "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5000),
+                 "scheme": "http", "root_path": "", "http_version": "1.1",
+                 "asgi": {"version": "3.0"}}
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await guard(scope, receive, send)  # type: ignore[arg-type]
+        start = sent[0]
+        assert isinstance(start["status"], int) and start["status"] < 500, (scope, start)
+        for _, value in start["headers"]:  # type: ignore[attr-defined]
+            assert b"\r" not in value and b"\n" not in value, (scope, value)
+            value.decode("ascii")
+
+    async def many() -> None:
+        for _ in range(3000):
+            await one()
+
+    asyncio.run(many())
