@@ -41,7 +41,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shell.guard import LoopbackGuard
-from shell.instance import ACTIVATE_PATH
+from shell.instance import ACTIVATE_PATH, read_activation
+from shell.limits import server_config
 from shell.native import Native, RemoteNative
 
 __all__ = ["CLOSING_PATH", "RELOAD_PATH", "serve_child"]
@@ -95,11 +96,10 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
         on_native(native)
 
     async def activate(request: Request) -> JSONResponse:
-        data = await request.json()
+        argv, cwd = await read_activation(request)
         control.send(op="front")
         if on_activate is not None:
-            await run_in_threadpool(on_activate, [str(a) for a in data.get("argv", [])],
-                                    str(data.get("cwd", "")))
+            await run_in_threadpool(on_activate, argv, cwd)
         return JSONResponse({"ok": True})
 
     async def closing(request: Request) -> JSONResponse:
@@ -131,8 +131,9 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
         else:
             await app(scope, receive, send)
 
-    server = uvicorn.Server(uvicorn.Config(
-        LoopbackGuard(host, str(config["token"])), log_level="info", access_log=True,
+    guard = LoopbackGuard(host, str(config["token"]), host_name=config.get("host_name"))
+    server = uvicorn.Server(server_config(
+        guard, log_level="info", access_log=True,
         lifespan="on", log_config=None, timeout_graceful_shutdown=5))
 
     def stop(signum: int, frame: Any) -> None:

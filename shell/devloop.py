@@ -41,6 +41,8 @@ from shell.runner import (
     _install_signal_handlers,
     _load_state,
     _restore_signal_handlers,
+    launch_host_name,
+    launch_url,
     native_of,
 )
 from shell.server import bind_loopback
@@ -55,10 +57,12 @@ START_TIMEOUT = 60.0
 class _Child:
     """One server process: started with the socket and token, watched until it answers."""
 
-    def __init__(self, command: Sequence[str], sock_fd: int, token: str) -> None:
+    def __init__(self, command: Sequence[str], sock_fd: int, token: str,
+                 host_name: str | None = None) -> None:
         self.command = list(command)
         self.sock_fd = sock_fd
         self.token = token
+        self.host_name = host_name
         self.proc: subprocess.Popen[str] | None = None
         self.loaded: dict[str, Any] | None = None
         self.hello: dict[str, Any] | None = None
@@ -96,7 +100,8 @@ class _Child:
                          name="devloop-stderr").start()
         assert proc.stdin is not None  # we asked for a pipe
         proc.stdin.write(json.dumps({"fd": self.sock_fd, "token": self.token,
-                                     "control_fd": write_fd, "boot": boot}) + "\n")
+                                     "host_name": self.host_name, "control_fd": write_fd,
+                                     "boot": boot}) + "\n")
         proc.stdin.flush()
         # stdin stays open: the child takes its end of file as "the parent is gone".
         return self._wait(self._loaded)
@@ -205,7 +210,7 @@ def run_reloading(
     sock = bind_loopback()
     port = sock.getsockname()[1]
     token = new_token()
-    child = _Child(command, sock.fileno(), token)
+    child = _Child(command, sock.fileno(), token, launch_host_name())
     try:
         return _start(child, chosen, reasons, watch, argv, port, token, shutdown_timeout, say)
     except TimeoutError as exc:
@@ -289,7 +294,8 @@ def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
         say(f"ready: {url}?{TOKEN_PARAM}={token}")
         watcher.start()
         monitor.start()
-        backend.run(f"{url}?{TOKEN_PARAM}={token}", WindowOptions(title, _load_state(state_file)),
+        backend.run(launch_url(port, token, child.host_name),
+                    WindowOptions(title, _load_state(state_file)),
                     WindowHooks(
                         on_closing=lambda: _may_close(url, token),
                         on_state=lambda s: write_private(state_file, json.dumps(asdict(s))),

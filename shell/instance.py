@@ -20,13 +20,19 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from shell.paths import write_private
 
-__all__ = ["InstanceLock", "RunningInstance", "forward_to_running", "ACTIVATE_PATH"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+__all__ = ["InstanceLock", "RunningInstance", "forward_to_running", "read_activation",
+           "ACTIVATE_PATH", "MAX_ACTIVATION_BYTES"]
 
 ACTIVATE_PATH = "/_shell/activate"
+#: The largest body ``POST /_shell/activate`` takes (an argv of thousands of paths fits).
+MAX_ACTIVATION_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,39 @@ class InstanceLock:
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+
+async def read_activation(request: Request) -> tuple[list[str], str]:
+    """The ``(argv, cwd)`` a second launch posted to ``ACTIVATE_PATH``.
+
+    Raises:
+        starlette.exceptions.HTTPException: 413 for a body over ``MAX_ACTIVATION_BYTES``,
+            400 for one that is not a JSON object with a list ``argv`` and a string ``cwd``.
+    """
+    from starlette.exceptions import HTTPException
+
+    too_large = HTTPException(413, f"The activation is larger than {MAX_ACTIVATION_BYTES} "
+                                   "bytes; send fewer arguments.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ACTIVATION_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_ACTIVATION_BYTES:
+            raise too_large
+    try:
+        data = json.loads(bytes(body))
+    except ValueError:
+        raise HTTPException(400, 'The activation is not JSON: send {"argv": [...], '
+                                 '"cwd": "..."}.') from None
+    argv = data.get("argv", []) if isinstance(data, dict) else None
+    cwd = data.get("cwd", "") if isinstance(data, dict) else None
+    if not isinstance(argv, list) or not isinstance(cwd, str) or not all(
+            isinstance(arg, str) for arg in argv):
+        raise HTTPException(400, 'The activation must be {"argv": [strings], "cwd": '
+                                 f'"a string"}}, not {str(data)[:200]!r}.')
+    return argv, cwd
 
 
 def read_running(info_path: Path) -> RunningInstance | None:

@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shell.backends import Backend, BackendUnavailable, WindowHooks, WindowOptions, WindowState
 from shell.backends import choose as choose_backend
-from shell.guard import TOKEN_PARAM, LoopbackGuard, new_token
-from shell.instance import ACTIVATE_PATH, InstanceLock, forward_to_running
+from shell.guard import DEFAULT_CSP, TOKEN_PARAM, LoopbackGuard, new_host_name, new_token
+from shell.instance import ACTIVATE_PATH, InstanceLock, forward_to_running, read_activation
 from shell.logs import setup_logging, teardown_logging
 from shell.native import Native, WindowNative
 from shell.paths import AppDirs, write_private
@@ -76,6 +76,7 @@ def run(
     console_log: bool | None = None,
     announce: Callable[[str], None] | None = None,
     on_native: Callable[[Native], None] | None = None,
+    content_security_policy: str | None = DEFAULT_CSP,
 ) -> int:
     """Show ``app`` in a window; block until it closes. Returns the exit code (0).
 
@@ -93,6 +94,8 @@ def run(
         announce: where the ``ready: <url>`` line goes (default: stdout).
         on_native: receives the window's native features (dialogs...) before the server
             starts, for the app's handlers to use.
+        content_security_policy: the policy the guard adds to answers without one of their
+            own (``shell.guard.DEFAULT_CSP``; None for none; frames stay refused).
 
     Raises:
         ShellError: the server did not start, or the backend named cannot run here.
@@ -131,7 +134,7 @@ def run(
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
         return _serve_and_show(app, chosen, dirs, lock, log_file, title, on_closing,
-                               on_activate, shutdown_timeout, say)
+                               on_activate, shutdown_timeout, say, content_security_policy)
     finally:
         lock.release()
         teardown_logging()
@@ -140,13 +143,12 @@ def run(
 def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: InstanceLock,
                     log_file: Path, title: str, on_closing: Callable[[], bool] | None,
                     on_activate: Activate | None, shutdown_timeout: float,
-                    say: Callable[[str], None]) -> int:
+                    say: Callable[[str], None], csp: str | None) -> int:
     token = new_token()
+    host_name = launch_host_name()
 
     async def activate(request: Request) -> JSONResponse:
-        data = await request.json()
-        args = [str(a) for a in data.get("argv", [])]
-        cwd = str(data.get("cwd", ""))
+        args, cwd = await read_activation(request)
         logger.info("A second launch forwarded its arguments: %s", args[1:])
         backend.bring_to_front()
         if on_activate is not None:
@@ -162,20 +164,22 @@ def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: Instanc
         else:
             await app(scope, receive, send)
 
-    server = LoopbackServer(LoopbackGuard(host, token), shutdown_timeout=shutdown_timeout,
-                            log_level="info", access_log=True)
+    guard = LoopbackGuard(host, token, host_name=host_name, content_security_policy=csp)
+    server = LoopbackServer(guard, shutdown_timeout=shutdown_timeout, log_level="info",
+                            access_log=True)
     # Handlers go in before the ready line: whoever reads it may signal at once.
     previous = _install_signal_handlers(backend)
     try:
-        return _show(server, backend, dirs, lock, log_file, title, token, on_closing,
-                     shutdown_timeout, say)
+        return _show(server, backend, dirs, lock, log_file, title, token, host_name,
+                     on_closing, shutdown_timeout, say)
     finally:
         _restore_signal_handlers(previous)
 
 
 def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: InstanceLock,
-          log_file: Path, title: str, token: str, on_closing: Callable[[], bool] | None,
-          shutdown_timeout: float, say: Callable[[str], None]) -> int:
+          log_file: Path, title: str, token: str, host_name: str | None,
+          on_closing: Callable[[], bool] | None, shutdown_timeout: float,
+          say: Callable[[str], None]) -> int:
     # A window starts loading while the server starts: its first request waits in the
     # socket's backlog until the app's startup is done. Without a window (browser,
     # headless) nothing is shown or announced before the app answers.
@@ -185,7 +189,8 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
     except (ServerError, OSError) as exc:
         raise ShellError(f"The app's server did not start: {exc}. See {log_file}") from exc
     port = int(url.rstrip("/").rsplit(":", 1)[1])
-    window_url = f"{url}?{TOKEN_PARAM}={token}"
+    ready_url = f"{url}?{TOKEN_PARAM}={token}"
+    window_url = launch_url(port, token, host_name)
     failed: list[ServerError] = []
 
     def announce() -> None:
@@ -200,7 +205,7 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
                 server.stop()
                 return
         lock.publish(port, token)
-        say(f"ready: {window_url}")
+        say(f"ready: {ready_url}")
 
     if overlap:
         threading.Thread(target=announce, name="shell-ready", daemon=True).start()
@@ -223,6 +228,19 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
         if not stopped:
             logger.error("The server did not stop within %.1f s", shutdown_timeout)
     return 1 if failed else 0
+
+
+def launch_host_name() -> str | None:
+    """The secret host name the window or browser opens the app on (``new_host_name``),
+    or None on macOS, where WKWebView and Safari are not known to resolve ``*.localhost``
+    (there the window opens 127.0.0.1, and its cookie is set there)."""
+    return None if sys.platform == "darwin" else new_host_name()
+
+
+def launch_url(port: int, token: str, host_name: str | None) -> str:
+    """The address the window or browser opens: the token exchange, on the secret host
+    name when there is one."""
+    return f"http://{host_name or '127.0.0.1'}:{port}/?{TOKEN_PARAM}={token}"
 
 
 def native_of(backend: Backend) -> Native:

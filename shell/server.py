@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from shell.limits import server_config
+
 __all__ = ["LoopbackServer", "ServerError", "bind_loopback"]
 
 logger = logging.getLogger("shell")
@@ -59,7 +61,7 @@ class LoopbackServer:
         self.host = host
         self.port = port
         self.shutdown_timeout = shutdown_timeout
-        self.config = uvicorn.Config(
+        self.config = server_config(
             app, log_level=log_level, access_log=access_log, lifespan="on",
             timeout_graceful_shutdown=int(max(1, shutdown_timeout)), log_config=None,
         )

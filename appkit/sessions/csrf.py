@@ -2,9 +2,10 @@
 carry its session's token, in the ``X-CSRF-Token`` header (htmx requests: appkit.js adds it)
 or the ``appkit-csrf`` form field (plain forms: appkit.js adds it on submit).
 
-Exempt: safe methods, requests with an ``Authorization`` header (tools, which a browser
-cannot be made to send across sites), routes declared with ``csrf=False``, and mounted apps.
-This is on top of the loopback guard's ``Origin`` check: both apply.
+Exempt: safe methods, tools (``Authorization: Bearer``: behind the loopback guard only the
+valid launch token counts, since the guard checked it; other schemes, such as ``Basic``,
+which a browser may add by itself, never do), routes declared with ``csrf=False``, and
+mounted apps. This is on top of the loopback guard's ``Origin`` check: both apply.
 """
 
 from __future__ import annotations
@@ -36,12 +37,26 @@ WRONG = (
 )
 
 
+#: The scope key the loopback guard (``shell.guard.BEARER_SCOPE_KEY``) sets on the requests
+#: it lets through: True when the launch token came as a Bearer token.
+_GUARD_BEARER = "shell.bearer"
+
+
 def is_exempt(request: HTTPConnection) -> bool:
-    """Safe methods and requests with an ``Authorization`` header need no token; a
-    websocket's handshake always does (its equivalent of an unsafe request)."""
+    """Safe methods and tools' requests need no token; a websocket's handshake always
+    does (its equivalent of an unsafe request). A tool's request carries
+    ``Authorization: Bearer ...``; behind the loopback guard it must be the launch token
+    (the guard says so in the scope). Any other scheme (``Basic``: a browser sends cached
+    credentials by itself) is not exempt."""
     if request.scope["type"] == "websocket":
         return False
-    return request.scope["method"] not in UNSAFE_METHODS or "authorization" in request.headers
+    if request.scope["method"] not in UNSAFE_METHODS:
+        return True
+    checked = request.scope.get(_GUARD_BEARER)
+    if checked is not None:
+        return checked is True
+    return any(value[:7].lower() == "bearer " for value in
+               request.headers.getlist("authorization"))
 
 
 async def check_csrf(request: HTTPConnection, session: Session) -> None:

@@ -57,8 +57,12 @@ APP = textwrap.dedent('''
 # The browser: one JSON record per run, written whole (a rename) so a reader never sees half.
 BROWSER = textwrap.dedent('''
     #!{python}
-    import http.cookiejar, json, os, sys, urllib.request
+    import http.cookiejar, json, os, socket, sys, urllib.request
 
+    # Browsers resolve every *.localhost name to loopback themselves.
+    resolve = socket.getaddrinfo
+    socket.getaddrinfo = lambda host, *rest, **kw: resolve(
+        "127.0.0.1" if str(host).endswith(".localhost") else host, *rest, **kw)
     record = {{"argv": sys.argv[1:]}}
     try:
         jar = http.cookiejar.CookieJar()
@@ -67,6 +71,7 @@ BROWSER = textwrap.dedent('''
             record.update(status=response.status, url=response.url,
                           body=response.read().decode())
         record["cookies"] = {{cookie.name: cookie.value for cookie in jar}}
+        record["domains"] = sorted({{cookie.domain for cookie in jar}})
         about = sys.argv[1].split("?", 1)[0] + "about"
         with opener.open(about, timeout=10) as response:
             record["about"] = response.status
@@ -139,11 +144,18 @@ def test_browser_mode_opens_the_guarded_app_and_a_signal_ends_it(
         f"the browser was never opened; stderr: {app.stderr()[-2000:]}")
     (record_file,) = opened.glob("*.json")
     record = json.loads(record_file.read_text(encoding="utf-8"))
-    assert record["argv"] == [url], "the browser must be given the ready line's URL"
+    # The browser opens the app on the launch's secret name, with the same port and token.
+    (opened_url,) = record["argv"]
+    shown = urlsplit(opened_url)
+    secret = shown.hostname or ""
+    assert secret.endswith(".localhost") and len(secret.split(".")[0]) == 32, opened_url
+    assert (shown.port, shown.path, shown.query) == (parts.port, "/", parts.query), opened_url
     assert "error" not in record, record
-    # The token was swapped for a cookie and dropped from the address...
-    assert (record["status"], record["url"]) == (200, base), record
+    # The token was swapped for a cookie, host-only on the secret name, and dropped from
+    # the address...
+    assert (record["status"], record["url"]) == (200, f"http://{shown.netloc}/"), record
     assert record["cookies"].get(f"appkit-token-{parts.port}") == token, record
+    assert record["domains"] == [secret], record
     assert TEXT in record["body"]
     # ...and the cookie alone opens the app's other pages.
     assert record["about"] == 200, record

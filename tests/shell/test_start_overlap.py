@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http.cookiejar import CookieJar
 from typing import Any
@@ -20,6 +19,7 @@ from starlette.routing import Route
 
 import shell
 from shell.backends import WindowHooks, WindowOptions
+from tests.shell.localhost import opener
 
 
 def with_startup(startup: Callable[[], Awaitable[None]], routes: list[Any]) -> Starlette:
@@ -47,9 +47,8 @@ class FakeWindow:
 
     def run(self, url: str, options: WindowOptions, hooks: WindowHooks) -> None:
         self.url = url
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         try:
-            with opener.open(url, timeout=20) as response:
+            with opener(CookieJar()).open(url, timeout=20) as response:
                 self.body = response.read()
         except OSError:
             pass  # the server never answered (its startup failed)

@@ -10,6 +10,7 @@ import json
 import stat
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -59,10 +60,14 @@ def test_external_and_blank_links_open_in_the_browser(gui: str, xvfb: str,
 
     with window_process(gui, "links", env) as child:
         ready = child.expect("ready: http://127.0.0.1:").removeprefix("ready: ")
-        app_url = ready.split("?", 1)[0]
+        port = urlsplit(ready).port
         assert child.expect("dom: ") == 'dom: "Links"'
         location = json.loads(child.expect("location: ").removeprefix("location: "))
         child.expect("clicked")
+        # The window is on the launch's secret name (see docs/shell.md), same port.
+        parts = urlsplit(location)
+        assert (parts.hostname or "").endswith(".localhost") and parts.port == port, location
+        app_url = f"http://{parts.netloc}/"
         assert location == app_url, "a link navigated the app's window away"
         deadline = time.monotonic() + 10
         wanted = {"http://example.invalid/x", f"{app_url}same"}
