@@ -6,6 +6,7 @@ launch token, and starts it again after every change to the source.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from appkit.errors import AppLoadError
@@ -16,14 +17,15 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Load the app named by the first argument and serve it for the parent."""
-    from shell.child import serve_child
+    from shell.child import RESTART_ENV, serve_child
     from shell.logs import setup_logging
     from shell.paths import AppDirs
 
     args = sys.argv[1:] if argv is None else argv
     target = args[0]
     try:
-        app = load_app(target)
+        # After a change to the source, a fix is saved, not run again: the loop restarts it.
+        app = load_app(target, reloading=os.environ.get(RESTART_ENV) == "1")
     except AppLoadError as exc:
         print(f"appkit: {exc}", file=sys.stderr)
         return 2

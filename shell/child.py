@@ -44,12 +44,18 @@ from shell.guard import LoopbackGuard
 from shell.instance import ACTIVATE_PATH
 from shell.native import Native, RemoteNative
 
-__all__ = ["CLOSING_PATH", "RELOAD_PATH", "serve_child"]
+__all__ = ["CLOSING_PATH", "RELOAD_PATH", "RESTART_ENV", "serve_child"]
 
 CLOSING_PATH = "/_shell/closing"
 RELOAD_PATH = "/_shell/reload"
+#: Set (to "1") in the environment of a child started again after a change to the source:
+#: its messages then say "save the file again" rather than "run the command again".
+RESTART_ENV = "APPKIT_DEVLOOP_RESTART"
 
 logger = logging.getLogger("shell")
+
+_STOP_CHECK = 0.1  # seconds between two looks at "is the server stopping?" in a stream
+_KEEP_ALIVE = 15.0  # seconds between two comments on a quiet event stream
 
 
 class _Control:
@@ -111,9 +117,16 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     async def reload_events(request: Request) -> StreamingResponse:
         async def events() -> AsyncIterator[bytes]:
             yield f"retry: 250\ndata: {boot}\n\n".encode()
-            while True:
-                await asyncio.sleep(15)
-                yield b": keep-alive\n\n"
+            # The stream ends as soon as the server is asked to stop: an open one would
+            # hold the graceful shutdown (and the reload) until its timeout. The page's
+            # EventSource then reconnects, to the next server, and sees its new boot id.
+            quiet = 0.0
+            while not server.should_exit:
+                await asyncio.sleep(_STOP_CHECK)
+                quiet += _STOP_CHECK
+                if quiet >= _KEEP_ALIVE:
+                    quiet = 0.0
+                    yield b": keep-alive\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})

@@ -72,3 +72,6 @@ class Backend(Protocol):
 
     def show_html(self, html: str) -> None:
         """Replace the page with ``html`` (the server died: say so, with the log file)."""
+
+    def show_url(self, url: str) -> None:
+        """Load ``url`` in place of the page (back to the app after an error page)."""

@@ -36,3 +36,6 @@ class HeadlessBackend:
 
     def show_html(self, html: str) -> None:
         """Nothing to show it in."""
+
+    def show_url(self, url: str) -> None:
+        """Nothing to show it in (a browser tab's page comes back by itself)."""

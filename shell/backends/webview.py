@@ -193,6 +193,11 @@ class WebviewBackend:
         if self._window is not None:
             self._window.load_html(html)
 
+    def show_url(self, url: str) -> None:
+        """Load ``url`` in place of the page."""
+        if self._window is not None:
+            self._window.load_url(url)
+
     @property
     def window(self) -> Any:
         """The pywebview window while it is open (for native dialogs), else None."""
