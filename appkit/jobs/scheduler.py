@@ -37,7 +37,7 @@ from appkit.jobs._files import RunFiles, is_held, kill_group, read_log
 from appkit.jobs._wakeup import notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.dispatcher import Dispatcher
-from appkit.jobs.launching import WORKER_KINDS
+from appkit.jobs.launching import WORKER_KINDS, check_main_guard
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.tasks import Task, seconds, timestamp
 
@@ -408,11 +408,13 @@ class Jobs:
 
         Raises:
             JobsError: the database is unusable.
-            ConfigurationError: the settings ask for workers this system cannot start.
+            ConfigurationError: the settings ask for workers this system cannot start, or
+                a script calls it outside its ``if __name__ == "__main__":`` block.
         """
         with self._lock:
             if self._dispatcher is not None:
                 return
+            check_main_guard("jobs.start()")
             dispatcher = Dispatcher(self.path, lambda: self._tasks, self.settings)
             dispatcher.start()
             self._dispatcher = dispatcher
