@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(app, "dev_reload"):
         app.dev_reload = True
     setup_logging(AppDirs(app_id).logs / "app.log", console=True)
-    return serve_child(app, title=title, app_id=app_id,
+    from appkit.app.icons import DEFAULT_ICON
+
+    icon = getattr(app, "icon", None) or DEFAULT_ICON
+    return serve_child(app, title=title, app_id=app_id, icon=str(icon),
                        on_closing=getattr(app, "_on_closing", None),
                        on_activate=getattr(app, "_on_activate", None),
                        on_native=getattr(app, "attach_native", None))

@@ -77,8 +77,9 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 on_closing: Callable[[], bool] | None = None,
                 on_activate: Callable[[list[str], str], Any] | None = None,
                 on_native: Callable[[Native], None] | None = None,
-                config_stream: IO[str] | None = None) -> int:
-    """Serve ``app`` as the development loop's child; returns the exit code.
+                config_stream: IO[str] | None = None, icon: str | None = None) -> int:
+    """Serve ``app`` as the development loop's child; returns the exit code. ``icon``
+    (an image file) is the window's, which the parent shows.
 
     Reads its configuration from ``config_stream`` (stdin by default); stops on SIGTERM or
     SIGINT with a graceful shutdown.
@@ -87,7 +88,7 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     config = json.loads(stream.readline())
     control = _Control(int(config["control_fd"]))
     # Loaded, not started: the parent first makes sure no other copy runs, then says go.
-    control.send(op="loaded", title=title, app_id=app_id)
+    control.send(op="loaded", title=title, app_id=app_id, icon=icon)
     try:
         go = json.loads(stream.readline() or "{}")
     except ValueError:

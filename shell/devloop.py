@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -232,7 +232,10 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
             return _did_not_start(child)
         assert child.loaded is not None  # set before load() returns True
         title = str(child.loaded.get("title") or "app")
-        dirs = AppDirs(str(child.loaded.get("app_id") or title))
+        app_id = str(child.loaded.get("app_id") or title)
+        icon = child.loaded.get("icon")
+        options = WindowOptions(title, icon=str(icon) if icon else None, app_id=app_id)
+        dirs = AppDirs(app_id)
         lock = InstanceLock(dirs.runtime)
         while not lock.acquire():
             if forward_to_running(lock, list(sys.argv if argv is None else argv),
@@ -250,7 +253,7 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
         child.on_message = lambda message: _on_child_message(message, chosen, child)
-        return _loop(child, chosen, watch, dirs, title, port, token, shutdown_timeout, say)
+        return _loop(child, chosen, watch, dirs, options, port, token, shutdown_timeout, say)
     finally:
         child.stop(shutdown_timeout + 1.0)
         if lock is not None:
@@ -279,8 +282,9 @@ def _on_child_message(message: dict[str, Any], backend: Backend, child: _Child) 
         threading.Thread(target=work, name="devloop-native", daemon=True).start()
 
 
-def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs, title: str,
-          port: int, token: str, shutdown_timeout: float, say: Callable[[str], None]) -> int:
+def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
+          options: WindowOptions, port: int, token: str, shutdown_timeout: float,
+          say: Callable[[str], None]) -> int:
     url = f"http://127.0.0.1:{port}/"
     start_url = f"{url}?{TOKEN_PARAM}={token}"
     stop = threading.Event()
@@ -297,7 +301,7 @@ def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
         say(f"ready: {start_url}")
         watcher.start()
         monitor.start()
-        backend.run(start_url, WindowOptions(title, _load_state(state_file)),
+        backend.run(start_url, replace(options, state=_load_state(state_file)),
                     WindowHooks(
                         on_closing=lambda: _may_close(url, token),
                         on_state=lambda s: write_private(state_file, json.dumps(asdict(s))),

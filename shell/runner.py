@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -76,6 +76,7 @@ def run(
     console_log: bool | None = None,
     announce: Callable[[str], None] | None = None,
     on_native: Callable[[Native], None] | None = None,
+    icon: str | os.PathLike[str] | None = None,
 ) -> int:
     """Show ``app`` in a window; block until it closes. Returns the exit code (0).
 
@@ -93,6 +94,7 @@ def run(
         announce: where the ``ready: <url>`` line goes (default: stdout).
         on_native: receives the window's native features (dialogs...) before the server
             starts, for the app's handlers to use.
+        icon: an image file (PNG or ICO) for the window and the task bar.
 
     Raises:
         ShellError: the server did not start, or the backend named cannot run here.
@@ -130,7 +132,9 @@ def run(
             logger.warning("Not using the %s", reason)
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
-        return _serve_and_show(app, chosen, dirs, lock, log_file, title, on_closing,
+        options = WindowOptions(title, icon=None if icon is None else os.fspath(icon),
+                                app_id=app_id or title)
+        return _serve_and_show(app, chosen, dirs, lock, log_file, options, on_closing,
                                on_activate, shutdown_timeout, say)
     finally:
         lock.release()
@@ -138,7 +142,8 @@ def run(
 
 
 def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: InstanceLock,
-                    log_file: Path, title: str, on_closing: Callable[[], bool] | None,
+                    log_file: Path, options: WindowOptions,
+                    on_closing: Callable[[], bool] | None,
                     on_activate: Activate | None, shutdown_timeout: float,
                     say: Callable[[str], None]) -> int:
     token = new_token()
@@ -167,14 +172,15 @@ def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: Instanc
     # Handlers go in before the ready line: whoever reads it may signal at once.
     previous = _install_signal_handlers(backend)
     try:
-        return _show(server, backend, dirs, lock, log_file, title, token, on_closing,
+        return _show(server, backend, dirs, lock, log_file, options, token, on_closing,
                      shutdown_timeout, say)
     finally:
         _restore_signal_handlers(previous)
 
 
 def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: InstanceLock,
-          log_file: Path, title: str, token: str, on_closing: Callable[[], bool] | None,
+          log_file: Path, options: WindowOptions, token: str,
+          on_closing: Callable[[], bool] | None,
           shutdown_timeout: float, say: Callable[[str], None]) -> int:
     # A window starts loading while the server starts: its first request waits in the
     # socket's backlog until the app's startup is done. Without a window (browser,
@@ -213,7 +219,7 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
                                 args=(server, backend, stopping, log_file))
     try:
         watchdog.start()
-        backend.run(window_url, WindowOptions(title, _load_state(state_file)), WindowHooks(
+        backend.run(window_url, replace(options, state=_load_state(state_file)), WindowHooks(
             on_closing=on_closing,
             on_state=lambda state: write_private(state_file, json.dumps(asdict(state))),
         ))

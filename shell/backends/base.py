@@ -30,12 +30,16 @@ class WindowState:
 
 @dataclass(frozen=True)
 class WindowOptions:
-    """How the window looks when it opens."""
+    """How the window looks when it opens. ``icon``: an image file (PNG or ICO) for the
+    window and the task bar; ``app_id``: the program's name for the desktop (the X11
+    ``WM_CLASS`` instance, by which task bars group windows; its class is ``title``)."""
 
     title: str
     state: WindowState = field(default_factory=WindowState)
     min_size: tuple[int, int] = (360, 240)
     background_color: str = "#FFFFFF"
+    icon: str | None = None
+    app_id: str | None = None
 
 
 @dataclass
