@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shell.guard import LoopbackGuard
 from shell.instance import ACTIVATE_PATH
@@ -138,12 +138,14 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
         Route(RELOAD_PATH, reload_events),
     ])
     own_paths = {ACTIVATE_PATH, CLOSING_PATH, RELOAD_PATH}
+    stopping = asyncio.Event()
 
     async def host(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in own_paths:
-            await control_app(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        target = control_app if scope["path"] in own_paths else app
+        await _ending_at_stop(target, scope, receive, send, stopping)
 
     server = uvicorn.Server(uvicorn.Config(
         LoopbackGuard(host, str(config["token"])), log_level="info", access_log=True,
@@ -158,13 +160,20 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 await asyncio.sleep(0.01)
             control.send(op="hello", title=title, app_id=app_id, pid=os.getpid())
 
+        async def watch_stop() -> None:
+            while not server.should_exit:
+                await asyncio.sleep(_STOP_CHECK)
+            stopping.set()
+
         announcing = asyncio.create_task(announce())
+        watching = asyncio.create_task(watch_stop())
         try:
             # Not a task of its own: uvicorn ends a failed startup with SystemExit, which
             # must reach asyncio.run (and the except below) rather than sit in a task.
             await server.serve(sockets=[sock])
         finally:
             announcing.cancel()
+            watching.cancel()
 
     def watch_parent() -> None:
         # The parent answers native calls on our stdin, and keeps it open for as long as it
@@ -194,3 +203,45 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     finally:
         sock.close()
     return 0 if server.started else 1
+
+
+async def _ending_at_stop(target: ASGIApp, scope: Scope, receive: Receive, send: Send,
+                          stopping: asyncio.Event) -> None:
+    """Call ``target`` for an HTTP request, ending it once the server is stopping.
+
+    A restart stops the server gracefully, and the graceful stop waits for every open
+    request; a page's event streams (``/_shell/reload``, and the app's own, like the jobs
+    dashboard's) wait for a disconnect that would only come when the page goes away, so they
+    would hold the restart until uvicorn's timeout, and be cancelled with an ERROR then.
+    Here, once the server is stopping, a request waiting for the client's next message
+    hears that the client has gone (``http.disconnect``), and a response its app left open
+    is ended. The page's EventSource reconnects by itself, to the next server.
+    """
+    started = complete = False
+
+    async def receive_or_stop() -> Message:
+        if stopping.is_set():
+            return {"type": "http.disconnect"}
+        message = asyncio.ensure_future(receive())
+        stop = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait({message, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not message.done():
+                message.cancel()
+        if message.done() and not message.cancelled():
+            return message.result()
+        return {"type": "http.disconnect"}
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started, complete
+        if message["type"] == "http.response.start":
+            started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            complete = True
+        await send(message)
+
+    await target(scope, receive_or_stop, tracking_send)
+    if stopping.is_set() and started and not complete:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -38,6 +38,36 @@ def write_app(path: Path, text: str, colour: str) -> None:
     path.write_text(textwrap.dedent(APP.format(text=text, colour=colour)))
 
 
+# A page with an event stream of the app's own, open for as long as the page is.
+STREAM_APP = '''
+import asyncio
+
+from appkit import App, Event, EventStream
+from appkit.html import Div, P, Page, Span
+
+app = App("reload-stream-test")
+
+
+@app.get("/")
+def index():
+    return Page("Reload", P("{text}", id="text"),
+                Div(Span("waiting"), id="ticker", hx_ext="sse", sse_connect=ticks,
+                    sse_swap="tick"))
+
+
+@app.get("/ticks")
+def ticks():
+    async def events():
+        n = 0
+        while True:
+            n += 1
+            yield Event(f"tick {{n}}", event="tick")
+            await asyncio.sleep(60)
+
+    return EventStream(events())
+'''
+
+
 @contextmanager
 def dev_run(app_file: Path, *args: str, env: dict[str, str] | None = None,
             stderr: Path | None = None) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
@@ -185,20 +215,23 @@ def test_a_reload_with_a_page_open_stops_the_old_server_at_once(tmp_path: Path,
     # uvicorn's graceful-shutdown timeout: ~5 s per reload, and an ERROR with a traceback.
     from playwright.sync_api import expect
 
+    # And so did the app's own streams (here one that sends a tick a minute).
     app_file = tmp_path / "app.py"
     err = tmp_path / "stderr.txt"
-    write_app(app_file, "first", "white")
+    app_file.write_text(textwrap.dedent(STREAM_APP.format(text="first")))
     with dev_run(app_file, "--headless", stderr=err) as (proc, lines):
         url = lines.expect("ready: ").split(" ", 1)[1]
         # The page is connected to the reload stream before the change.
         with page.expect_request(lambda request: "/_shell/reload" in request.url):
             page.goto(url)
         expect(page.locator("#text")).to_have_text("first")
+        expect(page.locator("#ticker")).to_have_text("tick 1")
         (old,) = server_pids(proc)
         for round_ in range(2):
-            write_app(app_file, f"edit {round_}", "white")
+            app_file.write_text(textwrap.dedent(STREAM_APP.format(text=f"edit {round_}")))
             lines.expect("reloading: app.py")
             expect(page.locator("#text")).to_have_text(f"edit {round_}", timeout=15_000)
+            expect(page.locator("#ticker")).to_have_text("tick 1")
         assert not pid_exists(old), "the old server is still running"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
