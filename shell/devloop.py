@@ -290,7 +290,7 @@ def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
     stop = threading.Event()
     previous = _install_signal_handlers(backend)
     own = [dirs.config, dirs.data, dirs.cache, dirs.logs, dirs.runtime]
-    window = _Window(backend, start_url)
+    window = _Window(backend, url, start_url)
     watcher = threading.Thread(
         target=_watch, name="devloop-watch", daemon=True,
         args=(child, window, watch, own, stop, shutdown_timeout, say))
@@ -316,25 +316,31 @@ class _Window:
     """The window as the reload loop sees it: showing the app, or an error page in its
     place (which has no script that could bring the app back by itself)."""
 
-    def __init__(self, backend: Backend, start_url: str) -> None:
+    def __init__(self, backend: Backend, base_url: str, start_url: str) -> None:
         self.backend = backend
+        self.base_url = base_url
         self.start_url = start_url
         self._showing_error = False
+        self._return_to = start_url
         self._lock = threading.Lock()
 
     def show_error(self, page: str) -> None:
-        """Replace the page with an error page."""
+        """Replace the page with an error page (remembering the app's page it replaces)."""
         with self._lock:
+            if not self._showing_error:
+                url = self.backend.current_url()
+                same_app = url is not None and url.startswith(self.base_url)
+                self._return_to = url if same_app and url is not None else self.start_url
             self._showing_error = True
             self.backend.show_html(page)
 
     def server_back(self) -> None:
-        """The server answers again: bring back the app where an error page shows.
+        """The server answers again: bring back the app's page where an error page shows.
         (A page of the app reloads itself: its script sees the new server.)"""
         with self._lock:
             if self._showing_error:
                 self._showing_error = False
-                self.backend.show_url(self.start_url)
+                self.backend.show_url(self._return_to)
 
 
 def _may_close(url: str, token: str) -> bool:

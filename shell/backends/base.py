@@ -79,3 +79,6 @@ class Backend(Protocol):
 
     def show_url(self, url: str) -> None:
         """Load ``url`` in place of the page (back to the app after an error page)."""
+
+    def current_url(self) -> str | None:
+        """The address of the page the window shows (None without a window)."""

@@ -199,6 +199,15 @@ class WebviewBackend:
         if self._window is not None:
             self._window.load_url(url)
 
+    def current_url(self) -> str | None:
+        """The address of the page the window shows, once it has been shown (asked on the
+        GUI thread: do not call it from there)."""
+        window = self._window
+        if window is None or not self._ready.is_set():
+            return None
+        url = window.get_current_url()
+        return str(url) if url else None
+
     @property
     def window(self) -> Any:
         """The pywebview window while it is open (for native dialogs), else None."""

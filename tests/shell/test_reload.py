@@ -158,16 +158,40 @@ def test_the_window_shows_the_change_without_a_new_window(tmp_path: Path, xvfb: 
         assert proc.wait(15) == 0
 
 
+# Two pages: the start page (green) goes on to /inner (coloured) the first time only.
+TWO_PAGES = '''
+from appkit import App
+from appkit.html import P, Page, Script, Style
+
+app = App("reload-test")
+ONCE = "if (!sessionStorage.getItem('went')) {{ sessionStorage.setItem('went', '1'); " \\
+       "location.href = '/inner'; }}"
+
+
+@app.get("/")
+def index():
+    return Page("Start", P("start"), Script(ONCE),
+                Style(":root, body {{ background: #00ff00 !important; }}"))
+
+
+@app.get("/inner")
+def inner():
+    return Page("Inner", P("inner"),
+                Style(":root, body {{ background: {colour} !important; }}"))
+'''
+
+
 @pytest.mark.window
 def test_the_window_comes_back_to_the_app_when_a_broken_edit_is_fixed(
-        tmp_path: Path, xvfb: str, gui_env: dict[str, str]) -> None:
+        tmp_path: Path, xvfb: str, gui_env: dict[str, str], gui: str) -> None:
     # The error page replaces the app's page in the window, and has no script of its own
-    # that could notice the server coming back: the loop brings the window back to the app.
+    # that could notice the server coming back: the loop brings the window back to the
+    # page it showed (here /inner, not the start page).
     from tests.shell.x11 import screenshot, window_geometry
 
     app_file = tmp_path / "app.py"
-    write_app(app_file, "red", "#ff0000")
-    with dev_run(app_file, "--backend", "gtk", env=gui_env) as (proc, lines):
+    app_file.write_text(textwrap.dedent(TWO_PAGES.format(colour="#ff0000")))
+    with dev_run(app_file, "--backend", gui, env=gui_env) as (proc, lines):
         lines.expect("ready: ")
         geometry = window_geometry(xvfb, "reload-test", timeout=20)
         assert geometry is not None
@@ -187,9 +211,9 @@ def test_the_window_comes_back_to_the_app_when_a_broken_edit_is_fixed(
         app_file.write_text("from appkit import App\napp = App('reload-test')\nif x = 3:\n")
         lines.expect("reload failed")
         wait_for(None, "the error page never showed")
-        write_app(app_file, "blue", "#0000ff")
+        app_file.write_text(textwrap.dedent(TWO_PAGES.format(colour="#0000ff")))
         lines.expect("reloading: app.py")
-        wait_for((0, 0, 255), "the window stayed on the error page")
+        wait_for((0, 0, 255), "the window did not come back to the page it showed")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
 
