@@ -273,7 +273,7 @@ def test_a_syntax_error_names_the_apps_line_with_a_caret_and_says_save_again(
     write_app(app_file, "good", "white")
     with dev_run(app_file, "--headless", stderr=err) as (proc, lines):
         lines.expect("ready: ")
-        time.sleep(1)  # the watcher starts after the ready line: give it time to look
+        time.sleep(2)  # the watcher starts after the ready line: give it time to look
         app_file.write_text("from appkit import App\napp = App('x')\nif x = 3:\n    pass\n")
         lines.expect("reload failed")
         proc.send_signal(signal.SIGTERM)

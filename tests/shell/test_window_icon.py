@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.shell.launch import AppProcess
-from tests.shell.x11 import _connect, _wait_for
+from tests.shell.x11 import window_identity
 
 pytestmark = pytest.mark.window
 
@@ -44,25 +43,6 @@ if __name__ == "__main__":
     shell.run(app, title=app.title, app_id=app.name, backend=sys.argv[1],
               icon=getattr(app, "icon", None) or DEFAULT_ICON)
 '''
-
-
-def window_identity(display: str, title: str, timeout: float = 30.0
-                    ) -> tuple[tuple[str, str] | None, list[int]]:
-    """The window's ``WM_CLASS`` (instance, class) and ``_NET_WM_ICON`` (width, height,
-    then ARGB pixels, for each size), waiting for the window and its icon."""
-    deadline = time.monotonic() + timeout
-    with _connect(display) as connection:
-        window = _wait_for(connection, title, timeout)
-        assert window is not None, f"no window titled {title!r}"
-        icon_atom = connection.intern_atom("_NET_WM_ICON")
-        cardinal = connection.intern_atom("CARDINAL")
-        while True:
-            wm_class = window.get_wm_class()
-            prop = window.get_full_property(icon_atom, cardinal, sizehint=1 << 22)
-            icon = list(prop.value) if prop is not None else []
-            if icon or time.monotonic() >= deadline:
-                return wm_class, icon
-            time.sleep(0.2)
 
 
 def icon_pixels(icon: list[int]) -> set[int]:
