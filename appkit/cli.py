@@ -108,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         return shell.run(
             app, title=title, app_id=app_id, backend=backend,
             argv=[args.target, *args.app_args], console_log=True,
+            icon=getattr(app, "icon", None),
             on_closing=getattr(app, "_on_closing", None),
             on_activate=getattr(app, "_on_activate", None),
             on_native=getattr(app, "attach_native", None),

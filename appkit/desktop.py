@@ -136,6 +136,7 @@ class DesktopApp:
 
     title: str
     name: str
+    icon: Path
     _on_closing: Callable[[], bool] | None = None
     _on_activate: Callable[[list[str], str], Any] | None = None
     _native: Any = None
@@ -177,7 +178,8 @@ class DesktopApp:
 
         try:
             shell.run(cast(Any, self), title=self.title, app_id=self.name, backend=backend,
-                      argv=argv, on_closing=self._on_closing, on_activate=self._on_activate,
+                      argv=argv, icon=self.icon, on_closing=self._on_closing,
+                      on_activate=self._on_activate,
                       on_native=self.attach_native)
         except shell.ShellError as exc:
             raise AppkitError(str(exc)) from None

@@ -6,6 +6,7 @@ launch token, and starts it again after every change to the source.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from appkit.errors import AppLoadError
@@ -16,14 +17,15 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Load the app named by the first argument and serve it for the parent."""
-    from shell.child import serve_child
+    from shell.child import RESTART_ENV, serve_child
     from shell.logs import setup_logging
     from shell.paths import AppDirs
 
     args = sys.argv[1:] if argv is None else argv
     target = args[0]
     try:
-        app = load_app(target)
+        # After a change to the source, a fix is saved, not run again: the loop restarts it.
+        app = load_app(target, reloading=os.environ.get(RESTART_ENV) == "1")
     except AppLoadError as exc:
         print(f"appkit: {exc}", file=sys.stderr)
         return 2
@@ -32,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(app, "dev_reload"):
         app.dev_reload = True
     setup_logging(AppDirs(app_id).logs / "app.log", console=True)
-    return serve_child(app, title=title, app_id=app_id,
+    from appkit.app.icons import DEFAULT_ICON
+
+    icon = getattr(app, "icon", None) or DEFAULT_ICON
+    return serve_child(app, title=title, app_id=app_id, icon=str(icon),
                        on_closing=getattr(app, "_on_closing", None),
                        on_activate=getattr(app, "_on_activate", None),
                        on_native=getattr(app, "attach_native", None))

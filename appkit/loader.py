@@ -64,13 +64,15 @@ def locate(target: str) -> Location:
     return Location(module_part, attr, origin.parent, root)
 
 
-def load_app(target: str) -> Any:
+def load_app(target: str, *, reloading: bool = False) -> Any:
     """Import and return the app named by ``target``.
 
     ``path/to/app.py`` and ``path/to/folder`` (its ``app.py``) are imported from the file,
     with the file's folder on ``sys.path`` so its sibling modules import; ``package.module``
     or ``package.module:attr`` is imported as a module from the current directory. The
     attribute defaults to ``app``; without one, the module's only ``App`` is taken.
+    ``reloading``: the app runs under ``appkit run``'s reload loop, which restarts it when
+    a file is saved (an import error's advice says so instead of "run the command again").
 
     Raises:
         AppLoadError: the target does not exist, fails to import, or is not an app; the
@@ -78,10 +80,11 @@ def load_app(target: str) -> Any:
     """
     module_part, _, attr = target.partition(":") if _is_module_ref(target) else (target, "", "")
     path = Path(module_part)
+    advice = SAVE_AGAIN if reloading else RUN_AGAIN
     if module_part.endswith(".py") or path.exists() or "/" in module_part or "\\" in module_part:
-        module = _import_file(path)
+        module = _import_file(path, advice)
     else:
-        module = _import_module(module_part)
+        module = _import_module(module_part, advice)
     return find_app(module, attr, target)
 
 
@@ -110,7 +113,7 @@ def _app_file(path: Path) -> Path:
     return path
 
 
-def _import_file(path: Path) -> Any:
+def _import_file(path: Path, advice: str) -> Any:
     path = _app_file(path).resolve()
     folder_str = str(path.parent)
     if folder_str not in sys.path:
@@ -125,11 +128,11 @@ def _import_file(path: Path) -> Any:
         spec.loader.exec_module(module)
     except BaseException as exc:
         sys.modules.pop(name, None)
-        raise _import_failed(str(path), exc, path.parent) from exc
+        raise _import_failed(str(path), exc, path.parent, advice) from exc
     return module
 
 
-def _import_module(name: str) -> Any:
+def _import_module(name: str, advice: str) -> Any:
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     try:
@@ -141,27 +144,64 @@ def _import_module(name: str) -> Any:
                 "installed packages). Give a path to the app's .py file, or run from the "
                 "folder that holds the module."
             ) from exc
-        raise _import_failed(name, exc) from exc
+        raise _import_failed(name, exc, None, advice) from exc
     except BaseException as exc:
-        raise _import_failed(name, exc) from exc
+        raise _import_failed(name, exc, None, advice) from exc
 
 
-def _import_failed(what: str, exc: BaseException, folder: Path | None = None
-                   ) -> AppLoadError:
+#: What to do after fixing an import error, by how the app was started.
+RUN_AGAIN = "Fix the error in the app's code and run the command again."
+SAVE_AGAIN = "Fix the error in the app's code and save the file: the app restarts by itself."
+
+
+def _import_failed(what: str, exc: BaseException, folder: Path | None = None,
+                   advice: str = RUN_AGAIN) -> AppLoadError:
     if isinstance(exc, SystemExit | KeyboardInterrupt):
         return AppLoadError(f"Importing {what} stopped the program ({type(exc).__name__}). "
                             "Keep start-up code out of the module's top level.")
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if "importlib" not in f.filename and "<frozen" not in f.filename]
-    if folder is not None:
-        # Point at the app's own line, even when the error was raised deeper, in appkit.
-        in_app = [f for f in own if Path(f.filename).resolve().is_relative_to(folder)]
-        own = in_app or own
-    where = f" (at {own[-1].filename}, line {own[-1].lineno})" if own else ""
-    return AppLoadError(
-        f"The app failed to import: {type(exc).__name__}: {exc}{where}. Fix the error in "
-        "the app's code and run the command again."
-    )
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        # Raised by the compiler: the place is the error's own, not a frame's (those are
+        # the loader's and importlib's).
+        summary = f"{type(exc).__name__}: {exc.msg}"
+        end = exc.end_offset if exc.end_lineno in (None, exc.lineno) else None
+        where = _excerpt(exc.filename, exc.lineno, exc.text, exc.offset, end)
+    else:
+        summary = f"{type(exc).__name__}: {exc}"
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = [f for f in frames
+               if "importlib" not in f.filename and "<frozen" not in f.filename]
+        if folder is not None:
+            # Point at the app's own line, even when the error was raised deeper, in appkit.
+            in_app = [f for f in own if Path(f.filename).resolve().is_relative_to(folder)]
+            own = in_app or own
+        where = ""
+        if own:
+            frame = own[-1]
+            one_line = frame.end_lineno in (None, frame.lineno)
+            start = None if frame.colno is None or not one_line else frame.colno + 1
+            end = None if frame.end_colno is None or not one_line else frame.end_colno + 1
+            where = _excerpt(frame.filename, frame.lineno, frame.line, start, end)
+    return AppLoadError(f"The app failed to import: {summary}{where}\n{advice}")
+
+
+def _excerpt(filename: str, lineno: int | None, text: str | None, start: int | None,
+             end: int | None) -> str:
+    """``at FILE, line N:`` and that line of code, with a caret under the error (``start``
+    and ``end`` are 1-based columns, ``end`` exclusive)."""
+    where = f"\n  at {filename}, line {lineno}"
+    if not text or not text.strip():
+        return where
+    line = text.rstrip("\r\n").expandtabs(4)
+    indent = len(line) - len(line.lstrip())
+    code = line.strip()
+    shown = f"{where}:\n    {code}"
+    if start is None or start < 1:
+        return shown
+    first = max(start - 1 - indent, 0)
+    last = max((end - 1 - indent) if end is not None and end > start else first + 1,
+               first + 1)
+    last = min(last, max(len(code), first + 1))
+    return f"{shown}\n    {' ' * first}{'^' * (last - first)}"
 
 
 def find_app(module: Any, attr: str, target: str) -> Any:

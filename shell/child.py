@@ -38,19 +38,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shell.guard import LoopbackGuard
 from shell.instance import ACTIVATE_PATH, read_activation
 from shell.limits import server_config
 from shell.native import Native, RemoteNative
 
-__all__ = ["CLOSING_PATH", "RELOAD_PATH", "serve_child"]
+__all__ = ["CLOSING_PATH", "RELOAD_PATH", "RESTART_ENV", "serve_child"]
 
 CLOSING_PATH = "/_shell/closing"
 RELOAD_PATH = "/_shell/reload"
+#: Set (to "1") in the environment of a child started again after a change to the source:
+#: its messages then say "save the file again" rather than "run the command again".
+RESTART_ENV = "APPKIT_DEVLOOP_RESTART"
 
 logger = logging.getLogger("shell")
+
+_STOP_CHECK = 0.1  # seconds between two looks at "is the server stopping?" in a stream
+_KEEP_ALIVE = 15.0  # seconds between two comments on a quiet event stream
 
 
 class _Control:
@@ -72,8 +78,9 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 on_closing: Callable[[], bool] | None = None,
                 on_activate: Callable[[list[str], str], Any] | None = None,
                 on_native: Callable[[Native], None] | None = None,
-                config_stream: IO[str] | None = None) -> int:
-    """Serve ``app`` as the development loop's child; returns the exit code.
+                config_stream: IO[str] | None = None, icon: str | None = None) -> int:
+    """Serve ``app`` as the development loop's child; returns the exit code. ``icon``
+    (an image file) is the window's, which the parent shows.
 
     Reads its configuration from ``config_stream`` (stdin by default); stops on SIGTERM or
     SIGINT with a graceful shutdown.
@@ -82,7 +89,7 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     config = json.loads(stream.readline())
     control = _Control(int(config["control_fd"]))
     # Loaded, not started: the parent first makes sure no other copy runs, then says go.
-    control.send(op="loaded", title=title, app_id=app_id)
+    control.send(op="loaded", title=title, app_id=app_id, icon=icon)
     try:
         go = json.loads(stream.readline() or "{}")
     except ValueError:
@@ -111,9 +118,16 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     async def reload_events(request: Request) -> StreamingResponse:
         async def events() -> AsyncIterator[bytes]:
             yield f"retry: 250\ndata: {boot}\n\n".encode()
-            while True:
-                await asyncio.sleep(15)
-                yield b": keep-alive\n\n"
+            # The stream ends as soon as the server is asked to stop: an open one would
+            # hold the graceful shutdown (and the reload) until its timeout. The page's
+            # EventSource then reconnects, to the next server, and sees its new boot id.
+            quiet = 0.0
+            while not server.should_exit:
+                await asyncio.sleep(_STOP_CHECK)
+                quiet += _STOP_CHECK
+                if quiet >= _KEEP_ALIVE:
+                    quiet = 0.0
+                    yield b": keep-alive\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
@@ -124,12 +138,14 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
         Route(RELOAD_PATH, reload_events),
     ])
     own_paths = {ACTIVATE_PATH, CLOSING_PATH, RELOAD_PATH}
+    stopping = asyncio.Event()
 
     async def host(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in own_paths:
-            await control_app(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await app(scope, receive, send)
+            return
+        target = control_app if scope["path"] in own_paths else app
+        await _ending_at_stop(target, scope, receive, send, stopping)
 
     guard = LoopbackGuard(host, str(config["token"]), host_name=config.get("host_name"))
     server = uvicorn.Server(server_config(
@@ -145,13 +161,20 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 await asyncio.sleep(0.01)
             control.send(op="hello", title=title, app_id=app_id, pid=os.getpid())
 
+        async def watch_stop() -> None:
+            while not server.should_exit:
+                await asyncio.sleep(_STOP_CHECK)
+            stopping.set()
+
         announcing = asyncio.create_task(announce())
+        watching = asyncio.create_task(watch_stop())
         try:
             # Not a task of its own: uvicorn ends a failed startup with SystemExit, which
             # must reach asyncio.run (and the except below) rather than sit in a task.
             await server.serve(sockets=[sock])
         finally:
             announcing.cancel()
+            watching.cancel()
 
     def watch_parent() -> None:
         # The parent answers native calls on our stdin, and keeps it open for as long as it
@@ -181,3 +204,45 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     finally:
         sock.close()
     return 0 if server.started else 1
+
+
+async def _ending_at_stop(target: ASGIApp, scope: Scope, receive: Receive, send: Send,
+                          stopping: asyncio.Event) -> None:
+    """Call ``target`` for an HTTP request, ending it once the server is stopping.
+
+    A restart stops the server gracefully, and the graceful stop waits for every open
+    request; a page's event streams (``/_shell/reload``, and the app's own, like the jobs
+    dashboard's) wait for a disconnect that would only come when the page goes away, so they
+    would hold the restart until uvicorn's timeout, and be cancelled with an ERROR then.
+    Here, once the server is stopping, a request waiting for the client's next message
+    hears that the client has gone (``http.disconnect``), and a response its app left open
+    is ended. The page's EventSource reconnects by itself, to the next server.
+    """
+    started = complete = False
+
+    async def receive_or_stop() -> Message:
+        if stopping.is_set():
+            return {"type": "http.disconnect"}
+        message = asyncio.ensure_future(receive())
+        stop = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait({message, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not message.done():
+                message.cancel()
+        if message.done() and not message.cancelled():
+            return message.result()
+        return {"type": "http.disconnect"}
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started, complete
+        if message["type"] == "http.response.start":
+            started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            complete = True
+        await send(message)
+
+    await target(scope, receive_or_stop, tracking_send)
+    if stopping.is_set() and started and not complete:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

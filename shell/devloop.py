@@ -24,13 +24,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import IO, Any
 
 from shell.backends import Backend, BackendUnavailable, WindowHooks, WindowOptions
 from shell.backends import choose as choose_backend
-from shell.child import CLOSING_PATH
+from shell.child import CLOSING_PATH, RESTART_ENV
 from shell.guard import TOKEN_PARAM, new_token
 from shell.instance import InstanceLock, forward_to_running
 from shell.native import answer
@@ -74,11 +74,13 @@ class _Child:
         #: Held while the child is being stopped and started on purpose (a reload).
         self.restarting = threading.Lock()
 
-    def start(self) -> bool:
-        """Start it and let it serve; True once it answers, False when it exits first."""
-        return self.load() and self.serve()
+    def start(self, *, restart: bool = False) -> bool:
+        """Start it and let it serve; True once it answers, False when it exits first.
+        ``restart``: after a change to the source (the child is told, so that its error
+        messages say "save the file again" rather than "run the command again")."""
+        return self.load(restart=restart) and self.serve()
 
-    def load(self) -> bool:
+    def load(self, *, restart: bool = False) -> bool:
         """Start it up to the app's import (nothing of the app has started yet); True once
         it has loaded the app (``self.loaded`` names it), False when it exits first."""
         self.loaded = self.hello = None
@@ -87,10 +89,14 @@ class _Child:
         self.stderr_tail.clear()
         read_fd, write_fd = os.pipe()
         boot = f"{time.time_ns():x}"
+        env = dict(os.environ)
+        env.pop(RESTART_ENV, None)
+        if restart:
+            env[RESTART_ENV] = "1"
         try:
             proc = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                pass_fds=(self.sock_fd, write_fd))
+                pass_fds=(self.sock_fd, write_fd), env=env)
         finally:
             os.close(write_fd)
         self.proc = proc
@@ -231,7 +237,10 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
             return _did_not_start(child)
         assert child.loaded is not None  # set before load() returns True
         title = str(child.loaded.get("title") or "app")
-        dirs = AppDirs(str(child.loaded.get("app_id") or title))
+        app_id = str(child.loaded.get("app_id") or title)
+        icon = child.loaded.get("icon")
+        options = WindowOptions(title, icon=str(icon) if icon else None, app_id=app_id)
+        dirs = AppDirs(app_id)
         lock = InstanceLock(dirs.runtime)
         while not lock.acquire():
             if forward_to_running(lock, list(sys.argv if argv is None else argv),
@@ -249,7 +258,7 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
         child.on_message = lambda message: _on_child_message(message, chosen, child)
-        return _loop(child, chosen, watch, dirs, title, port, token, shutdown_timeout, say)
+        return _loop(child, chosen, watch, dirs, options, port, token, shutdown_timeout, say)
     finally:
         child.stop(shutdown_timeout + 1.0)
         if lock is not None:
@@ -278,24 +287,29 @@ def _on_child_message(message: dict[str, Any], backend: Backend, child: _Child) 
         threading.Thread(target=work, name="devloop-native", daemon=True).start()
 
 
-def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs, title: str,
-          port: int, token: str, shutdown_timeout: float, say: Callable[[str], None]) -> int:
+def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
+          options: WindowOptions, port: int, token: str, shutdown_timeout: float,
+          say: Callable[[str], None]) -> int:
     url = f"http://127.0.0.1:{port}/"
+    # The window opens the app on its secret host name (see shell.guard); the ready line
+    # keeps 127.0.0.1 for tools.
+    start_url = launch_url(port, token, child.host_name)
+    window_base = start_url.split("?", 1)[0]
     stop = threading.Event()
     previous = _install_signal_handlers(backend)
     own = [dirs.config, dirs.data, dirs.cache, dirs.logs, dirs.runtime]
+    window = _Window(backend, window_base, start_url)
     watcher = threading.Thread(
         target=_watch, name="devloop-watch", daemon=True,
-        args=(child, backend, watch, own, stop, shutdown_timeout, say))
+        args=(child, window, watch, own, stop, shutdown_timeout, say))
     monitor = threading.Thread(target=_monitor, name="devloop-monitor", daemon=True,
-                               args=(child, backend, stop, dirs.logs / "app.log", say))
+                               args=(child, window, stop, dirs.logs / "app.log", say))
     state_file = dirs.config / "window.json"
     try:
         say(f"ready: {url}?{TOKEN_PARAM}={token}")
         watcher.start()
         monitor.start()
-        backend.run(launch_url(port, token, child.host_name),
-                    WindowOptions(title, _load_state(state_file)),
+        backend.run(start_url, replace(options, state=_load_state(state_file)),
                     WindowHooks(
                         on_closing=lambda: _may_close(url, token),
                         on_state=lambda s: write_private(state_file, json.dumps(asdict(s))),
@@ -304,6 +318,37 @@ def _loop(child: _Child, backend: Backend, watch: Sequence[Path], dirs: AppDirs,
         stop.set()
         _restore_signal_handlers(previous)
     return 0
+
+
+class _Window:
+    """The window as the reload loop sees it: showing the app, or an error page in its
+    place (which has no script that could bring the app back by itself)."""
+
+    def __init__(self, backend: Backend, base_url: str, start_url: str) -> None:
+        self.backend = backend
+        self.base_url = base_url
+        self.start_url = start_url
+        self._showing_error = False
+        self._return_to = start_url
+        self._lock = threading.Lock()
+
+    def show_error(self, page: str) -> None:
+        """Replace the page with an error page (remembering the app's page it replaces)."""
+        with self._lock:
+            if not self._showing_error:
+                url = self.backend.current_url()
+                same_app = url is not None and url.startswith(self.base_url)
+                self._return_to = url if same_app and url is not None else self.start_url
+            self._showing_error = True
+            self.backend.show_html(page)
+
+    def server_back(self) -> None:
+        """The server answers again: bring back the app's page where an error page shows.
+        (A page of the app reloads itself: its script sees the new server.)"""
+        with self._lock:
+            if self._showing_error:
+                self._showing_error = False
+                self.backend.show_url(self._return_to)
 
 
 def _may_close(url: str, token: str) -> bool:
@@ -340,7 +385,7 @@ def source_filter(ignore: Sequence[Path]) -> Callable[[Any, str], bool]:
     return accept
 
 
-def _watch(child: _Child, backend: Backend, paths: Sequence[Path], ignore: Sequence[Path],
+def _watch(child: _Child, window: _Window, paths: Sequence[Path], ignore: Sequence[Path],
            stop: threading.Event, shutdown_timeout: float, say: Callable[[str], None]) -> None:
     import watchfiles
 
@@ -355,13 +400,15 @@ def _watch(child: _Child, backend: Backend, paths: Sequence[Path], ignore: Seque
         say(f"reloading: {', '.join(names)} changed")
         with child.restarting:
             child.stop(shutdown_timeout + 1.0)
-            started = child.start()
-        if not started:
-            backend.show_html(_failed_page(list(child.stderr_tail)))
+            started = child.start(restart=True)
+        if started:
+            window.server_back()
+        else:
+            window.show_error(_failed_page(list(child.stderr_tail)))
             say("reload failed: fix the error and save again")
 
 
-def _monitor(child: _Child, backend: Backend, stop: threading.Event, log_file: Path,
+def _monitor(child: _Child, window: _Window, stop: threading.Event, log_file: Path,
              say: Callable[[str], None]) -> None:
     """Show an error in the window when the server ends on its own (not for a reload)."""
     while not stop.wait(0.5):
@@ -373,7 +420,7 @@ def _monitor(child: _Child, backend: Backend, stop: threading.Event, log_file: P
             child.hello = None  # report it once
         logger.error("The app's server stopped unexpectedly (exit code %s)", code)
         say(f"server stopped (exit code {code}): save a file to start it again")
-        backend.show_html(_failed_page(
+        window.show_error(_failed_page(
             tail + [f"\nThe server stopped (exit code {code}). The log file is {log_file}"]))
 
 
@@ -382,7 +429,7 @@ def _failed_page(stderr_tail: list[str]) -> str:
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>The app failed to start</title></head><body style=\"font-family: sans-serif; "
-        "margin: 2rem\"><h1>The app failed to start</h1><p>Fix the error and save the file: "
-        "the app restarts by itself.</p><pre style=\"white-space: pre-wrap; background: "
-        f"#f6f6f6; padding: 1rem\">{text}</pre></body></html>"
+        "margin: 2rem\"><h1>The app failed to start</h1><pre style=\"white-space: pre-wrap; "
+        f"background: #f6f6f6; padding: 1rem\">{text}</pre><p>Fix the error and save the file: "
+        "the app restarts by itself, and this window shows it again.</p></body></html>"
     )

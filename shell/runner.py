@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -77,6 +77,7 @@ def run(
     announce: Callable[[str], None] | None = None,
     on_native: Callable[[Native], None] | None = None,
     content_security_policy: str | None = DEFAULT_CSP,
+    icon: str | os.PathLike[str] | None = None,
 ) -> int:
     """Show ``app`` in a window; block until it closes. Returns the exit code (0).
 
@@ -96,6 +97,7 @@ def run(
             starts, for the app's handlers to use.
         content_security_policy: the policy the guard adds to answers without one of their
             own (``shell.guard.DEFAULT_CSP``; None for none; frames stay refused).
+        icon: an image file (PNG or ICO) for the window and the task bar.
 
     Raises:
         ShellError: the server did not start, or the backend named cannot run here.
@@ -133,7 +135,9 @@ def run(
             logger.warning("Not using the %s", reason)
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
-        return _serve_and_show(app, chosen, dirs, lock, log_file, title, on_closing,
+        options = WindowOptions(title, icon=None if icon is None else os.fspath(icon),
+                                app_id=app_id or title)
+        return _serve_and_show(app, chosen, dirs, lock, log_file, options, on_closing,
                                on_activate, shutdown_timeout, say, content_security_policy)
     finally:
         lock.release()
@@ -141,7 +145,8 @@ def run(
 
 
 def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: InstanceLock,
-                    log_file: Path, title: str, on_closing: Callable[[], bool] | None,
+                    log_file: Path, options: WindowOptions,
+                    on_closing: Callable[[], bool] | None,
                     on_activate: Activate | None, shutdown_timeout: float,
                     say: Callable[[str], None], csp: str | None) -> int:
     token = new_token()
@@ -170,14 +175,14 @@ def _serve_and_show(app: ASGIApp, backend: Backend, dirs: AppDirs, lock: Instanc
     # Handlers go in before the ready line: whoever reads it may signal at once.
     previous = _install_signal_handlers(backend)
     try:
-        return _show(server, backend, dirs, lock, log_file, title, token, host_name,
+        return _show(server, backend, dirs, lock, log_file, options, token, host_name,
                      on_closing, shutdown_timeout, say)
     finally:
         _restore_signal_handlers(previous)
 
 
 def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: InstanceLock,
-          log_file: Path, title: str, token: str, host_name: str | None,
+          log_file: Path, options: WindowOptions, token: str, host_name: str | None,
           on_closing: Callable[[], bool] | None, shutdown_timeout: float,
           say: Callable[[str], None]) -> int:
     # A window starts loading while the server starts: its first request waits in the
@@ -218,7 +223,7 @@ def _show(server: LoopbackServer, backend: Backend, dirs: AppDirs, lock: Instanc
                                 args=(server, backend, stopping, log_file))
     try:
         watchdog.start()
-        backend.run(window_url, WindowOptions(title, _load_state(state_file)), WindowHooks(
+        backend.run(window_url, replace(options, state=_load_state(state_file)), WindowHooks(
             on_closing=on_closing,
             on_state=lambda state: write_private(state_file, json.dumps(asdict(state))),
         ))

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from appkit.app.errorpages import error_response
 from appkit.app.extensions import ExtensibleApp, Extension, ExtensionSettings, as_extension
 from appkit.app.htmx import HtmxDetails
+from appkit.app.icons import add_icon
 from appkit.app.limits import BodyLimit
 from appkit.app.pages import PagesApp
 from appkit.app.pipeline import Pipeline
@@ -74,6 +75,8 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         version: the app's version (``appkit build`` also reads it from pyproject.toml).
         data_files: files and folders beside the app's module that it reads at run time;
             ``appkit build`` puts them in the executable at the same relative place.
+        icon: the app's icon (a PNG 256x256 or larger, or ICO) for the window, the task
+            bar and the favicon; relative to the app module's folder; appkit's by default.
         extensions: extensions, or the settings that make them (``Sessions(...)``,
             ``DataSettings(...)``, ``JobsSettings(...)``); they replace the class's
             defaults of the same name.
@@ -100,6 +103,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         middleware: Iterable[Middleware] = (),
         version: str | None = None,
         data_files: Iterable[str] = (),
+        icon: str | Path | None = None,
         extensions: Iterable[ExtensionSettings | Extension] = (),
     ) -> None:
         if not isinstance(name, str) or not name.strip():
@@ -132,7 +136,8 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self.pipeline.providers["htmx"] = HtmxDetails
         self.pipeline.typed_providers.update({HtmxDetails: HtmxDetails, App: lambda c: self})
         self.assets = StaticFolder(_APPKIT_STATIC, "/_appkit")
-        self.static = self._own_static(static_dir)
+        home = self._home()
+        self.static = self._own_static(static_dir, home)
         self._starlette = Starlette(
             debug=False,
             middleware=[
@@ -147,6 +152,8 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self._routes.append(Mount("/_appkit", app=self.assets, name="appkit-static"))
         if self.static is not None:
             self._routes.append(Mount("/static", app=self.static, name="static"))
+        #: The icon file (the window's, the task bar's, ``/favicon.ico``).
+        self.icon: Path = add_icon(self._routes, icon, home)
         #: The extensions by name (``app.extensions["data"]``).
         self.extensions: dict[str, Extension] = {}
         given = [as_extension(item) for item in extensions]

@@ -93,21 +93,26 @@ class PagesApp:
             lang=self.lang,
         )
 
-    def _own_static(self, static_dir: str | Path | None) -> StaticFolder | None:
+    def _own_static(self, static_dir: str | Path | None, home: Path | None
+                    ) -> StaticFolder | None:
         if static_dir is None:
-            # The module that made the App: skip the frames of App subclasses' __init__.
-            depth = 2
-            frame = sys._getframe(depth)
-            while frame.f_code.co_name == "__init__" and "self" in frame.f_locals and (
-                    isinstance(frame.f_locals["self"], PagesApp)):
-                depth += 1
-                frame = sys._getframe(depth)
-            caller = frame.f_globals.get("__file__")
-            if not caller:
+            candidate = home / "static" if home is not None else None
+            if candidate is None or not candidate.is_dir():
                 return None
-            candidate = Path(caller).resolve().parent / "static"
-            return StaticFolder(candidate, "/static") if candidate.is_dir() else None
+            return StaticFolder(candidate, "/static")
         folder = Path(static_dir)
         if not folder.is_dir():
             raise ConfigurationError(f"The static folder {folder} does not exist")
         return StaticFolder(folder, "/static")
+
+    def _home(self) -> Path | None:
+        """The folder of the module that made the App (past App subclasses' __init__),
+        or None for an App made in an interactive session."""
+        depth = 2
+        frame = sys._getframe(depth)
+        while frame.f_code.co_name == "__init__" and "self" in frame.f_locals and (
+                isinstance(frame.f_locals["self"], PagesApp)):
+            depth += 1
+            frame = sys._getframe(depth)
+        caller = frame.f_globals.get("__file__")
+        return Path(caller).resolve().parent if caller else None

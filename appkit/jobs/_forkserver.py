@@ -140,9 +140,12 @@ class ForkServerLauncher:
 
 def serve(conn: Connection, preload: list[TaskRef]) -> None:
     """The fork server's main loop (the target of the spawned helper)."""
-    # Ctrl+C in a terminal reaches the whole process group; the app stops its scheduler,
-    # which stops this process in order.
+    # Ctrl+C in a terminal, and a SIGTERM to the process group (a service manager, a
+    # terminal closing), reach this process too; the app stops its scheduler, which stops
+    # this process in order (and end of file on the pipe ends it if the app just dies).
+    # Dying of the signal first would make the scheduler report a lost fork server.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for ref in preload:
         # A module that fails to import here fails in the worker too, where the error is
         # recorded in the run.
@@ -210,6 +213,7 @@ def _fork(conn: Connection, job: WorkerJob, children: dict[int, WorkerKey],
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # for the task and what it starts
             conn.close()
             for fd in wake:
                 os.close(fd)

@@ -13,14 +13,23 @@ everything it started), started in a way that also works inside a frozen executa
 
 Both start their first process with ``spawn``, which the packaged executable supports
 (its entry calls ``multiprocessing.freeze_support()`` before importing the app).
+
+``spawn`` imports the program's main script again in the new process (as ``__mp_main__``,
+so that the tasks it defines are found): a script that starts a scheduler outside its
+``if __name__ == "__main__":`` block would start one in every helper and worker too.
+``check_main_guard`` refuses that once, with the fix, before any process is started.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 from appkit.errors import ConfigurationError
@@ -28,7 +37,7 @@ from appkit.jobs.tasks import TaskRef
 from appkit.jobs.worker import WorkerJob
 
 __all__ = ["Launcher", "Started", "Exited", "NotStarted", "LauncherLost", "LaunchEvent",
-           "WorkerKey", "make_launcher", "WORKER_KINDS"]
+           "WorkerKey", "make_launcher", "check_main_guard", "WORKER_KINDS"]
 
 WORKER_KINDS = ("auto", "forkserver", "spawn")
 
@@ -129,3 +138,80 @@ def make_launcher(kind: str, preload: Sequence[TaskRef]) -> Launcher:
     from appkit.jobs._spawned import SpawnLauncher
 
     return SpawnLauncher()
+
+
+def check_main_guard(what: str) -> None:
+    """Refuse to start worker processes from a script's top-level code outside its
+    ``if __name__ == "__main__":`` block (``what`` names the call, for the message).
+
+    Every worker process (and the fork server) imports the main script again, and would
+    run that code too: start a scheduler of its own, in a process that may not start
+    processes yet, over and over. A packaged executable, an interactive session and a
+    script whose source cannot be read are not checked.
+
+    Raises:
+        ConfigurationError: the call comes from the top level of the main script, outside
+            the guard (the message names the file and line), or from that script being
+            imported again in a worker process.
+    """
+    if getattr(sys, "frozen", False):
+        return
+    for frame in _main_thread_frames():
+        if frame.f_code.co_name != "<module>":
+            continue
+        name = frame.f_globals.get("__name__")
+        file = frame.f_globals.get("__file__")
+        if name not in ("__main__", "__mp_main__") or not isinstance(file, str):
+            continue
+        line = frame.f_lineno
+        if name == "__main__" and _guarded(file, line):
+            return
+        raise ConfigurationError(
+            f"{what} runs at the top level of the script {file} (line {line}), outside "
+            'an `if __name__ == "__main__":` block. Every worker process imports the '
+            "script again to find its tasks, and would run that line too. Move the "
+            "script's own work (starting the scheduler, queuing and waiting for runs, "
+            'app.run()) under `if __name__ == "__main__":`.')
+
+
+def _main_thread_frames() -> list[FrameType]:
+    """The frames of this thread and, from another thread, of the main thread (where a
+    script's top-level code runs: ``app.run()`` starts the scheduler from a server
+    thread), innermost first."""
+    frames: list[FrameType] = []
+    stacks: list[FrameType | None] = [sys._getframe(1)]
+    main = threading.main_thread()
+    if threading.current_thread() is not main and main.ident is not None:
+        stacks.append(sys._current_frames().get(main.ident))
+    for frame in stacks:
+        while frame is not None:
+            frames.append(frame)
+            frame = frame.f_back
+    return frames
+
+
+def _guarded(file: str, line: int) -> bool:
+    """Whether ``line`` of the script ``file`` is inside an ``if __name__ ==
+    "__main__":`` block (True when the source cannot be read: no false alarm)."""
+    try:
+        tree = ast.parse(Path(file).read_bytes(), file)
+    except (OSError, SyntaxError, ValueError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_test(node.test) and node.body:
+            end = node.body[-1].end_lineno or node.body[-1].lineno
+            if node.body[0].lineno <= line <= end:
+                return True
+    return False
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_is_main_test(value) for value in test.values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__"
+                    for side in sides))

@@ -38,7 +38,7 @@ from appkit.jobs._wakeup import notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.dispatcher import Dispatcher
 from appkit.jobs.errors import UnknownTask
-from appkit.jobs.launching import WORKER_KINDS
+from appkit.jobs.launching import WORKER_KINDS, check_main_guard
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.tasks import Task, seconds, timestamp
 
@@ -417,11 +417,13 @@ class Jobs:
 
         Raises:
             JobsError: the database is unusable.
-            ConfigurationError: the settings ask for workers this system cannot start.
+            ConfigurationError: the settings ask for workers this system cannot start, or
+                a script calls it outside its ``if __name__ == "__main__":`` block.
         """
         with self._lock:
             if self._dispatcher is not None:
                 return
+            check_main_guard("jobs.start()")
             dispatcher = Dispatcher(self.path, lambda: self._tasks, self.settings)
             dispatcher.start()
             self._dispatcher = dispatcher

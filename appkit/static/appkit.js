@@ -4,7 +4,9 @@
 //   reached) is shown in a dismissible notice at the top of the page;
 // - sends the session's CSRF token (from <meta name="csrf-token">) with every htmx request
 //   to the app (X-CSRF-Token header) and with every plain form POST (appkit-csrf field);
-// - shows toasts: a close button removes one, and each hides itself after a few seconds.
+// - shows toasts: a close button removes one, and each hides itself after a few seconds;
+// - asks hx-confirm's question in a dialog of the page (OK / Cancel), not the browser's own
+//   confirm(), which a native window titles with the app's loopback address.
 (function () {
   "use strict";
 
@@ -128,6 +130,65 @@
     }
   });
 
+  // ---- confirmations --------------------------------------------------------------------
+
+  var confirmCount = 0;
+
+  // Ask ``question`` in a modal <dialog>; ``answer(true)`` on OK, ``answer(false)`` on
+  // Cancel, Escape or a close. Keyboard: focus starts on OK, Tab moves between the two
+  // buttons (the dialog is modal), Enter or Space presses one, Escape cancels.
+  function ask(question, answer) {
+    var id = "appkit-confirm-" + (++confirmCount);
+    var dialog = document.createElement("dialog");
+    dialog.className = "appkit-confirm";
+    dialog.setAttribute("aria-labelledby", id);
+    var article = document.createElement("article");
+    var text = document.createElement("p");
+    text.id = id;
+    text.className = "appkit-confirm-question";
+    text.textContent = question;
+    var buttons = document.createElement("footer");
+    buttons.className = "appkit-confirm-buttons";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary appkit-confirm-cancel";
+    cancel.textContent = "Cancel";
+    var ok = document.createElement("button");
+    ok.type = "button";
+    ok.className = "appkit-confirm-ok";
+    ok.textContent = "OK";
+    buttons.append(cancel, ok);
+    article.append(text, buttons);
+    dialog.appendChild(article);
+    var result = false;
+    var returnFocus = document.activeElement;
+    ok.addEventListener("click", function () { result = true; dialog.close(); });
+    cancel.addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      if (returnFocus && returnFocus.isConnected && returnFocus.focus) {
+        returnFocus.focus();
+      }
+      answer(result);
+    });
+    document.body.appendChild(dialog);
+    dialog.showModal();
+    ok.focus();
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var question = event.detail.question;
+    if (!question) {
+      return;  // no hx-confirm on the element: htmx goes on by itself
+    }
+    event.preventDefault();
+    ask(question, function (confirmed) {
+      if (confirmed) {
+        event.detail.issueRequest(true);  // true: do not ask again with confirm()
+      }
+    });
+  });
+
   // ---- toasts --------------------------------------------------------------------------
 
   function toastRegion() {
@@ -207,6 +268,8 @@
 
   window.appkit = {
     notify: function (text) { show(null, text); },
+    // Ask a yes/no question in the page's own dialog; calls answer(true or false).
+    confirm: ask,
     csrfToken: csrfToken,
   };
 })();

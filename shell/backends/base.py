@@ -30,12 +30,16 @@ class WindowState:
 
 @dataclass(frozen=True)
 class WindowOptions:
-    """How the window looks when it opens."""
+    """How the window looks when it opens. ``icon``: an image file (PNG or ICO) for the
+    window and the task bar; ``app_id``: the program's name for the desktop (the X11
+    ``WM_CLASS`` instance, by which task bars group windows; its class is ``title``)."""
 
     title: str
     state: WindowState = field(default_factory=WindowState)
     min_size: tuple[int, int] = (360, 240)
     background_color: str = "#FFFFFF"
+    icon: str | None = None
+    app_id: str | None = None
 
 
 @dataclass
@@ -72,3 +76,9 @@ class Backend(Protocol):
 
     def show_html(self, html: str) -> None:
         """Replace the page with ``html`` (the server died: say so, with the log file)."""
+
+    def show_url(self, url: str) -> None:
+        """Load ``url`` in place of the page (back to the app after an error page)."""
+
+    def current_url(self) -> str | None:
+        """The address of the page the window shows (None without a window)."""

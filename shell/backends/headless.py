@@ -36,3 +36,10 @@ class HeadlessBackend:
 
     def show_html(self, html: str) -> None:
         """Nothing to show it in."""
+
+    def show_url(self, url: str) -> None:
+        """Nothing to show it in (a browser tab's page comes back by itself)."""
+
+    def current_url(self) -> str | None:
+        """No window: no page."""
+        return None

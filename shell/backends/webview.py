@@ -152,8 +152,9 @@ class WebviewBackend:
         window.events.maximized += lambda: setattr(self, "_maximized", True)
         window.events.restored += lambda: setattr(self, "_maximized", False)
         gui = self.gui if sys.platform == "linux" else None
+        _name_the_program(gui, options.app_id or options.title, options.title)
         webview.start(_keep_python_responsive, (gui,), gui=gui,  # type: ignore[arg-type]
-                      private_mode=False,
+                      private_mode=False, icon=options.icon,
                       storage_path=self.storage_path)
         self._window = None
         # pywebview's threads that wait for a script's result are not daemon threads: if
@@ -192,6 +193,20 @@ class WebviewBackend:
         """Replace the page with ``html``."""
         if self._window is not None:
             self._window.load_html(html)
+
+    def show_url(self, url: str) -> None:
+        """Load ``url`` in place of the page."""
+        if self._window is not None:
+            self._window.load_url(url)
+
+    def current_url(self) -> str | None:
+        """The address of the page the window shows, once it has been shown (asked on the
+        GUI thread: do not call it from there)."""
+        window = self._window
+        if window is None or not self._ready.is_set():
+            return None
+        url = window.get_current_url()
+        return str(url) if url else None
 
     @property
     def window(self) -> Any:
@@ -283,6 +298,35 @@ def _dispatch_what_is_left(quiet: float = 0.1, limit: float = 1.0) -> None:
             last = time.monotonic()
         else:
             time.sleep(0.005)
+
+
+def _name_the_program(gui: str | None, name: str, title: str) -> None:
+    """Name the program for the desktop before the window exists: task bars show (and
+    group windows by) it, and would otherwise show the interpreter's or the launcher's
+    script name ("Appkit" under ``appkit run``, "Python")."""
+    if sys.platform != "linux":
+        return
+    if gui in (None, "gtk"):
+        from gi.repository import GLib
+
+        GLib.set_prgname(name)  # WM_CLASS's instance part, read as the window is created
+        GLib.set_application_name(title)
+        try:
+            import gi
+
+            gi.require_version("Gdk", "3.0")
+            from gi.repository import Gdk
+
+            Gdk.set_program_class(title)  # WM_CLASS's class part
+        except (ImportError, ValueError):  # no GDK 3: pywebview cannot use GTK either
+            pass
+    elif gui == "qt":
+        # Qt reads the instance name from RESOURCE_NAME and the class from the
+        # application's name when it connects to the display (QApplication, in pywebview).
+        os.environ["RESOURCE_NAME"] = name
+        from qtpy.QtCore import QCoreApplication
+
+        QCoreApplication.setApplicationName(title)
 
 
 def _keep_python_responsive(gui: str | None) -> None:

@@ -396,3 +396,32 @@ def test_missing_attribute(tmp_path: Path) -> None:
     message = str(info.value)
     assert "no attribute 'nope'" in message
     assert "':'" in message
+
+
+def test_syntax_error_shows_the_apps_line_with_a_caret(tmp_path: Path) -> None:
+    # The compiler's error carries its own place; the traceback's frames are the loader's.
+    path = write(tmp_path / "caret_bad.py", "from appkit import App\nif x = 3:\n    pass\n")
+    with pytest.raises(AppLoadError) as info:
+        load_app(str(path))
+    message = str(info.value)
+    assert f"at {path}, line 2:\n    if x = 3:\n       ^^^^^\n" in message, message
+    assert "loader.py" not in message, message
+    assert message.endswith("run the command again."), message
+
+
+def test_runtime_error_shows_the_line_with_a_caret_under_the_expression(tmp_path: Path
+                                                                         ) -> None:
+    path = write(tmp_path / "key_bad.py", "x = {'a': 1}\n\ny = x['b'] + 2\n")
+    with pytest.raises(AppLoadError) as info:
+        load_app(str(path))
+    message = str(info.value)
+    assert f"KeyError: 'b'\n  at {path}, line 3:\n    y = x['b'] + 2\n        ^^^^^^\n" in message
+
+
+def test_reloading_says_save_the_file_instead_of_run_again(tmp_path: Path) -> None:
+    path = write(tmp_path / "reload_bad.py", "def f(:\n    pass\n")
+    with pytest.raises(AppLoadError) as info:
+        load_app(str(path), reloading=True)
+    message = str(info.value)
+    assert message.endswith("save the file: the app restarts by itself."), message
+    assert "run the command again" not in message

@@ -271,3 +271,23 @@ def screenshot(display: str) -> Image:
     from PIL import ImageGrab
 
     return ImageGrab.grab(xdisplay=display).convert("RGB")
+
+
+def window_identity(display: str, title: str, timeout: float = 30.0
+                    ) -> tuple[tuple[str, str] | None, list[int]]:
+    """The window's ``WM_CLASS`` (instance, class) and ``_NET_WM_ICON`` (width, height,
+    then ARGB pixels, for each size), waiting for the window and its icon."""
+    deadline = time.monotonic() + timeout
+    with _connect(display) as connection:
+        window = _wait_for(connection, title, timeout)
+        if window is None:
+            raise AssertionError(f"no window titled {title!r}")
+        icon_atom = connection.intern_atom("_NET_WM_ICON")
+        cardinal = connection.intern_atom("CARDINAL")
+        while True:
+            wm_class = window.get_wm_class()
+            prop = window.get_full_property(icon_atom, cardinal, sizehint=1 << 22)
+            icon = list(prop.value) if prop is not None else []
+            if icon or time.monotonic() >= deadline:
+                return wm_class, icon
+            time.sleep(0.2)

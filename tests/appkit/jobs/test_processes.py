@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import random
 import select
 import signal
@@ -26,10 +27,10 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SI
 class Host:
     """A scheduler process (``tests/appkit/jobs/host.py``)."""
 
-    def __init__(self, db: Path, *args: str) -> None:
+    def __init__(self, db: Path, *args: str, own_group: bool = False) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.appkit.jobs.host", str(db), *args], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=own_group)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         assert self.process.stdout is not None
@@ -94,6 +95,29 @@ def test_two_scheduler_processes_run_500_runs_and_none_twice(
     assert len(per_host) == 2, per_host
     for host in hosts:
         assert "Traceback" not in host.stop()
+
+
+@pytest.mark.parametrize("workers", ["forkserver", "spawn"])
+def test_sigterm_to_the_process_group_is_a_normal_stop(
+        jobs: Jobs, hosts: list[Host], db_path: Path, tmp_path: Path, workers: str) -> None:
+    # A service manager or a closing terminal signals the whole group: the fork server
+    # gets the SIGTERM too, and must not die of it before the app stops it in order.
+    host = Host(db_path, "--workers", workers, own_group=True)
+    hosts.append(host)
+    host.wait_ready()
+    assert jobs.wait(jobs.enqueue("add", {"a": 1, "b": 2}), 20).output == 3
+    os.killpg(host.process.pid, signal.SIGTERM)
+    _, err = host.process.communicate(timeout=60)
+    assert host.process.returncode == 0, err.decode()
+    assert "stopped (" not in err.decode(), err.decode()
+    assert "Traceback" not in err.decode(), err.decode()
+    # The worker the task ran in ignores nothing: SIGTERM ends one as usual.
+    run_id = jobs.enqueue("hold", {"path": str(tmp_path / "never")})
+    later = start(hosts, db_path, "--workers", workers)
+    [pid] = wait_until(lambda: pids_in(jobs.log(run_id).text), what="the worker's pid")
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not alive(pid), 10, "SIGTERM to end the worker")
+    later.stop()
 
 
 def test_another_process_wakes_the_scheduler_and_cancels_through_it(
