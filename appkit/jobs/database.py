@@ -325,6 +325,18 @@ class JobsDatabase:
             f"SELECT id, status, claims, pid FROM runs WHERE id IN ({marks})", ids)
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
+    def release_unstarted(self, owner: str) -> list[int]:
+        """Queue again the runs ``owner`` claimed whose function has not begun (a stopping
+        scheduler starts nothing new): their workers, still starting, find the claim gone
+        and end. Not a failed start, so it does not count as one. Returns the ports to
+        wake (empty when no run was released)."""
+        with self._write() as conn:
+            rows = conn.execute(
+                "UPDATE runs SET status = 'queued', owner = NULL, pid = NULL, deadline = NULL "
+                "WHERE owner = ? AND status = 'running' AND started IS NULL RETURNING id",
+                (owner,)).fetchall()
+            return _ports(conn) if rows else []
+
     def lose(self, run_id: int, claim: int, reason: str, now: float) -> list[int] | None:
         """Record that the worker of claim ``claim`` is gone without recording a result
         (a no-op when it did record one); returns the ports to wake, or None for no-op.

@@ -77,7 +77,8 @@ class _Active:
 
 class Dispatcher:
     """One running scheduler: ``start()`` registers it and starts its thread, ``stop()``
-    stops claiming, waits for the running runs (up to a timeout), kills the rest.
+    stops claiming, queues again the claimed runs whose function has not begun, waits for
+    the running runs (up to a timeout), kills the rest.
 
     Args:
         db_path: the scheduler's database.
@@ -160,6 +161,7 @@ class Dispatcher:
                 self._handle(self._launcher.events(), now)
                 if self._stopping.is_set() and stop_at is None:
                     stop_at = now + self._stop_timeout
+                    self._release_unstarted()
                 if stop_at is not None and (not self._active or now >= stop_at):
                     break
                 self._check_active(now)
@@ -246,6 +248,13 @@ class Dispatcher:
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
         if ports:
             notify(port for port in ports if port != self._wake.port)
+
+    def _release_unstarted(self) -> None:
+        """Once stopping, nothing new starts: the claimed runs whose function has not begun
+        go back to the queue (for the next start, or another scheduler on the database)."""
+        assert self._db is not None and self._wake is not None
+        ports = self._db.release_unstarted(self.id)
+        notify(port for port in ports if port != self._wake.port)
 
     def _check_active(self, now: float) -> None:
         if not self._active:
