@@ -117,6 +117,14 @@ class Client(TestClient):
         """GET ``url``; ``hx=True`` makes it an htmx request."""
         return self.request("GET", url, **kwargs)
 
+    def head(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """HEAD ``url``; ``hx=True`` makes it an htmx request."""
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """OPTIONS ``url``."""
+        return self.request("OPTIONS", url, **kwargs)
+
     def post(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """POST to ``url`` (``data=`` for a form, ``json=``, ``files=``)."""
         return self.request("POST", url, **kwargs)
