@@ -262,10 +262,14 @@ class Dispatcher:
         assert self._db is not None
         states = self._db.claims_of(active.run_id for active in self._active.values())
         for active in list(self._active.values()):
-            status, claim, pid = states.get(active.run_id, (None, None, None))
+            status, claim, pid, deadline = states.get(active.run_id, (None, None, None, None))
             current = claim == active.claim
             if active.adopted and active.pid is None and current:
                 active.pid = pid  # adopted before its worker had recorded its pid
+            if current and status == Status.RUNNING:
+                # The claim's deadline, until the worker begins the function: from then on
+                # the timeout counts from that moment.
+                active.deadline = deadline
             if status == Status.CANCELLED and current and active.killed is None:
                 self._kill(active, "cancelled")
             elif (active.deadline is not None and now >= active.deadline

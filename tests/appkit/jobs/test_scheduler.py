@@ -130,6 +130,28 @@ def test_a_timeout_kills_the_worker_and_its_children(jobs: Jobs) -> None:
     wait_until(lambda: not alive(worker) and not alive(child), 10, "the processes to end")
 
 
+def test_the_timeout_counts_from_the_start_of_the_function(
+        make_jobs: MakeJobs, db_path: Path) -> None:
+    jobs = make_jobs(start=False)
+    run_id = jobs.enqueue("hold", {"path": "/nonexistent/never"}, timeout=1.5)
+    files = RunFiles(db_path)
+    files.ensure()
+    # Its worker takes this lock before it begins the function: a slow start, made long.
+    lock = hold(files.run_lock(run_id, 1))
+    assert lock is not None
+    jobs.start()
+    try:
+        wait_until(lambda: jobs.get(run_id).status == "running", what="the claim")
+        time.sleep(1.0)
+    finally:
+        release(lock)
+    run = jobs.wait(run_id, 20)
+    assert run.status == "timeout" and run.error is not None
+    assert run.error.startswith("Timed out after 1.5 s")
+    # The function had its 1.5 s, however long its worker took to begin it.
+    assert run.duration is not None and run.duration.total_seconds() >= 1.5
+
+
 def test_a_run_may_have_a_timeout_of_its_own(jobs: Jobs) -> None:
     run = jobs.wait(jobs.enqueue("hold", {"path": "/nonexistent/never"},
                                  timeout=timedelta(seconds=0.5)), 20)
