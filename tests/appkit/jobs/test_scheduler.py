@@ -370,7 +370,8 @@ def test_a_stopped_scheduler_kills_what_runs_and_starts_nothing(
     jobs = make_jobs()
     running = jobs.enqueue("hold", {"path": str(tmp_path / "never")})
     retried = jobs.enqueue("hold_retried", {"path": str(tmp_path / "never")})
-    wait_until(lambda: len(jobs.runs(status="running")) == 2, what="two runs")
+    # Both have begun their function (one that has not is queued again at stop, untried).
+    wait_until(lambda: all(jobs.get(r).started for r in (running, retried)), what="two runs")
     [pid] = wait_until(lambda: pids_in(jobs.log(running).text), what="the pid")
     jobs.stop(timeout=0.2)
     assert not jobs.running and not alive(pid)
