@@ -97,3 +97,32 @@ def test_the_plugin_is_registered_for_pytest_under_its_module_name() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     plugins = project["project"]["entry-points"]["pytest11"]
     assert plugins == {"appkit.testing.pytest_plugin": "appkit.testing.pytest_plugin"}
+
+
+def test_the_entry_point_and_a_conftest_naming_it_load_it_once(
+        pytester: pytest.Pytester) -> None:
+    # An installed distribution with appkit's entry point, as pip makes it.
+    info = pytester.mkdir("appkit_entry_point-1.0.dist-info")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: appkit-entry-point\n"
+                                   "Version: 1.0\n")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    lines = [f"{name} = {value}" for name, value in
+             project["project"]["entry-points"]["pytest11"].items()]
+    (info / "entry_points.txt").write_text("[pytest11]\n" + "\n".join(lines) + "\n")
+    pytester.makeconftest('pytest_plugins = ["appkit.testing.pytest_plugin"]\n')
+    pytester.makepyfile(test_once="""
+        import os
+
+        def test_one_set_of_folders(request, appkit_user_folders):
+            plugin = request.config.pluginmanager.get_plugin("appkit.testing.pytest_plugin")
+            assert plugin is not None
+            assert os.environ["XDG_DATA_HOME"] == str(appkit_user_folders.data)
+            assert request.fixturenames.count("appkit_user_folders") == 1
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--trace-config")
+    result.assert_outcomes(passed=1)
+    # Loaded through the entry point (the distribution above), and not a second time.
+    result.stdout.fnmatch_lines(["*appkit-entry-point-1.0 at *pytest_plugin.py"])
+    loaded = [line for line in result.stdout.lines if line.startswith(
+        "PLUGIN registered: <module 'appkit.testing.pytest_plugin'")]
+    assert len(loaded) == 1, loaded
