@@ -14,6 +14,9 @@ answers with a fragment; ``hx_target=``/``hx_trigger=`` add those headers too.
 Like a browser showing the app's pages, the client sends the session's CSRF token with
 every POST, PUT, PATCH and DELETE (the ``X-CSRF-Token`` header); ``csrf=False`` (for the
 client or one request) sends none, to test the protection itself.
+
+Under pytest, ``appkit.testing.pytest_plugin`` (loaded by itself once appkit is installed)
+gives every test private per-user folders, so an app made in the test has a fresh database.
 """
 
 from __future__ import annotations
