@@ -3,6 +3,7 @@
 - Every test fails on an unexpected ERROR log record; a test that expects one takes the
   ``error_logs`` fixture and checks it.
 - ``live_server(app)`` serves an app with real uvicorn on 127.0.0.1 (shell's server).
+- Every test gets private per-user folders (``appkit.testing.pytest_plugin``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import pytest
 
 from shell.server import LoopbackServer
 
-# The real-browser fixtures (browser, page, blocked), for every layer's tests.
-pytest_plugins = ["tests.browser"]
+# The real-browser fixtures (browser, page, blocked), for every layer's tests; and the
+# private per-user folders of every test (and every process it starts), as appkit's users
+# get them: no test reads or writes the real user's config, data, logs or instance locks.
+pytest_plugins = ["tests.browser", "appkit.testing.pytest_plugin"]
 
 
 def in_ci() -> bool:
@@ -65,20 +68,6 @@ def _fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
     if collector.records:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records)
         pytest.fail(f"Unexpected ERROR log records:\n{lines}")
-
-
-@pytest.fixture(autouse=True)
-def _private_user_folders(tmp_path_factory: pytest.TempPathFactory,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test (and every process it starts) gets its own per-user folders, so no test
-    reads or writes the real user's config, data, logs or instance locks."""
-    base = tmp_path_factory.mktemp("home")
-    for var, name in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                      ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache"),
-                      ("XDG_RUNTIME_DIR", "runtime")):
-        folder = base / name
-        folder.mkdir(mode=0o700)
-        monkeypatch.setenv(var, str(folder))
 
 
 @pytest.fixture

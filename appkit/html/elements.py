@@ -8,6 +8,7 @@ and SVG's ``<a>`` is the same ``A``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from appkit.html.nodes import Element, tag_class
@@ -49,7 +50,6 @@ Fieldset = tag_class("fieldset")
 Figcaption = tag_class("figcaption")
 Figure = tag_class("figure")
 Footer = tag_class("footer")
-Form = tag_class("form")
 H1 = tag_class("h1")
 H2 = tag_class("h2")
 H3 = tag_class("h3")
@@ -166,6 +166,45 @@ class Html(Element):
     def _write(self, out: Any) -> None:
         out("<!doctype html>")
         super()._write(out)
+
+
+# An <input> of type file in rendered HTML (attribute values and text are escaped, so a
+# "<input" can only be a tag; raw HTML may spell the type without quotes or in capitals).
+_FILE_INPUT = re.compile(r"<input\b[^>]*?\stype\s*=\s*[\"']?file\b", re.IGNORECASE)
+# An attribute that makes htmx send a body (on the form, or on a button inside it).
+_HTMX_SENDS = re.compile(r"\s(?:data-)?hx-(?:post|put|patch|delete)\s*=", re.IGNORECASE)
+_MULTIPART = "multipart/form-data"
+
+
+class Form(Element):
+    """``<form>``. A form that holds a file input (at any depth) and sets no ``enctype``
+    is sent as ``multipart/form-data``: it renders with that ``enctype``, and with
+    ``hx-encoding`` too when htmx sends it (an ``hx-post``, ``hx-put``, ``hx-patch`` or
+    ``hx-delete`` on the form or inside it). Without it a browser would send only the
+    file's name. An ``enctype`` (or ``hx-encoding``) you set is kept as it is.
+    """
+
+    __slots__ = ()
+    tag = "form"
+
+    def _write(self, out: Any) -> None:
+        if self.get("enctype") is not None:
+            super()._write(out)
+            return
+        parts: list[str] = []
+        super()._write(parts.append)
+        # parts[0] is the start tag; the rest is the content and the end tag.
+        content = "".join(parts[1:])
+        if not _FILE_INPUT.search(content):
+            out(parts[0])
+        else:
+            start = self.copy()
+            start.attrs["enctype"] = _MULTIPART
+            if self.get("hx-encoding") is None and (
+                    _HTMX_SENDS.search(parts[0]) or _HTMX_SENDS.search(content)):
+                start.attrs["hx-encoding"] = _MULTIPART
+            out(f"<form{start._attrs_html()}>")
+        out(content)
 
 
 class SvgTitle(Element):

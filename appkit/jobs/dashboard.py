@@ -25,9 +25,10 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from appkit.app import Event, EventStream, HtmxDetails, Redirect, Router
+from appkit.app import App, Event, EventStream, HtmxDetails, Redirect, Router
 from appkit.errors import BadRequest, ConfigurationError, NotFound
 from appkit.html import (
+    H1,
     H2,
     A,
     Article,
@@ -38,11 +39,11 @@ from appkit.html import (
     Input,
     Label,
     Li,
+    Main,
     Nav,
     Noscript,
     Option,
     P,
-    Page,
     Pre,
     Progress,
     Section,
@@ -57,6 +58,7 @@ from appkit.html import (
     Th,
     Thead,
     Time,
+    Title,
     Tr,
     Ul,
     oob,
@@ -66,7 +68,6 @@ from appkit.jobs.errors import InvalidInputs, UnknownTask
 from appkit.jobs.runs import Run, Status
 
 if TYPE_CHECKING:
-    from appkit.app.application import App
     from appkit.jobs.scheduler import Jobs
 
 __all__ = ["Dashboard", "mount_dashboard"]
@@ -80,9 +81,13 @@ _CSS = """
 .jobs-running { color: var(--pico-primary); }
 .jobs-completed { color: var(--pico-ins-color); }
 .jobs-failed, .jobs-timeout { color: var(--pico-del-color); }
-.jobs-table progress { margin: 0; min-width: 6rem; }
+.jobs-page h1, .jobs-page td, .jobs-page pre { overflow-wrap: anywhere; }
 .jobs-table { font-size: .9375rem; }
-.jobs-table td, .jobs-table th { vertical-align: middle; white-space: nowrap; }
+.jobs-table td, .jobs-table th { vertical-align: middle; }
+.jobs-table th, .jobs-table time, .jobs-actions { white-space: nowrap; }
+.jobs-table .jobs-task, .jobs-table .jobs-progress { width: 30%; }
+.jobs-table progress { display: block; margin: 0; min-width: 4rem; }
+.jobs-table .jobs-progress small { display: block; }
 .jobs-actions button { margin: 0; padding: .25rem .75rem; font-size: .875em; }
 .jobs-actions button, .jobs-tasks button { white-space: nowrap; }
 .jobs-buttons { margin: 1rem 0; }
@@ -91,7 +96,8 @@ _CSS = """
 .jobs-tasks td:last-child { width: 55%; }
 .jobs-facts th { width: 12rem; }
 #jobs-log { max-height: 32rem; overflow: auto; white-space: pre-wrap; }
-.jobs-error { color: var(--pico-del-color); white-space: pre-wrap; }
+.jobs-page pre { white-space: pre-wrap; }
+.jobs-error { color: var(--pico-del-color); }
 """
 _STATUSES = [str(status) for status in Status]
 
@@ -158,7 +164,7 @@ class Dashboard(Router):
         jobs = self.jobs
 
         @self.get(self.path)
-        def index(htmx: HtmxDetails, task: str = "", status: str = "",
+        def index(app: App, htmx: HtmxDetails, task: str = "", status: str = "",
                   before: int | None = None):
             statuses = _check_status(status)
             runs = jobs.runs(task or None, statuses or None, limit=self.page_size,
@@ -166,7 +172,7 @@ class Dashboard(Router):
             listing = self._listing(runs, task, status, before)
             if htmx and not htmx.boosted and htmx.target == "jobs-runs":
                 return listing  # the filters changed: the list alone
-            return (Style(_CSS), *Page("Jobs", self._tasks_panel(), listing))
+            return _page(app, "Jobs", [Li("Jobs")], self._tasks_panel(), listing)
 
         @self.get(f"{base}/events")
         async def events(task: str = "", status: str = "", before: int | None = None):
@@ -174,14 +180,12 @@ class Dashboard(Router):
             return EventStream(self._list_events(task, statuses, before))
 
         @self.get(f"{base}/runs/{{run_id:int}}")
-        def run(run_id: int):
+        def run(app: App, run_id: int):
             current = jobs.get(run_id)
             chunk = jobs.log(run_id)
-            return (Style(_CSS), *Page(
-                f"Run {current.id}: {current.task}",
-                Nav(Ul(Li(A("Jobs", href=self.index.url())),
-                       Li(f"Run {current.id}")), aria_label="breadcrumb"),
-                self._run_body(current, chunk.text, chunk.offset)))
+            return _page(app, f"Run {current.id}: {current.task}",
+                         [Li(A("Jobs", href=self.index.url())), Li(f"Run {current.id}")],
+                         self._run_body(current, chunk.text, chunk.offset))
 
         @self.get(f"{base}/runs/{{run_id:int}}/events")
         async def run_events(run_id: int, offset: int = 0, last_event_id: str = ""):
@@ -309,9 +313,9 @@ class Dashboard(Router):
     def _row(self, run: Run) -> Any:
         return Tr(
             Td(A(f"#{run.id}", href=self.run.url(run_id=run.id))),
-            Td(run.task),
+            Td(run.task, cls="jobs-task"),
             Td(_badge(run.status)),
-            Td(_progress(run)),
+            Td(_progress(run), cls="jobs-progress"),
             Td(_time(run.created)),
             Td(_took(run)),
             Td(self._buttons(run, "row"), cls="jobs-actions"),
@@ -449,6 +453,15 @@ class Dashboard(Router):
 
 
 # ---- helpers ------------------------------------------------------------------------------
+
+def _page(app: App, title: str, crumbs: list[Any], *body: Any) -> Any:
+    """A dashboard page: the way back to the app (a link to its root, named after it),
+    then the title and ``body``."""
+    return (Style(_CSS), Title(title), Main(
+        Nav(Ul(Li(A(app.title, href="/", cls="jobs-home")), *crumbs),
+            aria_label="breadcrumb"),
+        H1(title), *body, cls="container jobs-page"))
+
 
 def _check_status(status: str) -> list[str]:
     if not status:

@@ -315,15 +315,28 @@ class JobsDatabase:
                           f"AND task IN ({marks})", tasks)
         return None if rows[0][0] is None else float(rows[0][0])
 
-    def claims_of(self, run_ids: Iterable[int]) -> dict[int, tuple[str, int, int | None]]:
-        """``{id: (status, claim number, worker pid)}`` of the given runs."""
+    def claims_of(self, run_ids: Iterable[int]
+                  ) -> dict[int, tuple[str, int, int | None, float | None]]:
+        """``{id: (status, claim number, worker pid, deadline)}`` of the given runs."""
         ids = [int(i) for i in run_ids]
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._read(
-            f"SELECT id, status, claims, pid FROM runs WHERE id IN ({marks})", ids)
-        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+            f"SELECT id, status, claims, pid, deadline FROM runs WHERE id IN ({marks})", ids)
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+    def release_unstarted(self, owner: str) -> list[int]:
+        """Queue again the runs ``owner`` claimed whose function has not begun (a stopping
+        scheduler starts nothing new): their workers, still starting, find the claim gone
+        and end. Not a failed start, so it does not count as one. Returns the ports to
+        wake (empty when no run was released)."""
+        with self._write() as conn:
+            rows = conn.execute(
+                "UPDATE runs SET status = 'queued', owner = NULL, pid = NULL, deadline = NULL "
+                "WHERE owner = ? AND status = 'running' AND started IS NULL RETURNING id",
+                (owner,)).fetchall()
+            return _ports(conn) if rows else []
 
     def lose(self, run_id: int, claim: int, reason: str, now: float) -> list[int] | None:
         """Record that the worker of claim ``claim`` is gone without recording a result
@@ -380,13 +393,15 @@ class JobsDatabase:
 
     def start(self, run_id: int, claim: int, pid: int, now: float) -> tuple[str, int] | None:
         """Mark the run started (one more attempt) by process ``pid``, the worker of claim
-        ``claim``; returns the inputs' JSON and the attempt's number, or None when the run
-        is no longer running that claim (cancelled, or given up as lost)."""
+        ``claim``, its timeout counting from now; returns the inputs' JSON and the attempt's
+        number, or None when the run is no longer running that claim (cancelled, or given up
+        as lost)."""
         with self._write() as conn:
             row = conn.execute(
-                "UPDATE runs SET started = ?, pid = ?, attempts = attempts + 1 WHERE id = ? "
-                "AND status = 'running' AND claims = ? RETURNING inputs, attempts",
-                (now, pid, run_id, claim)).fetchone()
+                "UPDATE runs SET started = ?, pid = ?, attempts = attempts + 1, "
+                "deadline = CASE WHEN timeout IS NULL THEN NULL ELSE ? + timeout END "
+                "WHERE id = ? AND status = 'running' AND claims = ? RETURNING inputs, attempts",
+                (now, pid, now, run_id, claim)).fetchone()
         return None if row is None else (str(row[0]), int(row[1]))
 
     def progress(self, run_id: int, claim: int, fraction: float | None,

@@ -77,7 +77,8 @@ class _Active:
 
 class Dispatcher:
     """One running scheduler: ``start()`` registers it and starts its thread, ``stop()``
-    stops claiming, waits for the running runs (up to a timeout), kills the rest.
+    stops claiming, queues again the claimed runs whose function has not begun, waits for
+    the running runs (up to a timeout), kills the rest.
 
     Args:
         db_path: the scheduler's database.
@@ -160,6 +161,7 @@ class Dispatcher:
                 self._handle(self._launcher.events(), now)
                 if self._stopping.is_set() and stop_at is None:
                     stop_at = now + self._stop_timeout
+                    self._release_unstarted()
                 if stop_at is not None and (not self._active or now >= stop_at):
                     break
                 self._check_active(now)
@@ -247,16 +249,27 @@ class Dispatcher:
         if ports:
             notify(port for port in ports if port != self._wake.port)
 
+    def _release_unstarted(self) -> None:
+        """Once stopping, nothing new starts: the claimed runs whose function has not begun
+        go back to the queue (for the next start, or another scheduler on the database)."""
+        assert self._db is not None and self._wake is not None
+        ports = self._db.release_unstarted(self.id)
+        notify(port for port in ports if port != self._wake.port)
+
     def _check_active(self, now: float) -> None:
         if not self._active:
             return
         assert self._db is not None
         states = self._db.claims_of(active.run_id for active in self._active.values())
         for active in list(self._active.values()):
-            status, claim, pid = states.get(active.run_id, (None, None, None))
+            status, claim, pid, deadline = states.get(active.run_id, (None, None, None, None))
             current = claim == active.claim
             if active.adopted and active.pid is None and current:
                 active.pid = pid  # adopted before its worker had recorded its pid
+            if current and status == Status.RUNNING:
+                # The claim's deadline, until the worker begins the function: from then on
+                # the timeout counts from that moment.
+                active.deadline = deadline
             if status == Status.CANCELLED and current and active.killed is None:
                 self._kill(active, "cancelled")
             elif (active.deadline is not None and now >= active.deadline

@@ -430,8 +430,9 @@ class Jobs:
         atexit.register(self.stop)
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop running runs: nothing new starts; the running ones get ``timeout``
-        seconds (``settings.stop_timeout`` by default) to finish, then they are killed and
+        """Stop running runs: nothing new starts (a claimed run whose function has not
+        begun goes back to the queue); the running ones get ``timeout`` seconds
+        (``settings.stop_timeout`` by default) to finish, then they are killed and
         recorded as failed (queued again if they have retries left). Does nothing if the
         scheduler is not running. Also closes the database connection."""
         with self._lock:

@@ -82,7 +82,8 @@ class _SessionStep:
         session = self.manager.loaded(conn)
         if session is None:
             return response
-        if session._has_toasts and wants_fragment(conn) and _carries_toasts(response):  # type: ignore[arg-type]
+        if (session._has_toasts and conn.scope.get("method") != "HEAD"
+                and wants_fragment(conn) and _carries_toasts(response)):  # type: ignore[arg-type]
             swap = render(toast_swap(session._take_toasts())).encode()
             response.body = bytes(response.body) + swap
             response.headers["content-length"] = str(len(response.body))

@@ -64,6 +64,20 @@ def test_every_verb_takes_hx(client: Client, verb: str) -> None:
     assert data["HX-Target"] == "#box"
 
 
+def test_head_takes_hx() -> None:
+    seen: list[str | None] = []
+    app = App("head")
+
+    @app.get("/")
+    def index(request: Request) -> str:
+        seen.append(request.headers.get("HX-Request"))
+        return "body"
+
+    with Client(app) as client:
+        answer = client.head("/", hx=True)
+    assert (answer.status_code, answer.text, seen) == (200, "", ["true"])
+
+
 def test_hx_target_and_trigger(client: Client) -> None:
     data = client.post("/post", hx=True, hx_target="#list", hx_trigger="add-button").json()
     assert data["HX-Request"] == "true"

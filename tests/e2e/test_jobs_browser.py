@@ -4,9 +4,11 @@ filters."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from appkit import App
+from appkit.html import P
+from appkit.html import Page as HtmlPage
 from appkit.jobs import progress
 from appkit.jobs.dashboard import mount_dashboard
 
@@ -35,6 +39,23 @@ def count_up(steps: int = 8, pause: float = 0.4) -> int:
 
 def greet(name: str = "world") -> str:
     return f"Hello, {name}!"
+
+
+LONG_TASK = "import_the_quarterly_sales_figures_from_the_regional_offices"
+LONG_MESSAGE = ("Imported 4,812 of 12,030 rows from the north-eastern regional office's "
+                "spreadsheet_with_a_name_that_does_not_end_anywhere_soon.xlsx")
+
+
+def report_and_wait(path: str) -> None:
+    """Reports a long progress message, then waits for ``path`` (at most 30 s)."""
+    progress(0.4, LONG_MESSAGE)
+    until = time.monotonic() + 30
+    while not os.path.exists(path) and time.monotonic() < until:
+        time.sleep(0.05)
+
+
+def fail_long() -> None:
+    raise ValueError("no_region_called_" + "north_eastern_" * 12)
 
 
 def make_app() -> App:
@@ -151,3 +172,90 @@ def test_run_now_filters_and_errors(live_server: Callable[[Any], str], page: Pag
     page.goto(url + "jobs?task=greet")
     expect(page.locator("#jobs-runs-body tr")).to_have_count(1)
     expect(page.locator(f"#jobs-run-{run_id}")).to_have_attribute("data-status", "completed")
+
+
+# What a reader sees (lines of text, and controls) lies inside the page's column and inside
+# its table cell; no box scrolls or clips sideways; the page does not scroll sideways.
+OVERFLOWS = """() => {
+  const problems = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (typeof el.className === "string" && el.className.trim()
+      ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1)
+    problems.push(`the page scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
+  const main = document.querySelector("main");
+  const column = main.getBoundingClientRect();
+  const inside = (what, el, rect) => {
+    if (!rect.width) return;
+    if (rect.left < column.left - 1 || rect.right > column.right + 1)
+      problems.push(`${what} in ${name(el)} sticks out of the page's column: ` +
+                    `${rect.left}-${rect.right}, the column ${column.left}-${column.right}`);
+    const cell = el.closest("td, th");
+    if (cell) {
+      const box = cell.getBoundingClientRect();
+      if (rect.left < box.left - 1 || rect.right > box.right + 1)
+        problems.push(`${what} in ${name(el)} sticks out of its cell: ` +
+                      `${rect.left}-${rect.right}, the cell ${box.left}-${box.right}`);
+    }
+  };
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.data.trim() || !node.parentElement.checkVisibility()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const rect of range.getClientRects())
+      inside(`"${node.data.trim().slice(0, 30)}"`, node.parentElement, rect);
+  }
+  for (const el of main.querySelectorAll("*")) {
+    if (!el.checkVisibility()) continue;
+    if (el.matches("button, input, select, textarea, progress, img"))
+      inside("a control", el, el.getBoundingClientRect());
+    if (getComputedStyle(el).overflowX !== "visible" && el.scrollWidth > el.clientWidth + 1)
+      problems.push(`${name(el)} scrolls or clips sideways: ${el.scrollWidth} > ${el.clientWidth}`);
+  }
+  return problems;
+}"""
+
+
+def test_nothing_overflows_at_the_default_window_size_and_a_link_leads_back(
+        live_server: Callable[[Any], str], page: Page, tmp_path: Path) -> None:
+    app = App("jobs-layout-test", title="Quarterly reports")
+    app.jobs.register(LONG_TASK, report_and_wait)
+    app.jobs.register(f"{LONG_TASK}_again", fail_long)
+    app.jobs.register("greet", greet)
+    mount_dashboard(app.jobs, app, "/jobs")
+
+    @app.get("/")
+    def home() -> Any:
+        return HtmlPage("Reports", P("The app's own page", id="home"))
+
+    url = live_server(app)
+    app.jobs.wait(app.jobs.enqueue("greet", {"name": "a_name_" * 12}), TIMEOUT)
+    failed = app.jobs.wait(app.jobs.enqueue(f"{LONG_TASK}_again"), TIMEOUT)
+    release = tmp_path / "release"
+    running = [app.jobs.enqueue(LONG_TASK, {"path": str(release)}) for _ in range(2)]
+    try:
+        for run_id in running:
+            wait = time.monotonic() + TIMEOUT
+            while app.jobs.get(run_id).progress_message != LONG_MESSAGE:
+                assert time.monotonic() < wait, "the run did not report its progress"
+                time.sleep(0.05)
+        page.set_viewport_size({"width": 1024, "height": 768})  # the window's first size
+        _open(page, url + "jobs", "/jobs/events")
+        expect(page.locator(f"#jobs-run-{running[0]} small")).to_have_text(LONG_MESSAGE)
+        expect(page.get_by_role("button", name=f"Run {LONG_TASK}_again again")).to_be_visible()
+        assert page.evaluate(OVERFLOWS) == []
+        for run_id in (running[0], failed.id):
+            page.goto(url + f"jobs/runs/{run_id}")
+            expect(page.locator("#jobs-run-state .jobs-status").first).to_be_visible()
+            assert page.evaluate(OVERFLOWS) == [], f"run {run_id}"
+
+        back = page.get_by_role("link", name="Quarterly reports")
+        expect(back).to_have_attribute("href", "/")
+        back.click()
+        expect(page.locator("#home")).to_have_text("The app's own page")
+    finally:
+        release.touch()
+    for run_id in running:
+        assert app.jobs.wait(run_id, TIMEOUT).status == "completed"

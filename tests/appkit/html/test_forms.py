@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from appkit import App, UploadFile
 from appkit.html import (
     Button,
     Div,
@@ -21,12 +22,15 @@ from appkit.html import (
     Label,
     Optgroup,
     Option,
+    P,
+    Safe,
     Select,
     Textarea,
     fill_form,
     form_values,
     render,
 )
+from appkit.testing import Client
 
 
 class Color(enum.Enum):
@@ -208,8 +212,8 @@ def test_datetime_value_with_seconds_keeps_seconds() -> None:
 @pytest.mark.parametrize("kind", ["password", "PASSWORD", "file"])
 def test_password_and_file_inputs_are_never_filled(kind: str) -> None:
     form = Form(Input(type=kind, name="secret"))
-    assert render(fill_form(form, {"secret": "hunter2"})) == (
-        f'<form><input type="{kind}" name="secret"></form>'
+    assert render(fill_form(form, {"secret": "hunter2"})).endswith(
+        f'><input type="{kind}" name="secret"></form>'
     )
 
 
@@ -564,3 +568,63 @@ def test_field_can_be_filled_by_fill_form() -> None:
     assert '<input type="text" value="T" id="title" name="title">' in html
     assert '<textarea id="notes" name="notes">N</textarea>' in html
     assert "secret" not in html
+
+
+# ---- a form with a file input is sent as multipart/form-data ----------------------------
+
+
+def test_a_form_with_a_file_input_is_multipart() -> None:
+    html = render(Form(Field("Picture", "picture", type="file"), Button("Send"), method="post"))
+    assert html.startswith('<form method="post" enctype="multipart/form-data">')
+    assert "hx-encoding" not in html  # a plain form: the browser reads enctype
+
+
+def test_a_nested_file_input_counts_and_htmx_gets_hx_encoding() -> None:
+    form = Form(Fieldset(Div(Input(type="file", name="doc"))), hx_post="/upload", id="up")
+    assert render(form).startswith(
+        '<form hx-post="/upload" id="up" enctype="multipart/form-data"'
+        ' hx-encoding="multipart/form-data">')
+    # The request may come from a button inside the form: hx-encoding is inherited.
+    sent_by_button = Form(Input(type="file", name="doc"), Button("Up", hx_put="/up"))
+    assert 'hx-encoding="multipart/form-data"' in render(sent_by_button)
+
+
+def test_file_inputs_in_generated_or_raw_children_count() -> None:
+    generated = Form(Input(type=kind, name=kind) for kind in ("text", "file"))
+    assert 'enctype="multipart/form-data"' in render(generated)
+    raw = Form(Safe("<INPUT TYPE=File name=z>"))
+    assert render(raw).startswith('<form enctype="multipart/form-data">')
+
+
+def test_a_form_without_a_file_input_or_with_its_own_enctype_is_left_alone() -> None:
+    assert render(Form(Input(name="a"), P('type="file"'), hx_post="/x")) == (
+        '<form hx-post="/x"><input name="a"><p>type="file"</p></form>')
+    own = Form(Input(type="file", name="f"), enctype="text/plain", hx_post="/x")
+    assert render(own) == (
+        '<form enctype="text/plain" hx-post="/x"><input type="file" name="f"></form>')
+    kept = render(Form(Input(type="file", name="f"), hx_post="/x", hx_encoding="x"))
+    assert 'hx-encoding="x"' in kept and kept.count("hx-encoding") == 1
+
+
+def test_an_upload_through_a_form_without_enctype_arrives() -> None:
+    """What a browser does with the page's form: multipart when the form says so, else
+    URL-encoded, which carries only the file's name (and the handler answers 400)."""
+    app = App("uploads")
+
+    @app.get("/")
+    def index() -> Any:
+        return Form(Field("Picture", "picture", type="file"), Button("Send"), method="post",
+                    action="/avatar")
+
+    @app.post("/avatar")
+    async def avatar(picture: UploadFile) -> dict[str, Any]:
+        return {"file": picture.filename, "bytes": len(await picture.read())}
+
+    with Client(app) as client:
+        form = client.get("/").text
+        if 'enctype="multipart/form-data"' in form:
+            sent = client.post("/avatar", files={"picture": ("me.png", b"\x89PNG")})
+        else:
+            sent = client.post("/avatar", data={"picture": "me.png"})
+        assert sent.status_code == 200, sent.text
+        assert sent.json() == {"file": "me.png", "bytes": 4}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import time
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +41,17 @@ def make_app() -> App:
     return app
 
 
+def _until(check: Callable[[], bool], seconds: float = 20) -> None:
+    until = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > until:
+            raise AssertionError(f"not true within {seconds} s")
+        time.sleep(0.02)
+
+
 def test_the_lifespan_starts_and_stops_the_scheduler() -> None:
     app = make_app()
-    app.jobs.configure(stop_timeout=0.3)
+    app.jobs.configure(stop_timeout=0.3, max_concurrent_runs=1)
     assert isinstance(app.jobs, Jobs) and not app.jobs.running
     assert sorted(app.jobs.tasks) == ["add", "hold", "slow_add"]
     assert (app.jobs.tasks["slow_add"].timeout, app.jobs.tasks["slow_add"].retries) == (30, 1)
@@ -52,11 +62,18 @@ def test_the_lifespan_starts_and_stops_the_scheduler() -> None:
         assert client.get(f"/runs/{run_id}").json() == {"status": "completed", "output": 5}
         assert client.get("/runs/999").status_code == 404  # RunNotFound is a NotFound
         held = app.jobs.enqueue("hold", {"path": "/nonexistent/never"})
+        _until(lambda: app.jobs.get(held).started is not None)  # its function has begun
+        waiting = app.jobs.enqueue("add", {"a": 1, "b": 1})  # no free slot: it waits
     assert not app.jobs.running
     run = app.jobs.get(held)
     assert run.status == "failed" and run.error is not None and "Stopped with" in run.error
+    # A run that had not begun is left queued for the next start.
+    assert app.jobs.get(waiting).status == "queued"
     assert app.jobs.path == AppDirs("reports").data / "reports-jobs.db"
     assert not multiprocessing.active_children()  # the fork server is gone too
+    with Client(app):
+        assert app.jobs.wait(waiting, 20).output == 2
+    assert not multiprocessing.active_children()
 
 
 def test_an_app_without_tasks_makes_no_scheduler() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from appkit.errors import ConfigurationError
 from appkit.jobs import Jobs, JobsSettings, Status
+from appkit.jobs._files import RunFiles, hold, release
 from appkit.jobs.errors import InvalidInputs, RunNotFound, UnknownTask
 from tests.appkit.jobs import tasks
 from tests.appkit.jobs.conftest import MakeJobs, alive, pids_in, wait_until
@@ -127,6 +129,28 @@ def test_a_timeout_kills_the_worker_and_its_children(jobs: Jobs) -> None:
     assert run.status == "timeout" and run.timeout == 1.0
     assert run.error is not None and "Timed out after 1 s" in run.error
     wait_until(lambda: not alive(worker) and not alive(child), 10, "the processes to end")
+
+
+def test_the_timeout_counts_from_the_start_of_the_function(
+        make_jobs: MakeJobs, db_path: Path) -> None:
+    jobs = make_jobs(start=False)
+    run_id = jobs.enqueue("hold", {"path": "/nonexistent/never"}, timeout=1.5)
+    files = RunFiles(db_path)
+    files.ensure()
+    # Its worker takes this lock before it begins the function: a slow start, made long.
+    lock = hold(files.run_lock(run_id, 1))
+    assert lock is not None
+    jobs.start()
+    try:
+        wait_until(lambda: jobs.get(run_id).status == "running", what="the claim")
+        time.sleep(1.0)
+    finally:
+        release(lock)
+    run = jobs.wait(run_id, 20)
+    assert run.status == "timeout" and run.error is not None
+    assert run.error.startswith("Timed out after 1.5 s")
+    # The function had its 1.5 s, however long its worker took to begin it.
+    assert run.duration is not None and run.duration.total_seconds() >= 1.5
 
 
 def test_a_run_may_have_a_timeout_of_its_own(jobs: Jobs) -> None:
@@ -347,7 +371,8 @@ def test_a_stopped_scheduler_kills_what_runs_and_starts_nothing(
     jobs = make_jobs()
     running = jobs.enqueue("hold", {"path": str(tmp_path / "never")})
     retried = jobs.enqueue("hold_retried", {"path": str(tmp_path / "never")})
-    wait_until(lambda: len(jobs.runs(status="running")) == 2, what="two runs")
+    # Both have begun their function (one that has not is queued again at stop, untried).
+    wait_until(lambda: all(jobs.get(r).started for r in (running, retried)), what="two runs")
     [pid] = wait_until(lambda: pids_in(jobs.log(running).text), what="the pid")
     jobs.stop(timeout=0.2)
     assert not jobs.running and not alive(pid)
@@ -368,9 +393,38 @@ def test_a_stopped_scheduler_kills_what_runs_and_starts_nothing(
 def test_stop_lets_running_runs_finish_within_its_timeout(make_jobs: MakeJobs) -> None:
     jobs = make_jobs()
     run_id = jobs.enqueue("interval", {"path": "/dev/null", "seconds": 0.3})
-    wait_until(lambda: jobs.get(run_id).status == "running", what="the run to start")
+    wait_until(lambda: jobs.get(run_id).started, what="the run to start")
     jobs.stop(timeout=10)
     assert jobs.get(run_id).status == "completed"
+
+
+def test_stop_queues_again_a_claimed_run_whose_function_has_not_begun(
+        make_jobs: MakeJobs, db_path: Path) -> None:
+    jobs = make_jobs(start=False)
+    run_id = jobs.enqueue("add", {"a": 1, "b": 2})
+    files = RunFiles(db_path)
+    files.ensure()
+    # Its worker takes this lock before it begins the function: it waits for the test.
+    lock_path = files.run_lock(run_id, 1)
+    lock = hold(lock_path)
+    assert lock is not None
+    jobs.start()
+    wait_until(lambda: jobs.get(run_id).status == "running", what="the claim")
+    stopping = threading.Thread(target=jobs.stop, kwargs={"timeout": 60})
+    stopping.start()
+    try:
+        # Nothing new starts once stop() is called: the run goes back to the queue at
+        # once, and its worker, let go, finds the claim gone and ends without running it.
+        # (Without that, the worker would be killed after 60 s and only then queued again.)
+        wait_until(lambda: jobs.get(run_id).status == "queued", 10, "the release")
+    finally:
+        release(lock)
+        stopping.join(20)
+    assert not stopping.is_alive() and not jobs.running
+    run = jobs.get(run_id)
+    assert (run.status, run.attempts, run.started, run.error) == ("queued", 0, None, None)
+    jobs.start()  # the next start runs it
+    assert jobs.wait(run_id, 20).output == 3
 
 
 def test_the_fallback_poll_finds_runs_queued_behind_its_back(

@@ -458,6 +458,21 @@ def test_the_dashboard_can_live_elsewhere() -> None:
     assert app.url_for("board.run", run_id=3) == "/admin/jobs/runs/3"
 
 
+def test_every_page_leads_back_to_the_app_under_its_title() -> None:
+    app = App("dashboard-home", title="Sales & <returns>")
+    app.jobs.register("greet", greet)
+    app.jobs.dashboard("/admin/jobs")
+    later = app.jobs.enqueue("greet", scheduled_for=timedelta(hours=1))
+    home = '<a href="/" class="jobs-home">Sales &amp; &lt;returns&gt;</a>'
+    with Client(app) as client:
+        listing = client.get("/admin/jobs").text
+        assert f'<nav aria-label="breadcrumb"><ul><li>{home}</li><li>Jobs</li></ul></nav>' in (
+            listing)
+        run_page = client.get(f"/admin/jobs/runs/{later}").text
+        assert (f'<li>{home}</li><li><a href="/admin/jobs">Jobs</a></li><li>Run {later}</li>'
+                in run_page)
+
+
 @pytest.mark.parametrize("path", ["jobs", "/jobs/", ""])
 def test_a_bad_path_is_refused(path: str) -> None:
     app = App("dashboard-bad")

@@ -14,6 +14,9 @@ answers with a fragment; ``hx_target=``/``hx_trigger=`` add those headers too.
 Like a browser showing the app's pages, the client sends the session's CSRF token with
 every POST, PUT, PATCH and DELETE (the ``X-CSRF-Token`` header); ``csrf=False`` (for the
 client or one request) sends none, to test the protection itself.
+
+Under pytest, ``appkit.testing.pytest_plugin`` (loaded by itself once appkit is installed)
+gives every test private per-user folders, so an app made in the test has a fresh database.
 """
 
 from __future__ import annotations
@@ -116,6 +119,14 @@ class Client(TestClient):
     def get(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """GET ``url``; ``hx=True`` makes it an htmx request."""
         return self.request("GET", url, **kwargs)
+
+    def head(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """HEAD ``url``; ``hx=True`` makes it an htmx request."""
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """OPTIONS ``url``."""
+        return self.request("OPTIONS", url, **kwargs)
 
     def post(self, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """POST to ``url`` (``data=`` for a form, ``json=``, ``files=``)."""
