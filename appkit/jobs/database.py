@@ -82,6 +82,8 @@ _SCHEMA = (
     )""",
 )
 
+_INT_LIMIT = 2**63  # SQLite's integers are from -2**63 to 2**63 - 1
+
 _RUN_COLUMNS = (
     "id, task, status, inputs, output, error, progress, progress_message, created, "
     "scheduled_for, started, finished, attempts, retries, timeout, period, rerun_of")
@@ -198,7 +200,8 @@ class JobsDatabase:
         Raises:
             RunNotFound: no run has that id.
         """
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),))
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?",
+                          (int(run_id),)) if _fits(run_id) else []
         if not rows:
             raise RunNotFound(f"There is no run {run_id} in {self.path} (it may have been "
                               "purged)")
@@ -210,7 +213,8 @@ class JobsDatabase:
         where, params = _filters(tasks, statuses)
         if before is not None:
             where.append("id < ?")
-            params.append(int(before))
+            # Every id is in SQLite's range, so clamping to it selects the same runs.
+            params.append(min(max(int(before), -_INT_LIMIT), _INT_LIMIT - 1))
         sql = f"SELECT {_RUN_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -249,6 +253,8 @@ class JobsDatabase:
         Raises:
             RunNotFound: no run has that id.
         """
+        if not _fits(run_id):
+            raise RunNotFound(f"There is no run {run_id} in {self.path}")
         with self._write() as conn:
             row = conn.execute("SELECT status, owner, pid, claims FROM runs WHERE id = ?",
                                (int(run_id),)).fetchone()
@@ -491,6 +497,11 @@ def _orphans(me: str, known: Iterable[int]) -> tuple[str, list[Any]]:
     mine = f"owner = ? AND id NOT IN ({','.join('?' * len(ids))})" if ids else "owner = ?"
     return (f"status = 'running' AND (owner IS NULL OR ({mine}) OR (owner != ? AND owner "
             "NOT IN (SELECT id FROM schedulers)))", [me, *ids, me])
+
+
+def _fits(run_id: int) -> bool:
+    """Whether ``run_id`` is in SQLite's integer range (no run has an id outside it)."""
+    return -_INT_LIMIT <= int(run_id) < _INT_LIMIT
 
 
 def _ports(conn: sqlite3.Connection) -> list[int]:
