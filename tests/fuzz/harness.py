@@ -23,13 +23,13 @@ from appkit.testing import Client
 
 #: One fixed, derandomized profile: the same examples on every run (no flaky CI, no
 #: ``.hypothesis`` folder), no deadline (a shared 2-core machine is slow at times), and few
-#: enough examples that the whole layer stays under a minute. ``FUZZ_EXAMPLES`` scales it.
-FUZZ_EXAMPLES = 250
+#: enough examples per property that the whole layer stays under a minute. To search
+#: further once, wrap a test in ``settings(FUZZ, max_examples=..., derandomize=False)``.
 FUZZ = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=FUZZ_EXAMPLES,
+    max_examples=250,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],
     print_blob=False,
