@@ -86,8 +86,8 @@ header_values = st.one_of(
 )
 
 
-def mostly(valid: st.SearchStrategy[str], other: st.SearchStrategy[str] = values
-           ) -> st.SearchStrategy[str]:
+def mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any] = values
+           ) -> st.SearchStrategy[Any]:
     """``valid`` three times in four, else ``other``: a parameter whose value is refused
     (a 400) hides what the handler would have done with the other parameters."""
     return st.integers(0, 3).flatmap(lambda i: other if i == 3 else valid)
