@@ -211,10 +211,9 @@ class JobsDatabase:
              limit: int = 50, before: int | None = None) -> list[Run]:
         """Runs, newest first, filtered by task and status, with ids below ``before``."""
         where, params = _filters(tasks, statuses)
-        if before is not None:
+        if before is not None and int(before) < _INT_LIMIT:  # every id is below 2**63
             where.append("id < ?")
-            # Every id is in SQLite's range, so clamping to it selects the same runs.
-            params.append(min(max(int(before), -_INT_LIMIT), _INT_LIMIT - 1))
+            params.append(max(int(before), -_INT_LIMIT))  # and none below -2**63
         sql = f"SELECT {_RUN_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
