@@ -29,10 +29,14 @@ from starlette.responses import Response
 
 from appkit.errors import BadRequest, ConfigurationError
 
-__all__ = ["Binder", "Provider"]
+__all__ = ["MAX_JSON_DEPTH", "Binder", "JSONTooDeep", "Provider", "loads_json"]
 
 Provider = Callable[[Request], Any]
 _MISSING: Any = inspect.Parameter.empty
+
+#: How deeply a JSON body may nest arrays and objects; a deeper one answers 400. Python's
+#: own limit (the recursion limit, about 1000) would fail parsing, printing or copying it.
+MAX_JSON_DEPTH = 100
 
 _TRUE = frozenset({"true", "1", "on", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "off", "no", "n", "f", ""})
@@ -449,7 +453,9 @@ async def _read_body(request: Request) -> tuple[Mapping[str, Any] | None, bool]:
         if not raw:
             return None, False
         try:
-            data = json.loads(raw)
+            data = loads_json(raw)
+        except JSONTooDeep as exc:
+            raise BadRequest(f"The request body is {exc}") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(f"The request body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
@@ -458,3 +464,42 @@ async def _read_body(request: Request) -> tuple[Mapping[str, Any] | None, bool]:
                 f"{type(data).__name__}")
         return data, False
     return None, False
+
+
+class JSONTooDeep(ValueError):
+    """JSON text that nests arrays and objects deeper than ``MAX_JSON_DEPTH``."""
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` for text from a request: nesting deeper than ``MAX_JSON_DEPTH`` is
+    refused, as a value error, instead of failing later with a ``RecursionError``.
+
+    Raises:
+        JSONTooDeep: nested too deeply (its message says how deep is allowed).
+        ValueError: not JSON (``json.JSONDecodeError``, ``UnicodeDecodeError``).
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = _TOO_DEEP
+    if value is _TOO_DEEP or _deeper_than(value, MAX_JSON_DEPTH):
+        raise JSONTooDeep(
+            f"JSON nested more than {MAX_JSON_DEPTH} levels deep (arrays and objects inside "
+            "each other): send flatter data")
+    return value
+
+
+_TOO_DEEP: Any = object()
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and dicts more than ``limit`` deep (without recursion)."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False

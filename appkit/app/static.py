@@ -90,7 +90,7 @@ class StaticFolder:
             try:
                 if self.hash(_relative_path(scope)) == requested:
                     cache = _IMMUTABLE
-            except OSError:
+            except (OSError, ValueError):  # no such file; ValueError: a NUL in the path
                 pass
 
         async def send_with_cache(message: Message) -> None:

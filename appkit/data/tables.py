@@ -243,6 +243,8 @@ class Table(Generic[T]):
             RowNotFound: there is none (in this view's scope); a 404 inside a handler.
         """
         spec = self._spec
+        if isinstance(pk, int) and not -(2**63) <= pk < 2**63:
+            raise self._not_found(pk)  # beyond SQLite's integers: no row can have it
         where, args = self._where(None, None, {spec.pk: pk})
         row = self._db().execute(f"{spec.select_sql} WHERE {where}", args).fetchone()
         if row is None:
@@ -267,6 +269,8 @@ class Table(Generic[T]):
             ValueError: ``limit`` or ``offset`` is not a whole number >= 0.
         """
         spec = self._spec
+        if any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in equals.values()):
+            return []  # beyond SQLite's integers: no row can equal it
         sql = spec.select_sql
         condition, args = self._where(where, where_args, equals)
         if condition:
@@ -274,8 +278,9 @@ class Table(Generic[T]):
         if order_by:
             sql += f" ORDER BY {order_by}"
         if limit is not None or offset is not None:
-            sql += f" LIMIT {_count_arg('limit', limit, -1)}"
-            sql += f" OFFSET {_count_arg('offset', offset, 0)}"
+            # Capped at SQLite's largest integer (it refuses more): no table has more rows.
+            sql += f" LIMIT {min(_count_arg('limit', limit, -1), 2**63 - 1)}"
+            sql += f" OFFSET {min(_count_arg('offset', offset, 0), 2**63 - 1)}"
         make = spec.make
         return [make(row) for row in self._db().execute(sql, args).fetchall()]
 

@@ -146,8 +146,11 @@ def read_log(path: Path, offset: int = 0, limit: int | None = None, *,
     offset = max(0, int(offset))
     try:
         with open(path, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read() if limit is None else handle.read(limit)
+            if offset >= os.fstat(handle.fileno()).st_size:
+                data = b""  # nothing there yet (and a huge offset would not seek)
+            else:
+                handle.seek(offset)
+                data = handle.read() if limit is None else handle.read(limit)
     except FileNotFoundError:
         return "", offset
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

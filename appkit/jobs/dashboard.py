@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from appkit.app import App, Event, EventStream, HtmxDetails, Redirect, Router
+from appkit.app.binding import JSONTooDeep, loads_json
 from appkit.errors import BadRequest, ConfigurationError, NotFound
 from appkit.html import (
     H1,
@@ -100,6 +101,7 @@ _CSS = """
 .jobs-error { color: var(--pico-del-color); }
 """
 _STATUSES = [str(status) for status in Status]
+_ID_LIMIT = 2**63  # SQLite's integers are below it (and at least its negative)
 
 
 def mount_dashboard(jobs: Jobs, app: App | None, path: str = "/jobs", *,
@@ -167,6 +169,7 @@ class Dashboard(Router):
         def index(app: App, htmx: HtmxDetails, task: str = "", status: str = "",
                   before: int | None = None):
             statuses = _check_status(status)
+            _check_before(before)
             runs = jobs.runs(task or None, statuses or None, limit=self.page_size,
                              before=before)
             listing = self._listing(runs, task, status, before)
@@ -177,6 +180,7 @@ class Dashboard(Router):
         @self.get(f"{base}/events")
         async def events(task: str = "", status: str = "", before: int | None = None):
             statuses = _check_status(status)
+            _check_before(before)  # here: once streaming, an error could not be a 400
             return EventStream(self._list_events(task, statuses, before))
 
         @self.get(f"{base}/runs/{{run_id:int}}")
@@ -190,8 +194,9 @@ class Dashboard(Router):
         @self.get(f"{base}/runs/{{run_id:int}}/events")
         async def run_events(run_id: int, offset: int = 0, last_event_id: str = ""):
             current = await asyncio.to_thread(jobs.get, run_id)  # 404 before streaming
-            if last_event_id.strip().isdigit():
-                offset = int(last_event_id)  # a reconnection: resume where it stopped
+            resume = last_event_id.strip()
+            if resume.isascii() and resume.isdigit():  # not "²", which int() refuses
+                offset = int(resume)  # a reconnection: resume where it stopped
             return EventStream(self._run_events(current, max(0, offset)))
 
         @self.post(f"{base}/runs/{{run_id:int}}/cancel")
@@ -472,13 +477,22 @@ def _check_status(status: str) -> list[str]:
     return [status]
 
 
+def _check_before(before: int | None) -> None:
+    if before is not None and not -_ID_LIMIT <= before < _ID_LIMIT:
+        raise BadRequest(f"before={before} cannot be a run number: they are between "
+                         f"{-_ID_LIMIT} and {_ID_LIMIT - 1}. Use the id of the last run "
+                         "listed, or leave it out.")
+
+
 def _parse_inputs(task: str, text: str) -> dict[str, Any] | None:
     """The inputs typed in the "Run now" field: empty for none, else a JSON object."""
     text = text.strip()
     if not text:
         return None
     try:
-        value = json.loads(text)
+        value = loads_json(text)
+    except JSONTooDeep as exc:
+        raise BadRequest(f"The inputs for {task!r} are {exc}.") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"The inputs for {task!r} are not valid JSON ({exc.msg}, line {exc.lineno} "

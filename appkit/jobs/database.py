@@ -82,6 +82,8 @@ _SCHEMA = (
     )""",
 )
 
+_INT_LIMIT = 2**63  # SQLite's integers are from -2**63 to 2**63 - 1
+
 _RUN_COLUMNS = (
     "id, task, status, inputs, output, error, progress, progress_message, created, "
     "scheduled_for, started, finished, attempts, retries, timeout, period, rerun_of")
@@ -198,7 +200,8 @@ class JobsDatabase:
         Raises:
             RunNotFound: no run has that id.
         """
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (int(run_id),))
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?",
+                          (int(run_id),)) if _fits(run_id) else []
         if not rows:
             raise RunNotFound(f"There is no run {run_id} in {self.path} (it may have been "
                               "purged)")
@@ -208,9 +211,9 @@ class JobsDatabase:
              limit: int = 50, before: int | None = None) -> list[Run]:
         """Runs, newest first, filtered by task and status, with ids below ``before``."""
         where, params = _filters(tasks, statuses)
-        if before is not None:
+        if before is not None and int(before) < _INT_LIMIT:  # every id is below 2**63
             where.append("id < ?")
-            params.append(int(before))
+            params.append(max(int(before), -_INT_LIMIT))  # and none below -2**63
         sql = f"SELECT {_RUN_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -249,6 +252,8 @@ class JobsDatabase:
         Raises:
             RunNotFound: no run has that id.
         """
+        if not _fits(run_id):
+            raise RunNotFound(f"There is no run {run_id} in {self.path}")
         with self._write() as conn:
             row = conn.execute("SELECT status, owner, pid, claims FROM runs WHERE id = ?",
                                (int(run_id),)).fetchone()
@@ -506,6 +511,11 @@ def _orphans(me: str, known: Iterable[int]) -> tuple[str, list[Any]]:
     mine = f"owner = ? AND id NOT IN ({','.join('?' * len(ids))})" if ids else "owner = ?"
     return (f"status = 'running' AND (owner IS NULL OR ({mine}) OR (owner != ? AND owner "
             "NOT IN (SELECT id FROM schedulers)))", [me, *ids, me])
+
+
+def _fits(run_id: int) -> bool:
+    """Whether ``run_id`` is in SQLite's integer range (no run has an id outside it)."""
+    return -_INT_LIMIT <= int(run_id) < _INT_LIMIT
 
 
 def _ports(conn: sqlite3.Connection) -> list[int]:

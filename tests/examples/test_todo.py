@@ -345,5 +345,16 @@ def test_unknown_id_is_404(client: Client, method: str, path: str) -> None:
     assert items_on_page(client) == ["one"]
 
 
+@pytest.mark.parametrize("todo_id", ["9223372036854775808", "99999999999999999999"])
+def test_an_id_beyond_the_databases_integers_is_404(client: Client, todo_id: str) -> None:
+    add(client, "one")
+    for method, path in [("GET", f"/todos/{todo_id}"), ("GET", f"/todos/{todo_id}/edit"),
+                         ("POST", f"/todos/{todo_id}/toggle"), ("DELETE", f"/todos/{todo_id}")]:
+        response = client.request(method, path, hx=True)
+        assert response.status_code == 404
+        assert f"There is no todo number {todo_id}." in response.text
+    assert items_on_page(client) == ["one"]
+
+
 def test_non_numeric_id_is_404(client: Client) -> None:
     assert client.get("/todos/abc", hx=True).status_code == 404

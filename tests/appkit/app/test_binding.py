@@ -576,7 +576,31 @@ def test_json_list_body_is_400() -> None:
             "The JSON body must be an object with named fields, not a list")
 
 
-# ---- special parameters -----------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["[", '{"a":'])
+def test_json_nested_past_the_limit_is_a_400_that_names_it(kind: str) -> None:
+    app = App("t")
+
+    @app.post("/j")
+    def j(value: Any = None) -> dict[str, Any]:
+        return {"type": type(value).__name__}
+
+    def body(depth: int) -> bytes:
+        """``{"value": ...}`` nesting ``depth`` levels in all (the object is the first)."""
+        close = "]" if kind == "[" else "}"
+        inner = kind * (depth - 1) + ("" if kind == "[" else "1") + close * (depth - 1)
+        return f'{{"value": {inner}}}'.encode()
+
+    with Client(app) as client:
+        headers = {"Content-Type": "application/json", **JSON}
+        assert client.post("/j", content=body(100), headers=headers).status_code == 200
+        for depth in (101, 100_000):  # past the limit; past Python's recursion limit
+            response = client.post("/j", content=body(depth), headers=headers)
+            assert response.status_code == 400
+            assert error_of(response) == (
+                "The request body is JSON nested more than 100 levels deep (arrays and "
+                "objects inside each other): send flatter data")
+
+
 
 
 def test_request_and_app_parameters() -> None:

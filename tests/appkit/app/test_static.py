@@ -297,6 +297,14 @@ def test_traversal_out_of_the_asset_folder_is_404(
     assert b"StaticFolder" not in body
 
 
+@pytest.mark.parametrize("path", ["/static/a.css%00?v=1", "/static/%00?v=x",
+                                  "/_appkit/appkit.css%00?v=1"])
+def test_a_nul_in_a_hashed_path_is_404(live_server: Callable[[Any], str], app: App,
+                                       path: str) -> None:
+    status, _, body = raw_get(live_server(app), path)
+    assert status == 404, (status, body[:200])
+
+
 def test_symlink_out_of_the_folder_is_not_followed(
         live_server: Callable[[Any], str], app: App, static_dir: Path) -> None:
     (static_dir / "link.txt").symlink_to(static_dir.parent / "secret.txt")

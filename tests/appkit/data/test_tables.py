@@ -459,6 +459,19 @@ def test_after_a_restore_or_close_the_table_is_checked_again(store: Store,
     assert todos.count() == 0  # made again, not "no such table"
 
 
+@pytest.mark.parametrize("number", [2**63, -(2**63) - 1, 10**30])
+def test_numbers_beyond_sqlites_integers_match_no_row(todos: Table[Todo],
+                                                      number: int) -> None:
+    milk = todos.insert(Todo("Milk"))
+    with pytest.raises(RowNotFound, match=f"There is no Todo with id {number}."):
+        todos.get(number)
+    assert todos.find(id=number) == []
+    assert todos.first(id=number) is None
+    # A limit or offset past them: no table has that many rows.
+    assert todos.find(limit=abs(number)) == [milk]
+    assert todos.find(offset=abs(number)) == []
+
+
 def test_a_missing_row_in_a_handler_is_a_404_page(store: Store) -> None:
     todos = store.table_for(Todo)
     app = App("rows")

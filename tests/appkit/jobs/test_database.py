@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from appkit.jobs.database import SCHEMA_VERSION, JobsDatabase, next_occurrence
-from appkit.jobs.errors import JobsError
+from appkit.jobs.errors import JobsError, RunNotFound
 
 
 def test_next_occurrence_skips_what_was_missed() -> None:
@@ -96,3 +96,21 @@ def test_the_database_is_private_to_the_user(tmp_path: Path) -> None:
     JobsDatabase(path).close()
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_numbers_beyond_sqlites_integers_are_no_run(tmp_path: Path) -> None:
+    db = JobsDatabase(tmp_path / "jobs.db")
+    try:
+        now = time.time()
+        run_id, _ = db.insert("t", "{}", now=now, scheduled_for=now, timeout=None,
+                              period=None, retries=0)
+        for number in (2**63, -(2**63) - 1, 10**30):
+            with pytest.raises(RunNotFound, match=f"There is no run {number} in "):
+                db.get(number)
+            with pytest.raises(RunNotFound, match=f"There is no run {number} in "):
+                db.cancel(number, now)
+        # Every id is below 2**63 (and above its negative): the same runs as the limits.
+        assert [run.id for run in db.runs(before=10**30)] == [run_id]
+        assert db.runs(before=-(10**30)) == []
+    finally:
+        db.close()

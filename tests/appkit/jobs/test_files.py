@@ -41,3 +41,11 @@ def test_a_lock_is_held_until_its_process_ends(tmp_path: Path) -> None:
     child.kill()
     child.communicate()
     assert not is_held(path)  # released by the system: the file stays, unlocked
+
+
+def test_read_log_from_past_its_end_reads_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_bytes(b"abc")
+    # Past the end, and past what a file offset can be (seek would refuse them).
+    for offset in (3, 4, 2**62, 2**63 - 1, 2**63, 10**30):
+        assert read_log(log, offset) == ("", offset)

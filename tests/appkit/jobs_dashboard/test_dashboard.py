@@ -227,6 +227,22 @@ def test_an_unknown_run_is_a_404(client: Client) -> None:
     assert client.post("/jobs/runs/999/rerun", headers=JSON).status_code == 404
 
 
+def test_numbers_beyond_sqlites_integers_are_no_run(client: Client) -> None:
+    big = 2**63  # the route takes any digits; the database has no such number
+    assert client.get(f"/jobs/runs/{big}", headers=JSON).status_code == 404
+    assert client.get(f"/jobs/runs/{big}/events", headers=JSON).status_code == 404
+    assert client.post(f"/jobs/runs/{big}/cancel", headers=JSON).status_code == 404
+    assert client.post(f"/jobs/runs/{big}/rerun", headers=JSON).status_code == 404
+    # A filter beyond them is a 400, before the list's stream starts.
+    for path in ("/jobs", "/jobs/events"):
+        answer = client.get(f"{path}?before={10**30}", headers=JSON)
+        assert answer.status_code == 400
+        assert answer.json()["error"] == (
+            f"before={10**30} cannot be a run number: they are between "
+            "-9223372036854775808 and 9223372036854775807. Use the id of the last run "
+            "listed, or leave it out.")
+
+
 def test_a_running_run_is_live_and_can_be_cancelled(app: App, client: Client) -> None:
     run_id = app.jobs.enqueue("nap", {"seconds": 60})
     wait_for(lambda: app.jobs.get(run_id).progress == 0.25, "the run to report progress")
@@ -317,6 +333,19 @@ def test_run_now_with_bad_inputs_is_a_400_that_says_why(
                                     'data-status="400">')
 
 
+@pytest.mark.parametrize("depth", [100, 100_000])  # past the limit; past Python's
+def test_run_now_with_inputs_nested_too_deep_is_a_400(app: App, client: Client,
+                                                      depth: int) -> None:
+    inputs = '{"a": ' + "[" * depth + "]" * depth + ', "b": 1}'
+    answer = client.post("/jobs/tasks/add/run", data={"inputs": inputs}, headers=JSON)
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == (
+        "The inputs for 'add' are JSON nested more than 100 levels deep (arrays and objects "
+        "inside each other): send flatter data.")
+    assert app.jobs.runs() == []
+
+
 def test_run_now_for_an_unknown_task_is_a_404(client: Client) -> None:
     answer = client.post("/jobs/tasks/nope/run", headers=JSON)
     assert answer.status_code == 404
@@ -371,6 +400,33 @@ def test_a_finished_runs_stream_sends_state_log_and_end(app: App, client: Client
     resumed = events_of(client.get(f"/jobs/runs/{run_id}/events?offset=0",
                                    headers={"Last-Event-ID": str(size)}).text)
     assert [name for name, _, _ in resumed] == ["state", "end"]
+
+
+def test_a_runs_stream_ignores_a_resume_id_it_never_sent(app: App, client: Client) -> None:
+    run_id = app.jobs.enqueue("explode")
+    finished(app, run_id)
+    size = len("about to fail\n")
+
+    # "²" is a digit to str.isdigit(), not to int(); non-ASCII digits are not our ids either.
+    for resume in ("²", "١٤"):
+        events = events_of(client.get(f"/jobs/runs/{run_id}/events",
+                                      params={"last_event_id": resume}).text)
+        assert [name for name, _, _ in events] == ["state", "log", "end"]
+        assert events[1] == ("log", str(size), "<span>about to fail\n</span>")
+
+
+@pytest.mark.parametrize("offset", [2**62, 2**63, 10**30])
+def test_a_runs_stream_from_past_the_end_of_its_log_sends_no_log(
+        app: App, client: Client, offset: int) -> None:
+    run_id = app.jobs.enqueue("explode")
+    finished(app, run_id)
+
+    for response in (client.get(f"/jobs/runs/{run_id}/events?offset={offset}"),
+                     client.get(f"/jobs/runs/{run_id}/events",
+                                headers={"Last-Event-ID": str(offset)})):
+        events = events_of(response.text)
+        assert [name for name, _, _ in events] == ["state", "end"]
+        assert events[1][:2] == ("end", str(offset))
 
 
 # ---- the list's stream, over a real server ------------------------------------------------
