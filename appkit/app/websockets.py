@@ -229,5 +229,5 @@ def _reason(text: str) -> str:
 async def _close_quietly(socket: Socket, code: int, reason: str) -> None:
     try:
         await socket.close(code, reason)
-    except (RuntimeError, OSError):
+    except (RuntimeError, OSError, WebSocketDisconnect):
         pass  # the page has gone already

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from appkit.live.hub import Hub
 from appkit.live.ops import Op
@@ -232,7 +232,7 @@ class Connection:
                         await websocket.close(*self.closing)
                     self.ended.set()
                     return
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, WebSocketDisconnect):
             self.ended.set()  # the page has gone
             return
         except asyncio.CancelledError:
