@@ -161,7 +161,9 @@ class LiveExtension:
                 if not self._may_follow(name, owner, session):
                     connection.close(1008, f"This page may not follow {name[:60]!r}")
                     break
-                connection.follow(name, seq if same_process else -1)
+                # Numbers from another server process mean nothing here, except 0: the
+                # page had none of the topic's messages, so it missed them all.
+                connection.follow(name, seq if same_process or seq == 0 else -1)
             while connection.closing is None:
                 frame = await self._receive(socket, ended)
                 if frame is None:
