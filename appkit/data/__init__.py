@@ -13,7 +13,8 @@ An ``App`` has one store: ``app.db`` is this thread's ``Database`` (the data ext
 
 from __future__ import annotations
 
-from appkit.data.database import Database
+from typing import TYPE_CHECKING, Any
+
 from appkit.data.errors import (
     DatabaseTooNew,
     DataError,
@@ -22,9 +23,34 @@ from appkit.data.errors import (
     RowNotFound,
 )
 from appkit.data.extension import DataExtension, DataSettings
-from appkit.data.migrations import Migration, Migrations
-from appkit.data.store import Store
-from appkit.data.tables import Table
+
+if TYPE_CHECKING:
+    from appkit.data.database import Database
+    from appkit.data.migrations import Migration, Migrations
+    from appkit.data.store import Store
+    from appkit.data.tables import Table
+
+# The database classes load sqlite-utils: they are imported when first asked for, so that
+# `import appkit` (and an app that never opens its database) stays light.
+_LAZY = {
+    "Database": "appkit.data.database",
+    "Migration": "appkit.data.migrations",
+    "Migrations": "appkit.data.migrations",
+    "Store": "appkit.data.store",
+    "Table": "appkit.data.tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'appkit.data' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DataError",

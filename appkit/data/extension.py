@@ -19,10 +19,7 @@ from starlette.requests import HTTPConnection
 
 from appkit.app.extensions import Command
 from appkit.app.routing import RouteHandler
-from appkit.data.database import Database
 from appkit.data.errors import DataError, MigrationFailed
-from appkit.data.migrations import Migrations
-from appkit.data.store import _SYNCHRONOUS, Store
 from appkit.errors import ConfigurationError, HTTPError
 
 if TYPE_CHECKING:
@@ -30,12 +27,16 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from appkit.app.application import App
+    from appkit.data.database import Database
+    from appkit.data.migrations import Migrations
+    from appkit.data.store import Store
     from appkit.data.tables import Table
 
 __all__ = ["DataExtension", "DataSettings"]
 
 logger = logging.getLogger("appkit")
 
+_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")  # as appkit.data.store checks them
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T", bound="DataclassInstance")
 
@@ -48,7 +49,7 @@ class DataSettings:
         keep_backups: how many backup copies to keep beside the database (1 or more).
         timeout: seconds a write waits for another process's lock before failing.
         synchronous: ``"FULL"`` (a commit survives a power cut), ``"NORMAL"`` (faster;
-            survives a crash of the app), ``"OFF"`` or ``"EXTRA"``.
+            survives a crash of the app) or ``"EXTRA"``.
 
     Raises:
         ConfigurationError: a setting out of range, with the fix.
@@ -84,8 +85,7 @@ class DataExtension:
 
     def __init__(self, settings: DataSettings | None = None) -> None:
         self.settings = settings or DataSettings()
-        #: The schema migrations of ``app.db`` (``@app.migration(1)`` adds one).
-        self.migrations = Migrations()
+        self._migrations: Migrations | None = None
         self._app: App | None = None
         self._store: Store | None = None
         #: Why the database could not be opened at start (every page then explains it).
@@ -99,10 +99,20 @@ class DataExtension:
         app.on_shutdown(self.close)
 
     @property
+    def migrations(self) -> Migrations:
+        """The schema migrations of ``app.db`` (``@app.migration(1)`` adds one)."""
+        if self._migrations is None:
+            from appkit.data.migrations import Migrations
+
+            self._migrations = Migrations()
+        return self._migrations
+
+    @property
     def store(self) -> Store:
         """The app's database file, ``<data dir>/<app>.db`` (``appkit.data.Store``): made
         on first use, never when the app is imported."""
         if self._store is None:
+            from appkit.data.store import Store
             from shell.paths import folder_name
 
             app = self._require_app()
@@ -149,7 +159,7 @@ class DataExtension:
     async def _migrate_at_start(self) -> None:
         # Bring app.db up to date before the first request. A failure is logged, and
         # every page then explains it instead of half-working.
-        if not self.migrations.latest:
+        if self._migrations is None or not self._migrations.latest:
             return
         try:
             await run_in_threadpool(self.store.migrate)
