@@ -19,6 +19,8 @@ import webbrowser
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from shell.errors import NativeUnavailable
+
 __all__ = ["Native", "NativeUnavailable", "RemoteNative", "WindowNative", "answer", "METHODS"]
 
 #: What may be called through ``answer`` (nothing else of the window is reachable).
@@ -27,9 +29,6 @@ METHODS = frozenset({"open_file", "save_file", "select_folder", "confirm", "aler
                      "open_url", "open_path"})
 
 
-class NativeUnavailable(Exception):
-    """The feature needs a native window and there is none (browser or headless mode, or
-    the window is gone)."""
 
 
 @runtime_checkable

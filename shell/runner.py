@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shell.backends import Backend, BackendUnavailable, WindowHooks, WindowOptions, WindowState
 from shell.backends import choose as choose_backend
+from shell.errors import ShellError
 from shell.guard import DEFAULT_CSP, TOKEN_PARAM, LoopbackGuard, new_host_name, new_token
 from shell.instance import ACTIVATE_PATH, InstanceLock, forward_to_running, read_activation
 from shell.logs import setup_logging, teardown_logging
@@ -53,14 +54,6 @@ Activate = Callable[[list[str], str], Any]
 _WINDOWS = frozenset({"gtk", "qt", "webview"})
 
 
-class ShellError(Exception):
-    """The app could not be shown: the server did not start, or the backend asked for
-    cannot run. ``usage`` is True when the fix is on the caller's side (a backend to
-    install or choose), False when the app itself failed."""
-
-    def __init__(self, message: str, *, usage: bool = False) -> None:
-        super().__init__(message)
-        self.usage = usage
 
 
 def run(

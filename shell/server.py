@@ -17,6 +17,7 @@ from typing import Any
 
 import uvicorn
 
+from shell.errors import ServerError
 from shell.limits import server_config
 
 __all__ = ["LoopbackServer", "ServerError", "bind_loopback"]
@@ -24,8 +25,6 @@ __all__ = ["LoopbackServer", "ServerError", "bind_loopback"]
 logger = logging.getLogger("shell")
 
 
-class ServerError(Exception):
-    """The server could not start, or stopped on its own."""
 
 
 def bind_loopback(host: str = "127.0.0.1", port: int = 0) -> socket.socket:

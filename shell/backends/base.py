@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from shell.errors import BackendUnavailable
+
 __all__ = ["Backend", "BackendUnavailable", "WindowHooks", "WindowOptions", "WindowState"]
 
 
-class BackendUnavailable(Exception):
-    """A backend cannot run here; the message says why and what to install."""
 
 
 @dataclass(frozen=True)
