@@ -3,7 +3,8 @@
 //   answers; appkit's error fragment (or a plain message when the server could not be
 //   reached) is shown in a dismissible notice at the top of the page;
 // - sends the session's CSRF token (from <meta name="csrf-token">) with every htmx request
-//   to the app (X-CSRF-Token header) and with every plain form POST (appkit-csrf field);
+//   to the app (X-CSRF-Token header), with every plain form POST (appkit-csrf field) and
+//   with the htmx ws extension's websocket handshakes (appkit-csrf query parameter);
 // - shows toasts: a close button removes one, and each hides itself after a few seconds;
 // - asks hx-confirm's question in a dialog of the page (OK / Cancel), not the browser's own
 //   confirm(), which a native window titles with the app's loopback address.
@@ -264,6 +265,30 @@
     document.addEventListener("DOMContentLoaded", start);
   } else {
     start();
+  }
+
+  // A websocket route's error (an #appkit-ws-error element) is shown as a notice.
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var text = event.detail && event.detail.message;
+    if (typeof text !== "string" || text.indexOf("appkit-ws-error") < 0) return;
+    var holder = document.createElement("template");
+    holder.innerHTML = text;
+    var error = holder.content.getElementById
+      ? holder.content.getElementById("appkit-ws-error")
+      : holder.content.querySelector("#appkit-ws-error");
+    if (error) show(null, error.textContent.trim());
+  });
+
+  // The htmx ws extension's sockets carry the CSRF token too (a websocket's handshake needs
+  // it, in the appkit-csrf query parameter: browsers let a page set no header on it).
+  if (window.htmx) {
+    window.htmx.createWebSocket = function (url) {
+      var token = csrfToken();
+      if (token) {
+        url += (url.indexOf("?") < 0 ? "?" : "&") + CSRF_FIELD + "=" + encodeURIComponent(token);
+      }
+      return new WebSocket(url, []);
+    };
   }
 
   window.appkit = {
