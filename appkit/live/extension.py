@@ -28,6 +28,8 @@ from appkit.app.routing import RouteHandler, call_handler
 from appkit.app.websockets import Socket, SocketClosed
 from appkit.errors import HTTPError
 from appkit.html import Element, Meta, Script
+from appkit.live import bridge
+from appkit.live.bridge import BridgeServer
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
 from appkit.live.pages import Connection, Pages
@@ -73,6 +75,7 @@ class LiveExtension:
         self._app: App | None = None
         self._routes: list[tuple[Any, RouteHandler, Binder]] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._bridge: BridgeServer | None = None
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -81,6 +84,7 @@ class LiveExtension:
         app.websocket(ROUTE, name="appkit-live",
                       max_message_size=self.settings.max_message_size)(self._serve)
         app.add_head(self._head)
+        self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
         app.on_shutdown(self._stop)
 
@@ -91,10 +95,17 @@ class LiveExtension:
     # ---- lifespan ---------------------------------------------------------------------
 
     async def _start(self) -> None:
+        app = self._app
+        assert app is not None
         self.hub.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._bridge = bridge.BridgeServer(app.paths.runtime, self.hub.publish_ops)
+        await self._bridge.start()
 
     async def _stop(self) -> None:
+        if self._bridge is not None:
+            self._bridge.stop()
+            self._bridge = None
         self.hub.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()

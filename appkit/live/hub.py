@@ -165,6 +165,11 @@ class Hub:
         self.broker: Broker = broker or LocalBroker()
         self._topics: dict[str, Topic] = {}
         self._lock = threading.Lock()
+        #: Whether this process serves pages (the hub was started with the server).
+        self.serving = False
+        #: Where a hub that serves no pages sends what is published (to the server of the
+        #: app in another process: ``appkit.live.bridge``); None to drop it.
+        self.forward: Callable[[str, list[Op]], bool] | None = None
 
     # ---- topics ---------------------------------------------------------------------------
 
@@ -207,7 +212,8 @@ class Hub:
 
     def publish(self, name: str, *elements: Any) -> int:
         """Send ``elements`` (out-of-band elements: see ``appkit.live.ops``) to every page
-        subscribed to ``name``; returns the message's number. Thread-safe.
+        subscribed to ``name``; returns the message's number (0 in a process that serves no
+        pages, such as a job's worker: the app's server publishes it). Thread-safe.
 
         Raises:
             ConfigurationError: an element the live layer cannot send.
@@ -220,6 +226,12 @@ class Hub:
         return self._publish(user_topic(session), to_ops(elements))
 
     def _publish(self, name: str, ops: list[Op]) -> int:
+        if not self.serving:
+            # A job's worker or a script: the app's server (if one runs) numbers and
+            # delivers it. Nothing to number here.
+            if self.forward is not None:
+                self.forward(name, ops)
+            return 0
         topic = self.get(name)
         with self._lock:
             seq = topic.add(ops)
@@ -231,10 +243,17 @@ class Hub:
     def start(self) -> None:
         """Start delivering (on the server's loop)."""
         self.broker.start(self._deliver)
+        self.serving = True
 
     def stop(self) -> None:
         """Stop delivering."""
+        self.serving = False
         self.broker.stop()
+
+    def publish_ops(self, name: str, ops: list[Op]) -> int:
+        """Publish operations made elsewhere (by another process of the app)."""
+        _check_name(name, reserved_ok=True)
+        return self._publish(name, ops)
 
     def _deliver(self, name: str, payload: str) -> None:
         seq, ops = json.loads(payload)

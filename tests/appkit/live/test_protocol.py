@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -43,13 +44,13 @@ def make_app(**settings: Any) -> App:
 class Page_:
     """One page of a client: its live config (from the page's meta tag) and its socket."""
 
-    def __init__(self, client: Client, page_id: str = "p" * 32) -> None:
+    def __init__(self, client: Client, page_id: str | None = None) -> None:
         self.client = client
         html = client.get("/").text
         content = re.search(r'<meta name="appkit-live" content="([^"]*)"', html)
         assert content is not None
         self.config = json.loads(content.group(1).replace("&quot;", '"'))
-        self.page_id = page_id
+        self.page_id = page_id or secrets.token_hex(16)
         self.seq = int(re.search(r'data-live-seq="(\d+)"', html).group(1))  # type: ignore[union-attr]
 
     def connect(self, **hello: Any) -> Any:

@@ -1,0 +1,52 @@
+"""A job's worker process publishes through the app's hub: the page gets it, without
+polling; a datagram without the server's key is dropped."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+from appkit.live import bridge
+from appkit.testing import Client
+from tests.appkit.live.jobapp import app
+from tests.appkit.live.test_protocol import Page_, frames, live_client
+
+
+def test_a_job_publishes_to_the_pages_from_its_worker_process() -> None:
+    with live_client(app) as client:
+        page = Page_(client)
+        ws = page.connect(topics={"reports": page.seq})
+        assert frames(ws, 1)[0]["t"] == "welcome"
+        run_id = app.jobs.enqueue("report", {"name": "May"})
+        assert app.jobs.wait(run_id, 30).output == "May"
+        (msg,) = frames(ws, 1)
+        assert msg["topic"] == "reports" and msg["seq"] == 1
+        assert msg["ops"] == [{"op": "morph", "target": "report",
+                               "html": '<p id="report">May is ready</p>'}]
+        ws.close()
+
+
+def test_a_datagram_without_the_key_is_dropped(error_logs: list[Any]) -> None:
+    with live_client(app) as client:
+        where = json.loads((app.paths.runtime / bridge.FILE_NAME).read_text())
+        page = Page_(client)
+        ws = page.connect(topics={"reports": page.seq})
+        frames(ws, 1)
+        forged = {"key": "0" * 32, "topic": "reports",
+                  "ops": [{"op": "morph", "target": "report", "html": "<p>forged</p>"}]}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(json.dumps(forged).encode(), ("127.0.0.1", where["port"]))
+            sock.sendto(b"not json", ("127.0.0.1", where["port"]))
+        assert bridge.send(app.paths.runtime, "reports", [
+            {"op": "morph", "target": "report", "html": '<p id="report">real</p>'}])
+        (msg,) = frames(ws, 1)
+        assert msg["ops"][0]["html"] == '<p id="report">real</p>'
+        ws.close()
+    assert not (app.paths.runtime / bridge.FILE_NAME).exists()   # removed at stop
+    assert not error_logs
+
+
+def test_without_a_server_a_publish_goes_nowhere() -> None:
+    Client(app)  # no lifespan: no server of the app runs
+    assert app.hub.publish("reports", *[]) == 0
