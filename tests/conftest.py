@@ -23,6 +23,16 @@ from shell.server import LoopbackServer
 pytest_plugins = ["tests.browser", "appkit.testing.pytest_plugin"]
 
 
+def run_async(coro: Any) -> Any:
+    """``asyncio.run(coro)`` on a thread of its own: a test after the real-browser tests
+    shares the main thread with Playwright's running event loop, where asyncio.run fails."""
+    import asyncio
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def in_ci() -> bool:
     """CI runs every layer: a missing system dependency is a failure there, not a skip."""
     return os.environ.get("CI") == "true"

@@ -352,7 +352,7 @@ def test_an_id_beyond_the_databases_integers_is_404(client: Client, todo_id: str
                          ("POST", f"/todos/{todo_id}/toggle"), ("DELETE", f"/todos/{todo_id}")]:
         response = client.request(method, path, hx=True)
         assert response.status_code == 404
-        assert f"There is no todo number {todo_id}." in response.text
+        assert f"There is no Todo with id {todo_id}." in response.text
     assert items_on_page(client) == ["one"]
 
 

@@ -21,7 +21,20 @@ TITLE = "Confirm Test"
 
 # The page presses its Delete button by itself, reports whether appkit's dialog opened,
 # then presses OK in it. With the engine's own confirm() instead, the script stops at the
-# press until someone answers a dialog window, and nothing is reported.
+# press until someone answers a dialog window, and nothing is reported. (A file of the
+# app's static folder: the guard's default policy refuses inline scripts.)
+PRESS = """
+document.addEventListener("DOMContentLoaded", function () {
+  setTimeout(function () {
+    document.getElementById("delete").click();
+    var open = !!document.querySelector("dialog.appkit-confirm[open]");
+    fetch("/seen?dialog=" + open).then(function () {
+      if (open) document.querySelector(".appkit-confirm-ok").click();
+    });
+  }, 300);
+});
+"""
+
 APP = '''
 from pathlib import Path
 
@@ -30,18 +43,6 @@ from appkit.html import Button, Div, Page, Script
 
 EVENTS = Path(__file__).parent / "events.txt"
 app = App("confirm-test", title="{title}")
-
-PRESS = """
-document.addEventListener("DOMContentLoaded", function () {{
-  setTimeout(function () {{
-    document.getElementById("delete").click();
-    var open = !!document.querySelector("dialog.appkit-confirm[open]");
-    fetch("/seen?dialog=" + open).then(function () {{
-      if (open) document.querySelector(".appkit-confirm-ok").click();
-    }});
-  }}, 300);
-}});
-"""
 
 
 def note(text):
@@ -53,7 +54,7 @@ def note(text):
 def index():
     return Page("Confirm", Button("Delete", id="delete", hx_post=delete, hx_target="#out",
                                   hx_confirm="Delete it?"),
-                Div(id="out"), Script(PRESS))
+                Div(id="out"), Script(src=app.static_url("press.js")))
 
 
 @app.get("/seen")
@@ -81,6 +82,8 @@ def test_hx_confirm_asks_in_the_page_not_in_a_javascript_dialog(
         gui: str, mode: str, xvfb: str, gui_env: dict[str, str], tmp_path: Path) -> None:
     app_file = tmp_path / "app.py"
     app_file.write_text(textwrap.dedent(APP.format(title=TITLE)))
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "press.js").write_text(PRESS)
     events = tmp_path / "events.txt"
     if mode == "development":
         command = [sys.executable, "-m", "appkit.cli", "run", str(app_file), "--backend", gui]

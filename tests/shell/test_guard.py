@@ -24,6 +24,7 @@ from shell.guard import (
     parse_cookies,
     redact,
 )
+from tests.conftest import run_async
 
 ORIGIN = "http://127.0.0.1:8000"
 WS_URL = "ws://127.0.0.1:8000/ws"
@@ -358,11 +359,10 @@ async def _call(app: LoopbackGuard, headers: list[tuple[bytes, bytes]],
                                    (b"evil.example:8000", b"127.0.0.1:8000"),
                                    (b"127.0.0.1:8000", b"127.0.0.1:8000")])
 def test_two_host_headers_are_refused(token: str, hosts: tuple[bytes, bytes]) -> None:
-    import asyncio
 
     headers = [(b"host", hosts[0]), (b"authorization", f"Bearer {token}".encode()),
                (b"host", hosts[1])]
-    sent = asyncio.run(_call(make_app(token), headers))
+    sent = run_async(_call(make_app(token), headers))
     assert sent[0]["status"] == 400
 
 
@@ -393,7 +393,6 @@ def test_only_the_launch_bearer_token_exempts_from_csrf(token: str) -> None:
 def test_hostile_requests_never_break_the_guard(token: str) -> None:
     """Random paths, queries, Host, Cookie, Origin and Authorization headers (seeded): the
     guard always answers, below 500, with headers free of CR and LF."""
-    import asyncio
     import random
     from urllib.parse import unquote
 
@@ -447,4 +446,4 @@ def test_hostile_requests_never_break_the_guard(token: str) -> None:
         for _ in range(3000):
             await one()
 
-    asyncio.run(many())
+    run_async(many())

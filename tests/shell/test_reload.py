@@ -168,13 +168,11 @@ from appkit import App
 from appkit.html import P, Page, Script, Style
 
 app = App("reload-test")
-ONCE = "if (!sessionStorage.getItem('went')) {{ sessionStorage.setItem('went', '1'); " \\
-       "location.href = '/inner'; }}"
 
 
 @app.get("/")
 def index():
-    return Page("Start", P("start"), Script(ONCE),
+    return Page("Start", P("start"), Script(src=app.static_url("once.js")),
                 Style(":root, body {{ background: #00ff00 !important; }}"))
 
 
@@ -195,6 +193,11 @@ def test_the_window_comes_back_to_the_app_when_a_broken_edit_is_fixed(
 
     app_file = tmp_path / "app.py"
     app_file.write_text(textwrap.dedent(TWO_PAGES.format(colour="#ff0000")))
+    # A file of the static folder: the guard's default policy refuses inline scripts.
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "once.js").write_text(
+        "if (!sessionStorage.getItem('went')) { sessionStorage.setItem('went', '1'); "
+        "location.href = '/inner'; }")
     with dev_run(app_file, "--backend", gui, env=gui_env) as (proc, lines):
         lines.expect("ready: ")
         geometry = window_geometry(xvfb, "reload-test", timeout=20)

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from appkit import App, ConfigurationError, RouteHandler, Router
 from appkit.html import Button, render
 from appkit.testing import Client
+from tests.conftest import run_async
 
 # ---- methods ----------------------------------------------------------------------------------
 
@@ -388,9 +389,8 @@ def test_handler_is_still_callable_directly() -> None:
     assert add.__name__ == "add"
     assert add.is_async is False
     assert aadd.is_async is True
-    import asyncio
 
-    assert asyncio.run(aadd(4)) == 8
+    assert run_async(aadd(4)) == 8
 
 
 def test_async_and_sync_handlers_both_work() -> None:

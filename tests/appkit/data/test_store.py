@@ -16,6 +16,7 @@ import sqlite_utils
 from appkit.data import Database, Store
 from appkit.data.errors import DataError
 from appkit.errors import ConfigurationError
+from tests.conftest import run_async
 
 
 def run_threads(count: int, target: object) -> list[BaseException]:
@@ -258,7 +259,7 @@ def test_a_task_awaiting_inside_a_transaction_cannot_be_joined_by_another(
     async def both() -> None:
         await asyncio.gather(first(), second())
 
-    asyncio.run(both())
+    run_async(both())
     assert results == ["second refused", "first done"]
     assert [r["v"] for r in store.db["t"].rows] == ["first"]
 
@@ -273,7 +274,7 @@ def test_nesting_in_the_same_task_is_fine(store: Store) -> None:
             with db.transaction():
                 db["t"].insert({"v": "b"})
 
-    asyncio.run(nested())
+    run_async(nested())
     assert store.db["t"].count == 2
 
 

@@ -18,6 +18,7 @@ from appkit.jobs._files import RunFiles, hold, release
 from appkit.jobs.errors import InvalidInputs, RunNotFound, UnknownTask
 from tests.appkit.jobs import tasks
 from tests.appkit.jobs.conftest import MakeJobs, alive, pids_in, wait_until
+from tests.conftest import run_async
 
 
 def test_a_one_off_run_completes_with_its_output(jobs: Jobs) -> None:
@@ -450,7 +451,7 @@ def test_changes_yields_when_runs_change(jobs: Jobs) -> None:
         await asyncio.wait_for(first, 10)
         await changes.aclose()
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_several_schedulers_in_one_process_share_the_work(make_jobs: MakeJobs,
