@@ -391,3 +391,39 @@ def test_an_error_handlers_answer_reaches_an_htmx_user() -> None:
     assert fragment.status_code == 404
     assert "That item was deleted by someone else." in fragment.text
     assert "appkit-error" in fragment.text  # what appkit.js looks for to show the body
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: App.error checks its key only when the "
+                   "returned decorator is called, so a bare @app.error (the key forgotten) "
+                   "raises nothing and replaces the function by a lambda; the same mistake "
+                   "as app.get(fn), which issue 10 made a ConfigurationError")
+def test_a_bare_app_error_decorator_is_explained() -> None:
+    app = App("bare")
+
+    def not_found() -> Any:
+        return P("mine")
+
+    with pytest.raises(ConfigurationError):
+        app.error(not_found)  # type: ignore[arg-type]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: App.provide checks the name only when the "
+                   "returned decorator is called, so a bare @app.provide (the name "
+                   "forgotten) raises nothing and replaces the function by a lambda")
+def test_a_bare_app_provide_decorator_is_explained() -> None:
+    app = App("bare")
+
+    def user() -> Any:
+        return "ann"
+
+    with pytest.raises(ConfigurationError):
+        app.provide(user)  # type: ignore[arg-type]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: DataSettings takes timeout=True (a bool is an "
+                   "int) though it refuses keep_backups=True; LiveSettings refuses bools")
+def test_data_settings_refuse_a_bool_timeout() -> None:
+    from appkit import DataSettings
+
+    with pytest.raises(ConfigurationError, match="timeout"):
+        DataSettings(timeout=True)
