@@ -15,7 +15,8 @@ from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
 from appkit import App, NotFound, Redirect, toast
-from appkit.html import P
+from appkit.app import Event, EventStream
+from appkit.html import Div, P
 from appkit.testing import Client
 
 
@@ -137,3 +138,26 @@ def test_a_websocket_route_under_a_prefix_goes_through_the_pipeline() -> None:
                                       headers=cookie) as socket:
             socket.send_text('{"text": "hi"}')
             assert "echo hi" in socket.receive_text()
+
+
+def test_an_event_stream_under_a_prefix_is_linked_and_served() -> None:
+    tool = App("tool")
+
+    @tool.get("/")
+    def index() -> Any:
+        return Div(hx_ext="sse", sse_connect=ticks, sse_swap="tick")
+
+    @tool.get("/ticks")
+    async def ticks() -> Any:
+        async def two() -> Any:
+            for n in range(2):
+                yield Event(P(f"tick {n}"), event="tick")
+
+        return EventStream(two())
+
+    outer = Starlette(routes=[Mount("/tool", app=tool)])
+    with Client(outer) as client:
+        assert 'sse-connect="/tool/ticks"' in client.get("/tool/").text
+        with client.stream("GET", "/tool/ticks") as stream:
+            body = "".join(stream.iter_text())
+    assert "event: tick" in body and "tick 1" in body
