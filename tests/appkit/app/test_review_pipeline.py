@@ -427,3 +427,13 @@ def test_data_settings_refuse_a_bool_timeout() -> None:
 
     with pytest.raises(ConfigurationError, match="timeout"):
         DataSettings(timeout=True)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: as_extension calls .extension() on a settings "
+                   "class given instead of an instance (extensions=[DataSettings]): a "
+                   "TypeError about 'self', not a ConfigurationError saying DataSettings()")
+def test_a_settings_class_instead_of_settings_is_explained() -> None:
+    from appkit import DataSettings
+
+    with pytest.raises(ConfigurationError, match=r"DataSettings\(\)"):
+        App("forgot-the-parentheses", extensions=[DataSettings])  # type: ignore[list-item]
