@@ -18,6 +18,7 @@ from appkit.app import (
     ResponseParts,
     RouteHandler,
     Router,
+    Socket,
     hx,
 )
 from appkit.data.errors import (
@@ -35,6 +36,7 @@ from appkit.errors import (
     ConfigurationError,
     Forbidden,
     HTTPError,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     WindowUnavailable,
@@ -65,6 +67,7 @@ __all__ = [
     "JobsError",
     "JobsSettings",
     "LiveSettings",
+    "MethodNotAllowed",
     "MigrationFailed",
     "HxHeaders",
     "NotFound",
@@ -79,6 +82,7 @@ __all__ = [
     "RunNotFound",
     "Session",
     "Sessions",
+    "Socket",
     "UnknownTask",
     "UploadFile",
     "WindowUnavailable",

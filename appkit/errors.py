@@ -17,6 +17,7 @@ __all__ = [
     "BadRequest",
     "Forbidden",
     "NotFound",
+    "MethodNotAllowed",
     "PayloadTooLarge",
     "WindowUnavailable",
 ]
@@ -76,6 +77,14 @@ class NotFound(HTTPError):
     status = 404
     close_code = 4404  # the application range (4000-4999): 4000 + the HTTP status
     title = "Not found"
+
+
+class MethodNotAllowed(HTTPError):
+    """The address does not take this method (405)."""
+
+    status = 405
+    close_code = 4405
+    title = "Method not allowed"
 
 
 class PayloadTooLarge(HTTPError):

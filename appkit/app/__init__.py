@@ -1,6 +1,6 @@
 """``appkit.app``: the core: the App, its routing, parameter binding, responses, the
 connection pipeline and the extension protocol. It imports no extension (``appkit.App`` is
-this App with the sessions, data and jobs extensions)."""
+this App with the sessions, data, jobs and live extensions)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from appkit.app.pipeline import Pipeline, Step
 from appkit.app.responses import Redirect, ResponseParts
 from appkit.app.routing import RouteHandler, Router
 from appkit.app.sse import Event, EventStream
+from appkit.app.websockets import Message, Socket, SocketClosed
 
 __all__ = [
     "App",
@@ -28,5 +29,8 @@ __all__ = [
     "ResponseParts",
     "RouteHandler",
     "Router",
+    "Message",
+    "Socket",
+    "SocketClosed",
     "hx",
 ]

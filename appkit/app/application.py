@@ -1,7 +1,7 @@
 """``App``, the core: an ASGI application on Starlette with appkit's routing, binding,
 responses and connection pipeline, and the extensions that plug into it.
 
-    from appkit import App              # the core with sessions, data and jobs
+    from appkit import App              # the core with sessions, data, jobs, live
     from appkit.html import Page, P
 
     app = App("hello")
@@ -11,7 +11,8 @@ responses and connection pipeline, and the extensions that plug into it.
         return Page("Hello", P(f"Hello, {name}!"))
 
 This module imports no extension: ``appkit.App`` (``appkit/standard.py``) is this class
-with the sessions, data and jobs extensions added by default. See docs/architecture.md.
+with the sessions, data, jobs and live extensions added by default. See
+docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
@@ -31,8 +33,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from appkit.app.errorpages import error_response
-from appkit.app.extensions import ExtensibleApp, Extension, ExtensionSettings, as_extension
+from appkit.app.extensions import ExtensibleApp, Extension, ExtensionSettings
 from appkit.app.htmx import HtmxDetails
 from appkit.app.icons import add_icon
 from appkit.app.limits import BodyLimit
@@ -40,7 +41,7 @@ from appkit.app.pages import PagesApp
 from appkit.app.pipeline import Pipeline
 from appkit.app.routing import RouteHandler, Router
 from appkit.app.static import StaticFolder
-from appkit.app.websockets import websocket_endpoint
+from appkit.app.websockets import closing_websockets, websocket_endpoint
 from appkit.desktop import DesktopApp
 from appkit.errors import ConfigurationError, HTTPError
 from appkit.html import Element
@@ -122,9 +123,12 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self.data_files = list(data_files)
         #: Set by ``appkit run``'s reload loop: pages then reload themselves after a restart.
         self.dev_reload = False
-        #: The path this app is mounted at inside another ASGI app ("" when it is not),
-        #: learnt from the connections' ``root_path``; its URLs start with it.
-        self.root_path = ""
+        # Where this app is mounted inside another ASGI app ("" when it is not), for each
+        # connection (its scope's root_path), and the last one seen, for URLs made outside
+        # a request (a startup hook, a job).
+        self._root: ContextVar[str | None] = ContextVar(f"appkit-root-{id(self)}",
+                                                        default=None)
+        self._last_root = ""
         self._on_add = self._register
         self._by_name: dict[str, RouteHandler] = {}
         self._startup: list[Callable[[], Any]] = []
@@ -149,6 +153,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         )
         self.state = self._starlette.state
         self._routes: list[Any] = self._starlette.router.routes
+        self._starlette.router.default = closing_websockets(self._starlette.router.default)
         self._routes.append(Mount("/_appkit", app=self.assets, name="appkit-static"))
         if self.static is not None:
             self._routes.append(Mount("/static", app=self.static, name="static"))
@@ -156,18 +161,24 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self.icon: Path = add_icon(self._routes, icon, home)
         #: The extensions by name (``app.extensions["data"]``).
         self.extensions: dict[str, Extension] = {}
-        given = [as_extension(item) for item in extensions]
-        names = {ext.name for ext in given}
-        defaults = [as_extension(make()) for make in self.default_extensions]
-        for ext in [*[d for d in defaults if d.name not in names], *given]:
-            self.add_extension(ext)
+        self._add_extensions(extensions)
 
     # ---- ASGI ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
-            self.root_path = scope.get("root_path", "")
+            root = scope.get("root_path", "")
+            self._last_root = root
+            self._root.set(root)
         await self._starlette(scope, receive, send)
+
+    @property
+    def root_path(self) -> str:
+        """The path this app is mounted at inside another ASGI app ("" when it is not):
+        the current connection's (its ``root_path``), else the last one seen. Its URLs
+        start with it."""
+        root = self._root.get()
+        return self._last_root if root is None else root
 
     # ---- routes -------------------------------------------------------------------------
 
@@ -263,6 +274,10 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
             def current_user(session):
                 return users.get(session.get("user_id"))
         """
+        if not isinstance(name, str):
+            raise ConfigurationError(
+                "app.provide takes the parameter's name first: write "
+                "@app.provide(\"user\") above the function, not @app.provide")
         handlers = self._by_name.values()
         if fn is not None:
             return self.pipeline.add_provider(name, fn, annotation, handlers)
@@ -278,6 +293,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         Raises:
             ConfigurationError: ``key`` is neither a 4xx/5xx status nor an exception class.
         """
+        self.pipeline.check_error_key(key)
         return lambda fn: self.pipeline.add_error_handler(key, fn)
 
     def include(self, router: Router) -> None:
@@ -337,11 +353,12 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         ``Starlette(routes=[Mount("/tool", app=tool)], lifespan=tool.lifespan)``.
         """
         self.pipeline.check_hooks()
-        for fn in self._startup:
-            await _call(fn)
         try:
+            for fn in self._startup:
+                await _call(fn)
             yield
         finally:
+            # Also after a failed start: what started (the scheduler...) stops again.
             for fn in reversed(self._shutdown):
                 try:
                     await _call(fn)
@@ -361,8 +378,8 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
 
     # ---- errors -------------------------------------------------------------------------
 
-    def _limit_error(self, request: Request, exc: HTTPError) -> Response:
-        return error_response(request, exc.status, exc.title, exc.message, self.document)
+    async def _limit_error(self, request: Request, exc: HTTPError) -> Response:
+        return await self.pipeline.error(request, exc)
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         # An HTTPError raised outside appkit's endpoints (a mounted app reading a body

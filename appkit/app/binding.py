@@ -338,7 +338,7 @@ class Binder:
         self._soft = soft
         where = f"handler {getattr(fn, '__qualname__', fn)!r}"
         try:
-            hints = typing.get_type_hints(fn)
+            hints = typing.get_type_hints(getattr(fn, "func", fn))  # a partial: its function's
         except NameError as exc:
             raise ConfigurationError(f"{where}: cannot resolve its type hints: {exc}") from None
         self.params: list[_Param] = []
@@ -368,6 +368,10 @@ class Binder:
                     "a value from the request, or drop the annotation")
             return _Param(p.name, "provider", provider=providers[p.name])
         if tp is _MISSING:
+            if p.name == "session" and "session" not in providers:
+                raise ConfigurationError(
+                    f"{where} takes session, but this app has no sessions extension: use "
+                    "appkit.App (which has it), or add it: App(..., extensions=[Sessions()])")
             if p.name in path_params:
                 tp = Any
             elif p.default is not _MISSING and p.default is not None:

@@ -37,7 +37,8 @@ def error_response(request: Request, status: int, title: str, message: str,
     page = make_document(
         request,
         [Title(f"{status} {title}")],
-        [Div(H1(title), P(message), detail, P(A("Back to the start page", href="/")),
+        [Div(H1(title), P(message), detail,
+             P(A("Back to the start page", href=request.scope.get("root_path", "") + "/")),
              cls="container appkit-error-page")],
     )
     return HTMLResponse(render(page), status_code=status, headers=headers)

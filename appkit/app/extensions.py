@@ -38,9 +38,9 @@ A settings object (a frozen dataclass that checks itself) makes its extension th
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
 
 from appkit.errors import ConfigurationError
 
@@ -111,6 +111,23 @@ class ExtensibleApp:
 
     name: str
     extensions: dict[str, Extension]
+    default_extensions: ClassVar[tuple[Callable[[], Any], ...]]
+
+    def _add_extensions(self, extensions: Iterable[Any]) -> None:
+        """Add the class's default extensions, each replaced by a given one of the same
+        name in its place (the pipeline's order stays), then the other given ones."""
+        given: dict[str, Extension] = {}
+        for ext in map(as_extension, extensions):
+            if ext.name in given:
+                raise ConfigurationError(
+                    f"App {self.name!r} has a {ext.name!r} extension already: pass its settings "
+                    "once, e.g. App(..., extensions=[...])")
+            given[ext.name] = ext
+        defaults = [as_extension(make()) for make in self.default_extensions]
+        # A configured default keeps the default's place in the pipeline.
+        ordered = [given.pop(d.name, d) for d in defaults]
+        for ext in [*ordered, *given.values()]:
+            self.add_extension(ext)
 
     def add_extension(self, extension: Extension | ExtensionSettings) -> None:
         """Add an extension (or the settings that make one) and run its ``setup``.
@@ -125,7 +142,8 @@ class ExtensibleApp:
                 f"App {self.name!r} has a {ext.name!r} extension already: pass its settings "
                 f"once, e.g. App(..., extensions=[...])")
         for attribute in ext.exports:
-            if hasattr(type(self), attribute) or self._exporter(attribute) is not None:
+            if (hasattr(type(self), attribute) or attribute in self.__dict__
+                    or self._exporter(attribute) is not None):
                 raise ConfigurationError(
                     f"The {ext.name!r} extension exports {attribute!r}, which the app has "
                     "already")
@@ -166,6 +184,10 @@ def as_extension(item: Any) -> Extension:
     Raises:
         ConfigurationError: ``item`` is neither.
     """
+    if isinstance(item, type):
+        raise ConfigurationError(
+            f"extensions= takes settings or extensions, not the class {item.__name__}: "
+            f"write {item.__name__}() (with its settings inside the parentheses)")
     if isinstance(item, Extension):
         return item
     make = getattr(item, "extension", None)

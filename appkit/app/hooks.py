@@ -32,7 +32,7 @@ __all__ = ["BeforeHook", "special_function"]
 def _check_special(fn: Callable[..., Any], providers: Mapping[str, Provider],
                    typed_providers: Mapping[type, Provider], what: str) -> None:
     try:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(getattr(fn, "func", fn))  # a partial: its function's
     except NameError as exc:
         raise ConfigurationError(f"{what}: cannot resolve its type hints: {exc}") from None
     for p in inspect.signature(fn).parameters.values():

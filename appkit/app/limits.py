@@ -3,7 +3,7 @@ announces its length or streams without one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +18,7 @@ class BodyLimit:
     """ASGI middleware that refuses request bodies over ``max_body_size`` bytes."""
 
     def __init__(self, app: ASGIApp, max_body_size: int,
-                 respond: Callable[[Request, HTTPError], Response]) -> None:
+                 respond: Callable[[Request, HTTPError], Awaitable[Response]]) -> None:
         self.app = app
         self.max_body_size = max_body_size
         self.respond = respond
@@ -35,7 +35,7 @@ class BodyLimit:
                 except ValueError:
                     declared = -1
                 if declared > limit:
-                    response = self.respond(Request(scope), PayloadTooLarge(_message(limit)))
+                    response = await self.respond(Request(scope), PayloadTooLarge(_message(limit)))
                     await response(scope, receive, send)
                     return
                 break
@@ -69,7 +69,7 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            response = self.respond(Request(scope), PayloadTooLarge(_message(limit)))
+            response = await self.respond(Request(scope), PayloadTooLarge(_message(limit)))
             await response(scope, receive, send)
 
 

@@ -29,11 +29,15 @@ class PagesApp:
     head: list[Any]
     stylesheet: bool
     dev_reload: bool
-    root_path: str
     assets: StaticFolder
     static: StaticFolder | None
     pipeline: Pipeline
     _head_makers: list[Callable[[HTTPConnection], Iterable[Element]]]
+
+    @property
+    def root_path(self) -> str:
+        """Where the app is mounted ("" when it is not); ``App`` answers it."""
+        return ""
 
     def static_url(self, path: str) -> StaticURL:
         """The content-hashed URL of a file in the app's static folder, for an attribute:

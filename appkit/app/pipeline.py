@@ -31,9 +31,9 @@ from starlette.responses import Response
 from appkit.app.binding import Binder, Provider
 from appkit.app.errorpages import error_response
 from appkit.app.hooks import BeforeHook, special_function
-from appkit.app.responses import ResponseParts, to_response
+from appkit.app.responses import ResponseParts, is_htmx, to_response, wants_fragment
 from appkit.app.routing import RouteHandler, call_handler
-from appkit.errors import ConfigurationError, HTTPError
+from appkit.errors import ConfigurationError, HTTPError, MethodNotAllowed, NotFound
 
 if TYPE_CHECKING:
     from appkit.app.application import App
@@ -147,17 +147,27 @@ class Pipeline:
             self.typed_providers[annotation] = provider
         return fn
 
-    def add_error_handler(self, key: int | type[BaseException], fn: _F) -> _F:
-        """Register ``fn`` to answer the errors ``key`` selects (``App.error`` documents it)."""
+    @staticmethod
+    def check_error_key(key: Any) -> None:
+        """Raise unless ``key`` is an HTTP error status or an exception class.
+
+        Raises:
+            ConfigurationError: naming what to write instead.
+        """
         if isinstance(key, bool) or not (
                 (isinstance(key, int) and 400 <= key <= 599)
                 or (isinstance(key, type) and issubclass(key, BaseException))):
             raise ConfigurationError(
                 f"app.error takes an HTTP error status (400-599) or an exception class, "
-                f"not {key!r}: e.g. @app.error(404) or @app.error(PermissionError)")
+                f"not {getattr(key, '__name__', key)!r}: e.g. @app.error(404) above the "
+                "handler, or @app.error(PermissionError)")
+
+    def add_error_handler(self, key: int | type[BaseException], fn: _F) -> _F:
+        """Register ``fn`` to answer the errors ``key`` selects (``App.error`` documents it)."""
+        self.check_error_key(key)
         providers = {**self.providers, "error": _current_error}
-        self._error_handlers[key] = special_function(
-            fn, providers, self.typed_providers, f"error handler {fn.__qualname__!r}")
+        what = f"error handler {getattr(fn, '__qualname__', fn)!r}"
+        self._error_handlers[key] = special_function(fn, providers, self.typed_providers, what)
         return fn
 
     # ---- serving ------------------------------------------------------------------------
@@ -306,8 +316,7 @@ class Pipeline:
             pass  # the page explains the first error; a data error shows on the next
         except Exception:
             logger.exception("The %d page could not load the session", exc.status_code)
-        error = HTTPError(message)
-        error.status, error.title = exc.status_code, title
+        error = _routing_error(exc.status_code, title, message)
         response = await self._custom(request, error, exc.status_code)
         if response is None:
             response = error_response(request, exc.status_code, title, message,
@@ -329,6 +338,12 @@ class Pipeline:
             return None
         if not isinstance(result, Response) and response.status_code == 200:
             response.status_code = status
+            if wants_fragment(request) and is_htmx(request):
+                # appkit.js shows an error fragment's message when it has this mark.
+                body = bytes(response.body)
+                response.body = (f'<div class="appkit-error" role="alert" '
+                                 f'data-status="{status}">').encode() + body + b"</div>"
+                response.headers["content-length"] = str(len(response.body))
         return response
 
     def _handler_for(self, exc: BaseException, status: int
@@ -351,6 +366,14 @@ def response_parts(conn: HTTPConnection) -> ResponseParts:
     if parts is None:
         parts = conn.scope[RESPONSE_KEY] = ResponseParts()
     return parts
+
+
+def _routing_error(status: int, title: str, message: str) -> HTTPError:
+    """Starlette's 404 and 405 as appkit's errors (``@app.error(NotFound)`` answers them)."""
+    error = NotFound(message) if status == 404 else (
+        MethodNotAllowed(message) if status == 405 else HTTPError(message))
+    error.status, error.title = status, title
+    return error
 
 
 def _current_error(conn: HTTPConnection) -> BaseException | None:

@@ -24,17 +24,18 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from appkit.app.binding import Binder
 from appkit.app.routing import RouteHandler, call_handler
-from appkit.errors import BadRequest, HTTPError, PayloadTooLarge
+from appkit.errors import BadRequest, HTTPError, NotFound, PayloadTooLarge
 from appkit.html import Div, P, render
 
 if TYPE_CHECKING:
     from appkit.app.application import App
 
-__all__ = ["Message", "Socket", "SocketClosed", "websocket_endpoint"]
+__all__ = ["Message", "Socket", "SocketClosed", "closing_websockets", "websocket_endpoint"]
 
 logger = logging.getLogger("appkit")
 
@@ -231,3 +232,18 @@ async def _close_quietly(socket: Socket, code: int, reason: str) -> None:
         await socket.close(code, reason)
     except (RuntimeError, OSError, WebSocketDisconnect):
         pass  # the page has gone already
+
+
+def closing_websockets(default: ASGIApp) -> ASGIApp:
+    """Starlette's answer to a path no route has, except that a websocket is accepted and
+    closed with 4404 (NotFound's close code), which the page can read, instead of 1000."""
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            socket = WebSocket(scope, receive, send)
+            await socket.accept()
+            await socket.close(NotFound.close_code, "There is no websocket route here")
+            return
+        await default(scope, receive, send)
+
+    return not_found

@@ -65,7 +65,8 @@ class DataSettings:
             raise ConfigurationError(
                 f"keep_backups must be a whole number, at least 1, not {self.keep_backups!r}: "
                 "a failed migration needs the copy made before it")
-        if not isinstance(self.timeout, int | float) or self.timeout <= 0:
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) or (
+                self.timeout <= 0):
             raise ConfigurationError(f"timeout must be positive (seconds), not {self.timeout!r}")
         if str(self.synchronous).upper() not in _SYNCHRONOUS:
             raise ConfigurationError(
@@ -178,8 +179,11 @@ class _DataStep:
         self.extension = extension
 
     async def enter(self, conn: HTTPConnection, route: RouteHandler | None) -> None:
-        if self.extension.failure is not None and route is not None:
-            raise self.extension.failure
+        failure = self.extension.failure
+        if failure is not None and route is not None:
+            # The same error for every request: without its last traceback, or each
+            # raise would add frames to it (and keep the requests they hold alive).
+            raise failure.with_traceback(None)
 
     async def leave(self, conn: HTTPConnection, response: Response) -> Response:
         return response

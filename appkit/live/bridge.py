@@ -53,11 +53,12 @@ class BridgeServer(asyncio.DatagramProtocol):
             handle.write(data)
         os.replace(tmp, self.file)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Stop listening and remove the file (if it is still this server's)."""
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+            await asyncio.sleep(0)  # the socket closes on the loop's next turn
         with contextlib.suppress(OSError, ValueError):
             if json.loads(self.file.read_text()).get("key") == self.key:
                 self.file.unlink()

@@ -76,6 +76,7 @@ class LiveExtension:
         self._routes: list[tuple[Any, RouteHandler, Binder]] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._bridge: BridgeServer | None = None
+        self._serving = 0
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -95,6 +96,11 @@ class LiveExtension:
     # ---- lifespan ---------------------------------------------------------------------
 
     async def _start(self) -> None:
+        # The same app may be served twice at once (two test clients): the first start
+        # starts, the last stop stops.
+        self._serving += 1
+        if self._serving > 1:
+            return
         app = self._app
         assert app is not None
         self.hub.start()
@@ -103,8 +109,11 @@ class LiveExtension:
         await self._bridge.start()
 
     async def _stop(self) -> None:
+        self._serving -= 1
+        if self._serving > 0:
+            return
         if self._bridge is not None:
-            self._bridge.stop()
+            await self._bridge.stop()
             self._bridge = None
         self.hub.stop()
         if self._sweeper is not None:
@@ -115,6 +124,7 @@ class LiveExtension:
         while True:
             await asyncio.sleep(min(30.0, self.settings.page_grace))
             self.pages.sweep()
+            self.hub.forget_idle(self.settings.page_grace)
 
     # ---- pages ------------------------------------------------------------------------
 
@@ -124,7 +134,7 @@ class LiveExtension:
         url = app.root_path
         user = user_topic(_session(app, conn))
         config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
-                  "user": [user, self.hub.get(user).seq],
+                  "user": [user, self.hub.seq(user)],
                   "heartbeat": self.settings.heartbeat}
         return [
             Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),

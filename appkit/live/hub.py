@@ -28,6 +28,7 @@ import collections
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -118,6 +119,8 @@ class Topic:
         self.snapshot = snapshot
         self.allow = allow
         self.seq = 0
+        #: When it was last published to or followed (``time.monotonic()``).
+        self.touched = time.monotonic()
         self._history: collections.deque[_Entry] = collections.deque()
         self._bytes = 0
         self._max = history
@@ -127,6 +130,7 @@ class Topic:
     def add(self, ops: list[Op]) -> int:
         """Number ``ops`` and keep them in the history; returns their number."""
         self.seq += 1
+        self.touched = time.monotonic()
         size = sum(len(op["html"]) + len(op["target"]) + 16 for op in ops)
         self._history.append(_Entry(self.seq, ops, size))
         self._bytes += size
@@ -266,7 +270,28 @@ class Hub:
 
     def attach(self, name: str, subscriber: Subscriber) -> None:
         """Add ``subscriber`` to ``name``."""
-        self.get(name).subscribers.add(subscriber)
+        topic = self.get(name)
+        topic.subscribers.add(subscriber)
+        topic.touched = time.monotonic()
+
+    def seq(self, name: str) -> int:
+        """The number of the last message of ``name`` (0 for a topic never published to;
+        asking makes nothing)."""
+        topic = self._topics.get(name)
+        return 0 if topic is None else topic.seq
+
+    def forget_idle(self, older_than: float) -> int:
+        """Forget the user and page topics nobody follows and nothing was published to
+        for ``older_than`` seconds (a closed page can no longer resume them); returns how
+        many were forgotten."""
+        limit = time.monotonic() - older_than
+        with self._lock:
+            idle = [name for name, topic in self._topics.items()
+                    if name.startswith((USER_PREFIX, PAGE_PREFIX)) and not topic.subscribers
+                    and topic.touched < limit]
+            for name in idle:
+                del self._topics[name]
+        return len(idle)
 
     def detach(self, subscriber: Subscriber, names: Iterable[str]) -> None:
         """Remove ``subscriber`` from ``names``; a topic nobody declared, subscribes to or

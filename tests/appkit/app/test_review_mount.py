@@ -51,9 +51,6 @@ def _tool(static: Path | None = None) -> App:
     return tool
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: App.root_path is one attribute of the app, "
-                   "overwritten by every connection (application.py __call__): mounted at "
-                   "two prefixes, a request under /a that awaits renders /b's URLs")
 def test_an_app_mounted_at_two_prefixes_gives_each_request_its_own_urls() -> None:
     tool = App("tool")
     gate = asyncio.Event()
@@ -83,8 +80,6 @@ def test_an_app_mounted_at_two_prefixes_gives_each_request_its_own_urls() -> Non
     assert "url=/a/fast" in under_a
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: errorpages.py links 'Back to the start page' "
-                   "to href='/' whatever the root_path: under /tool it leaves the app")
 def test_the_error_pages_link_back_to_the_mounted_apps_start_page() -> None:
     outer = Starlette(routes=[Mount("/tool", app=_tool())])
     with Client(outer) as client:

@@ -25,9 +25,6 @@ def add_one(x: int) -> int:
 # ---- error handlers -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: BodyLimit answers 413 with App._limit_error "
-                   "(application.py), which calls error_response directly: @app.error(413) "
-                   "is never asked")
 def test_an_error_handler_for_413_answers_an_oversized_body() -> None:
     app = App("limits", max_body_size=100)
 
@@ -86,7 +83,8 @@ def test_error_handlers_for_405_data_errors_hooks_and_providers() -> None:
         assert missing.status_code == 404
         assert "row: row 7 is gone; session: Session" in missing.text
         fragment = client.get("/row", hx=True)
-        assert fragment.status_code == 404 and fragment.text.startswith("<p>row: row 7")
+        assert fragment.status_code == 404 and "<p>row: row 7" in fragment.text
+        assert fragment.text.startswith('<div class="appkit-error"')  # shown by appkit.js
         assert client.head("/row").status_code == 404
         by_provider = client.get("/row?bad=provider")
         assert by_provider.status_code == 403 and "refused: by the provider" in by_provider.text
@@ -94,8 +92,6 @@ def test_error_handlers_for_405_data_errors_hooks_and_providers() -> None:
         assert by_hook.status_code == 403 and "refused: by the hook" in by_hook.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a websocket to a path no route has closes "
-                   "with 1000 (normal closure, Starlette's not_found), not NotFound's 4404")
 def test_a_websocket_to_an_unknown_path_closes_with_4404() -> None:
     app = App("sockets")
     with Client(app) as client:
@@ -108,10 +104,6 @@ def test_a_websocket_to_an_unknown_path_closes_with_4404() -> None:
 # ---- extensions -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: App(name, sessions=Sessions(...)) adds the "
-                   "sessions extension after data, jobs and live (application.py: defaults "
-                   "not overridden first, then the given ones): the data step then refuses "
-                   "before the session is loaded, and an error handler taking session fails")
 def test_configuring_sessions_keeps_its_place_in_the_pipeline(
         error_logs: list[logging.LogRecord]) -> None:
     app = App("order", sessions=Sessions(store="sqlite"))
@@ -136,9 +128,6 @@ def test_configuring_sessions_keeps_its_place_in_the_pipeline(
     assert list(app.extensions)[0] == "sessions"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ExtensibleApp.add_extension checks exports "
-                   "against the class (hasattr(type(self), ...)) only: an export named like an "
-                   "instance attribute (debug, title, state...) is accepted and never reached")
 def test_an_export_may_not_hide_behind_an_instance_attribute() -> None:
     class Debugger:
         name = "debugger"
@@ -175,9 +164,6 @@ def test_two_extensions_may_not_export_one_name() -> None:
         App("twice", extensions=[First(), Second()])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (message): on appkit.app.App (no sessions "
-                   "extension) a handler taking `session` is told to annotate it as str, "
-                   "not that the core App has no sessions (add Sessions() or use appkit.App)")
 def test_a_session_parameter_on_the_core_app_names_the_missing_extension() -> None:
     core = CoreApp("core")
     with pytest.raises(ConfigurationError, match="(?i)sessions"):
@@ -232,10 +218,6 @@ def test_user_hooks_run_after_the_migrations_and_before_the_scheduler_stops() ->
     assert [run.status.value for run in app.jobs.runs()] == ["queued"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (regression from 66f2d3b): the extensions' "
-                   "startup hooks run before the user's and App.lifespan's startup loop is "
-                   "outside its try, so a user's failing on_startup leaves the scheduler "
-                   "(dispatcher thread, fork server) running; the old App started jobs last")
 def test_a_failing_startup_hook_leaves_no_scheduler_running() -> None:
     app = App("failing")
     app.task()(add_one)
@@ -287,10 +269,6 @@ def test_a_failed_migration_is_explained_on_every_route_and_websocket(
     assert any("could not be opened" in r.getMessage() for r in error_logs)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the data step re-raises the one stored "
-                   "failure (data/extension.py _DataStep.enter: raise self.extension.failure); "
-                   "each raise adds frames to its __traceback__, which keeps every refused "
-                   "request's frames (and their requests) alive while the database is broken")
 def test_a_failed_migration_does_not_keep_every_refused_request(
         error_logs: list[logging.LogRecord]) -> None:
     app = App("migleak")
@@ -318,9 +296,6 @@ def test_a_failed_migration_does_not_keep_every_refused_request(
         assert frames(failure) == after_one
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: routing's 404 (and 405) reach the error "
-                   "handlers as a plain HTTPError (pipeline.py http_exception), so "
-                   "@app.error(NotFound) answers a raised NotFound but not a missing page")
 def test_an_error_handler_for_not_found_answers_a_missing_page() -> None:
     from appkit import NotFound
 
@@ -339,9 +314,6 @@ def test_an_error_handler_for_not_found_answers_a_missing_page() -> None:
         assert "our own not-found page" in client.get("/nowhere").text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Pipeline.add_error_handler reads "
-                   "fn.__qualname__ (pipeline.py), so a functools.partial or a callable "
-                   "object raises AttributeError; add_before uses getattr")
 def test_an_error_handler_may_be_a_partial() -> None:
     import functools
 
@@ -355,10 +327,6 @@ def test_an_error_handler_may_be_a_partial() -> None:
         assert "nothing here" in client.get("/nowhere").text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (live extension, found here): every full page "
-                   "calls hub.get(user_topic) in LiveExtension._head, which makes a Topic for "
-                   "each new session; user topics are never forgotten, so page views without "
-                   "a cookie grow the hub without bound")
 def test_rendering_pages_for_new_sessions_does_not_grow_the_hub() -> None:
     app = App("topics")
 
@@ -375,10 +343,6 @@ def test_rendering_pages_for_new_sessions_does_not_grow_the_hub() -> None:
         assert len(app.hub.topics) <= before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a custom error handler's answer to an htmx "
-                   "request is sent as is (a 4xx/5xx fragment htmx does not swap) and "
-                   "appkit.js shows only 'The app answered 404 ...' unless the body holds "
-                   "'appkit-error': the handler's message never reaches the user")
 def test_an_error_handlers_answer_reaches_an_htmx_user() -> None:
     app = App("htmxerrors")
 
@@ -393,10 +357,6 @@ def test_an_error_handlers_answer_reaches_an_htmx_user() -> None:
     assert "appkit-error" in fragment.text  # what appkit.js looks for to show the body
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: App.error checks its key only when the "
-                   "returned decorator is called, so a bare @app.error (the key forgotten) "
-                   "raises nothing and replaces the function by a lambda; the same mistake "
-                   "as app.get(fn), which issue 10 made a ConfigurationError")
 def test_a_bare_app_error_decorator_is_explained() -> None:
     app = App("bare")
 
@@ -407,9 +367,6 @@ def test_a_bare_app_error_decorator_is_explained() -> None:
         app.error(not_found)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: App.provide checks the name only when the "
-                   "returned decorator is called, so a bare @app.provide (the name "
-                   "forgotten) raises nothing and replaces the function by a lambda")
 def test_a_bare_app_provide_decorator_is_explained() -> None:
     app = App("bare")
 
@@ -420,8 +377,6 @@ def test_a_bare_app_provide_decorator_is_explained() -> None:
         app.provide(user)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: DataSettings takes timeout=True (a bool is an "
-                   "int) though it refuses keep_backups=True; LiveSettings refuses bools")
 def test_data_settings_refuse_a_bool_timeout() -> None:
     from appkit import DataSettings
 
@@ -429,9 +384,6 @@ def test_data_settings_refuse_a_bool_timeout() -> None:
         DataSettings(timeout=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: as_extension calls .extension() on a settings "
-                   "class given instead of an instance (extensions=[DataSettings]): a "
-                   "TypeError about 'self', not a ConfigurationError saying DataSettings()")
 def test_a_settings_class_instead_of_settings_is_explained() -> None:
     from appkit import DataSettings
 
