@@ -135,7 +135,8 @@ class LiveExtension:
         user = user_topic(_session(app, conn))
         config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
                   "user": [user, self.hub.seq(user)],
-                  "heartbeat": self.settings.heartbeat}
+                  "heartbeat": self.settings.heartbeat,
+                  "max": self.settings.max_message_size}
         return [
             Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),
             Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
@@ -172,7 +173,8 @@ class LiveExtension:
         try:
             same_process = hello["boot"] == self.boot
             connection.send({"t": "welcome", "boot": self.boot, "seen": page.seen_ref,
-                             "heartbeat": self.settings.heartbeat})
+                             "heartbeat": self.settings.heartbeat,
+                  "max": self.settings.max_message_size})
             for ref, reply in page.replies.items():
                 if ref > hello["replied"]:
                     connection.send(dict(reply))

@@ -148,7 +148,10 @@ class Connection:
         self.hub.attach(topic, self)
         current = self.hub.get(topic)
         missed = current.since(seq)
-        if missed is not None:
+        # Replay what the page missed, unless it is more than its queue takes at once: then
+        # the topic's state in one frame (never a reconnect loop of overflows).
+        if missed is not None and (len(missed) <= self.settings.outbox_frames // 2 and sum(
+                e.size for e in missed) <= self.settings.outbox_bytes // 2):
             for entry in missed:
                 self.deliver(topic, entry.seq, entry.ops, False)
             return
@@ -177,29 +180,30 @@ class Connection:
         self.send(frame, key)
 
     def send(self, frame: dict[str, Any], key: str | None = None) -> None:
-        """Queue ``frame``; a page that cannot keep up is closed (1013) instead of
-        growing the queue."""
+        """Queue ``frame``; a page whose queue outgrows the bounds (it does not read) is
+        closed (1013) instead of growing the server's memory: it resumes when it comes
+        back. A single frame is always sent, whatever its size."""
         if self.closing is not None:
             return
-        size = sum(len(op.get("html", "")) for op in frame.get("ops", ())) + 64
-        self._queue.append((frame, key))
-        self._queued_bytes += size
-        unacked = self._next_id - self._acked + len(self._queue)
-        if unacked > self.settings.outbox_frames or (
-                self._queued_bytes > self.settings.outbox_bytes):
-            logger.warning("Page %s fell behind (%d frames waiting): dropped its queue; "
-                           "it resyncs when it reconnects", self.page.page_id[:8], unacked)
+        size = _size(frame)
+        if self._queue and (len(self._queue) >= self.settings.outbox_frames or (
+                self._queued_bytes + size > self.settings.outbox_bytes)):
+            logger.warning("Page %s fell behind (%d frames, %d bytes waiting): dropped its "
+                           "queue; it resyncs when it reconnects", self.page.page_id[:8],
+                           len(self._queue), self._queued_bytes)
             self._queue.clear()
             self._queued_bytes = 0
             self.close(CLOSE_BEHIND, "The page fell behind; reconnect to resync")
             return
+        self._queue.append((frame, key))
+        self._queued_bytes += size
         self._wake.set()
 
     def _drop_waiting(self, key: str) -> None:
         for index, (frame, waiting) in enumerate(self._queue):
             if waiting == key:
                 del self._queue[index]
-                self._queued_bytes -= sum(len(op["html"]) for op in frame["ops"]) + 64
+                self._queued_bytes -= _size(frame)
                 return
 
     def acked(self, frame_id: int) -> None:
@@ -221,8 +225,7 @@ class Connection:
                 self._wake.clear()
                 while self._queue:
                     frame, _ = self._queue.popleft()
-                    self._queued_bytes -= sum(len(op.get("html", ""))
-                                              for op in frame.get("ops", ())) + 64
+                    self._queued_bytes -= _size(frame)
                     if frame["t"] != "pong":
                         self._next_id += 1
                         frame["id"] = self._next_id
@@ -239,6 +242,11 @@ class Connection:
             raise
         except Exception:
             logger.exception("Sending to page %s failed", self.page.page_id[:8])
+
+
+def _size(frame: dict[str, Any]) -> int:
+    """About how many bytes ``frame`` takes queued."""
+    return sum(len(op.get("html", "")) for op in frame.get("ops", ())) + 64
 
 
 def refuse_foreign(close: Callable[[int, str], Any]) -> Any:

@@ -22,11 +22,11 @@ Server to page (every frame but ``pong`` numbered by ``id``, +1 each, per connec
 - ``reload``: ``{"why": "build" | "expired"}``: the page must reload (and then closes).
 - ``pong``.
 
-Close codes: 1000 done, 1007 a malformed frame, 1008 refused (origin, token, a topic it
-may not follow), 1009 a frame over the limit, 1011 the server's error (reconnect), 1013 the
-page fell behind (reconnect: it resyncs), 4000 protocol version, 4001 new build (reload),
-4403 a page id of another session, 4408 idle (reconnect), 4409 the page connected again
-elsewhere (stop).
+Close codes: 1000 done, 1008 refused (origin, token, a topic it may not follow), 4403 a
+page id of another session, 4409 the page connected again elsewhere (the page stops); 1007
+a malformed frame, 1009 a frame over the limit, 1011 the server's error, 1013 the page fell
+behind, 4408 idle (it reconnects and resumes); 4000 protocol version, 4001 new build (it
+reloads).
 """
 
 from __future__ import annotations

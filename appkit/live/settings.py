@@ -22,9 +22,11 @@ class LiveSettings:
             more gets the topic's snapshot, or reloads).
         history_bytes: and at most this many bytes of them per topic.
         max_message_size: the largest frame a page may send, in bytes (1009 above it).
-        outbox_frames: frames a page may have unacknowledged before it counts as stuck:
-            its queue is dropped, the socket closed (1013) and the page resynced when it
-            comes back; server memory per page stays bounded.
+        outbox_frames: frames that may wait to be sent to a page; past this the page
+            counts as stuck (it does not read): its queue is dropped, the socket closed
+            (1013) and the page resynced when it comes back, so server memory per page stays
+            bounded. A page that missed more than half of it while away gets the topic's
+            snapshot instead of the messages.
         outbox_bytes: and at most this many bytes of them.
         heartbeat: seconds of silence after which a page pings the server.
         idle_timeout: seconds without any frame from a page before the server closes it
@@ -41,7 +43,7 @@ class LiveSettings:
     history: int = 1000
     history_bytes: int = 2 * 1024 * 1024
     max_message_size: int = 64 * 1024
-    outbox_frames: int = 256
+    outbox_frames: int = 1024
     outbox_bytes: int = 4 * 1024 * 1024
     heartbeat: float = 15.0
     idle_timeout: float = 60.0

@@ -170,8 +170,13 @@
     if (!form.hasAttribute || !form.hasAttribute("data-live-send")) return;
     event.preventDefault();
     var data = values(form);
+    var frame = { t: "ev", ref: S.ref + 1, route: form.getAttribute("data-live-send"), d: data };
+    if (new Blob([JSON.stringify(frame)]).size > config.max) {
+      // The server would close the socket (1009): refuse it here, nothing is lost.
+      notify("This is too large to send (at most " + Math.floor(config.max / 1024) + " KB).");
+      return;
+    }
     var ref = ++S.ref;
-    var frame = { t: "ev", ref: ref, route: form.getAttribute("data-live-send"), d: data };
     S.pending.set(ref, { form: form, sent: data, frame: frame });
     form.setAttribute("aria-busy", "true");
     send(frame);   // when offline it goes out after the reconnect
@@ -195,7 +200,7 @@
 
   // ---- losing and finding the server ---------------------------------------------------
 
-  var POLICY = { 1000: 1, 1008: 1, 1009: 1, 4403: 1, 4409: 1 };
+  var POLICY = { 1000: 1, 1008: 1, 4403: 1, 4409: 1 };
   var RELOAD = { 4000: 1, 4001: 1, 4410: 1 };
 
   function closed(code, reason) {

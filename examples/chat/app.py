@@ -46,10 +46,13 @@ def create_app(name: str = "chat") -> App:
 
     @app.get("/")
     def index():
+        # Subscribe first, then read: a message sent in between comes again after the page
+        # connects (and is not doubled), instead of being missed.
+        follow = app.hub.subscribe("chat")
         return Page(
             "Chat",
             message_list(),
-            app.hub.subscribe("chat"),
+            follow,
             Form(Input(name="text", placeholder="Say something", autocomplete="off",
                        aria_label="Message", autofocus=True),
                  Button("Send"), id="send", data_live_send=send),
