@@ -637,6 +637,25 @@ async def close_all(clients: list[Client]) -> None:
     await asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True)
 
 
+def run_async(coro: Any) -> Any:
+    """Run ``coro`` to its end on a loop of its own, in a thread (Playwright's sync API
+    keeps a loop running in this one)."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 async def _memory(name: str, server: Server, n: int) -> tuple[int, int, int]:
     session = appkit_session(server.port) if name == "appkit" else None
     warm = await open_many(name, server.port, 5, session)  # code paths loaded, then gone
@@ -659,7 +678,7 @@ async def _memory(name: str, server: Server, n: int) -> tuple[int, int, int]:
 def memory(name: str, n: int) -> tuple[float, int, int]:
     """KiB per idle page, and the RSS before and after."""
     with Server(name) as server:
-        before, after, alive = asyncio.run(_memory(name, server, n))
+        before, after, alive = run_async(_memory(name, server, n))
     if alive != n:
         raise SystemExit(f"{name}: only {alive} of {n} idle connections stayed open")
     return (after - before) / n, before, after
@@ -733,7 +752,7 @@ def connections(n: int, seconds: float) -> Held:
     if soft < 2 * n + 256:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2 * n + 256), hard))
     with Server("appkit") as server:
-        return asyncio.run(_hold(server, n, seconds))
+        return run_async(_hold(server, n, seconds))
 
 
 # ---- 5. resync after a cut -------------------------------------------------------------
