@@ -72,6 +72,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from html import unescape  # noqa: E402
 from typing import Any  # noqa: E402
@@ -229,6 +230,7 @@ class CuttableProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.cut()
+        self._run(self._finish())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
@@ -241,6 +243,12 @@ class CuttableProxy:
 
     def cut(self) -> None:
         self._run(self._cut())
+
+    async def _finish(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _listen(self) -> None:
         if self._server is None:
@@ -285,10 +293,12 @@ class CuttableProxy:
 INIT_SCRIPT = """
 (() => {
   window.__wsOpens = [];
+  window.__wsTries = [];
   window.__appeared = {};
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
     constructor(...args) {
+      window.__wsTries.push(Date.now());
       super(...args);
       this.addEventListener("open", () => window.__wsOpens.push(Date.now()));
     }
@@ -417,16 +427,19 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def round_trips(browser: Browser, events: int, block: int = 50
-                ) -> tuple[dict[str, list[float]], list[float]]:
+                ) -> tuple[dict[str, list[float]], dict[str, float], list[float]]:
     """``events`` round trips per framework, in blocks of ``block`` taken in turn (so
-    other work on the machine falls on all of them alike); and the machine's load (cores
-    busy) during each block."""
+    other work on the machine falls on all of them alike); the server's CPU time per event
+    (ms, from /proc: 10 ms ticks); and the machine's load (cores busy) during
+    each block."""
     times: dict[str, list[float]] = {name: [] for name in FRAMEWORKS}
+    cpu: dict[str, float] = {name: 0.0 for name in FRAMEWORKS}
     loads: list[float] = []
     with contextlib.ExitStack() as stack:
         pages = {}
+        servers = {}
         for name in FRAMEWORKS:
-            server = stack.enter_context(Server(name))
+            server = servers[name] = stack.enter_context(Server(name))
             pages[name] = page = open_page(browser, name, server.url)
             stack.callback(close_page, page)
             page.evaluate(ROUND_TRIPS, {"n": 20, "prefix": "warm-up ", "pause": 2})
@@ -435,8 +448,10 @@ def round_trips(browser: Browser, events: int, block: int = 50
             n = min(block, events - done)
             for name, page in pages.items():
                 busy, t = machine_busy(), time.monotonic()
+                cpu0 = process_cpu(servers[name].proc.pid)
                 times[name] += page.evaluate(
                     ROUND_TRIPS, {"n": n, "prefix": f"event {done}+", "pause": 2})
+                cpu[name] += process_cpu(servers[name].proc.pid) - cpu0
                 loads.append((machine_busy() - busy) / (time.monotonic() - t))
             done += n
         for name, page in pages.items():
@@ -445,7 +460,7 @@ def round_trips(browser: Browser, events: int, block: int = 50
             if lost or shown != 20 + events:
                 raise SystemExit(f"{name}: {lost} of {events} events never showed (the page "
                                  f"has {shown} messages, not {20 + events})")
-    return times, loads
+    return times, {n: 1000 * c / events for n, c in cpu.items()}, loads
 
 
 # ---- 2. bytes on the wire --------------------------------------------------------------
@@ -772,9 +787,12 @@ def cuts(browser: Browser, name: str, repeats: int, cut_seconds: float = 5.0,
     results: list[Cut] = []
     with Server(name) as server, CuttableProxy(server.port) as proxy:
         sender = open_page(browser, name, server.url)
-        watcher = open_page(browser, name, f"http://{HOST}:{proxy.port}/")
+        watcher = None
         try:
             for r in range(repeats):
+                # A fresh page (its own renderer process) for every cut: Chromium throttles
+                # a renderer's websocket connections after failed ones (see the README).
+                watcher = open_page(browser, name, f"http://{HOST}:{proxy.port}/")
                 texts = [f"cut {r + 1} message {i + 1}" for i in range(per_cut)]
                 marker = watcher.evaluate("window.__marker = Math.random()")
                 proxy.cut()
@@ -815,9 +833,12 @@ def cuts(browser: Browser, name: str, repeats: int, cut_seconds: float = 5.0,
                     lost=sum(1 for t in texts if counts[t] == 0),
                     doubled=sum(1 for t in texts if counts[t] > 1),
                     reloaded=state.get("marker") != marker))
+                close_page(watcher)
+                watcher = None
                 time.sleep(0.5)
         finally:
-            close_page(watcher)
+            if watcher is not None:
+                close_page(watcher)
             close_page(sender)
     return results
 
@@ -867,6 +888,7 @@ def main() -> None:
     if browser:
         print(f"Chromium {browser.version} ({CHROMIUM}), headless", flush=True)
     rtt: dict[str, list[float]] = {}
+    rtt_cpu: dict[str, float] = {}
     wire: dict[str, Wire] = {}
     mem: dict[str, tuple[float, int, int]] = {}
     held: Held | None = None
@@ -874,13 +896,14 @@ def main() -> None:
     try:
         if "rtt" in parts and browser:
             print(f"\n1. Event round trip, {events} events each", flush=True)
-            rtt, loads = round_trips(browser, events)
+            rtt, rtt_cpu, loads = round_trips(browser, events)
             print(f"  the machine was busy with {statistics.median(loads):.2f} cores (median "
                   f"of the blocks; highest {max(loads):.2f}), this benchmark included")
             for name, t in rtt.items():
                 print(f"  {name:<9} p50 {percentile(t, .5):6.2f} ms  p99 "
                       f"{percentile(t, .99):6.2f} ms  (lowest {min(t):.2f}, highest "
-                      f"{max(t):.2f})", flush=True)
+                      f"{max(t):.2f}); server CPU {rtt_cpu[name]:.2f} ms per event",
+                      flush=True)
         if "bytes" in parts and browser:
             print(f"\n2. Bytes to add one message to a page showing {preload:,}", flush=True)
             for name in FRAMEWORKS:
@@ -922,7 +945,7 @@ def main() -> None:
         if browser:
             browser.close()
 
-    report(rtt, wire, mem, held, cut, conn_n, hold_s, preload)
+    report(rtt, rtt_cpu, wire, mem, held, cut, conn_n, hold_s, preload)
     if browser and browser.blocked:
         print(f"\n**A page tried to reach the network** (refused): {browser.blocked[:5]}")
     elif browser:
@@ -930,7 +953,7 @@ def main() -> None:
     print(f"\nThe run took {time.monotonic() - started:.0f} s.")
 
 
-def report(rtt: dict[str, list[float]], wire: dict[str, Wire],
+def report(rtt: dict[str, list[float]], rtt_cpu: dict[str, float], wire: dict[str, Wire],
            mem: dict[str, tuple[float, int, int]], held: Held | None,
            cut: dict[str, list[Cut]], conn_n: int, hold_s: float, preload: int) -> None:
     print("\n## Figures\n")
@@ -938,7 +961,7 @@ def report(rtt: dict[str, list[float]], wire: dict[str, Wire],
           + " | ".join(f"appkit/{p}" for p in PEERS) + " |")
     print("|---|" + "---:|" * (len(FRAMEWORKS) + len(PEERS)))
 
-    def row(label: str, values: dict[str, float | None], digits: int = 1) -> None:
+    def row(label: str, values: Mapping[str, float | None], digits: int = 1) -> None:
         cells = [fmt(values.get(n), digits) for n in FRAMEWORKS]
         ratios = [ratio(values.get("appkit"), values.get(p)) for p in PEERS]
         print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
@@ -946,6 +969,7 @@ def report(rtt: dict[str, list[float]], wire: dict[str, Wire],
     if rtt:
         row("round trip p50, ms", {n: percentile(t, .5) for n, t in rtt.items()}, 2)
         row("round trip p99, ms", {n: percentile(t, .99) for n, t in rtt.items()}, 2)
+        row("server CPU per event, ms", rtt_cpu, 2)
     if wire:
         row(f"bytes received per message (page of {preload:,})",
             {n: statistics.median(w.received_bytes) for n, w in wire.items()}, 0)
@@ -958,7 +982,7 @@ def report(rtt: dict[str, list[float]], wire: dict[str, Wire],
     if mem:
         row("server memory per idle page, KiB", {n: mem[n][0] for n in mem})
         if "starlette" in mem:
-            print(f"| ... bare Starlette websocket (uvicorn's own cost) | "
+            print(f"| ... a bare Starlette websocket (uvicorn's own cost), KiB | "
                   f"{mem['starlette'][0]:.1f} | | | | |")
     if cut:
         def q(name: str, what: str, p: float) -> float | None:
