@@ -749,14 +749,15 @@ async def _hold(server: Server, n: int, seconds: float) -> Held:
     await asyncio.sleep(max(0.0, end - time.monotonic()))
     held.cpu_per_s = (process_cpu(server.proc.pid) - cpu0) / (time.monotonic() - t_hold)
     held.rss_kb = server.rss_kb()
+    for b in beats:
+        b.cancel()
+    await asyncio.sleep(1.0)  # the answers to the last pings
     wanted = {f"probe {i}" for i in range(1, k + 1)}
     held.alive = sum(1 for c in clients if not c.closed)
     held.complete = sum(1 for c in clients if not c.closed and wanted <= c.texts)
     held.pings = sum(c.pings for c in clients)
     held.pongs = sum(c.pongs for c in clients)
     held.errors += sorted({c.error for c in clients if c.error})[:5]
-    for b in beats:
-        b.cancel()
     await close_all(clients)
     await asyncio.gather(*tasks, *beats, return_exceptions=True)
     return held
