@@ -20,6 +20,7 @@ bench: setup
 	$(PY) bench/requests.py
 	$(PY) bench/build.py
 	$(PY) bench/jobs.py
+	$(PY) bench/live.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check appkit shell tests examples bench scripts
