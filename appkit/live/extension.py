@@ -32,7 +32,7 @@ from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
-from appkit.live.pages import Connection, Pages
+from appkit.live.pages import TOO_MANY, Connection, Pages
 from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
@@ -136,7 +136,8 @@ class LiveExtension:
         config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
                   "user": [user, self.hub.seq(user)],
                   "heartbeat": self.settings.heartbeat,
-                  "max": self.settings.max_message_size}
+                  "max": self.settings.max_message_size,
+                  "probe": url + app.assets.url("live.js")}
         return [
             Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),
             Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
@@ -167,14 +168,17 @@ class LiveExtension:
         if page is None:
             await socket.close(CLOSE_FOREIGN_PAGE, "This page belongs to another session")
             return
+        if page is TOO_MANY:
+            await socket.close(1008, f"More than {self.settings.pages_per_user} pages of the "
+                                     "app are open: close some")
+            return
         connection = Connection(socket.websocket, page, self.hub, self.settings)
         await connection.attach()
         ended = asyncio.ensure_future(connection.ended.wait())
         try:
             same_process = hello["boot"] == self.boot
             connection.send({"t": "welcome", "boot": self.boot, "seen": page.seen_ref,
-                             "heartbeat": self.settings.heartbeat,
-                  "max": self.settings.max_message_size})
+                             "heartbeat": self.settings.heartbeat})
             for ref, reply in page.replies.items():
                 if ref > hello["replied"]:
                     connection.send(dict(reply))

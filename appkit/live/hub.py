@@ -281,14 +281,14 @@ class Hub:
         return 0 if topic is None else topic.seq
 
     def forget_idle(self, older_than: float) -> int:
-        """Forget the user and page topics nobody follows and nothing was published to
-        for ``older_than`` seconds (a closed page can no longer resume them); returns how
-        many were forgotten."""
+        """Forget the topics nobody follows, nobody declared (``topic``), and nothing was
+        published to for ``older_than`` seconds: no closed page can resume them any more
+        (a page that comes back later resyncs). Returns how many were forgotten."""
         limit = time.monotonic() - older_than
         with self._lock:
             idle = [name for name, topic in self._topics.items()
-                    if name.startswith((USER_PREFIX, PAGE_PREFIX)) and not topic.subscribers
-                    and topic.touched < limit]
+                    if not topic.subscribers and topic.snapshot is None
+                    and topic.allow is None and topic.touched < limit]
             for name in idle:
                 del self._topics[name]
         return len(idle)
@@ -301,9 +301,12 @@ class Hub:
             if topic is None:
                 continue
             topic.subscribers.discard(subscriber)
-            if (name.startswith(PAGE_PREFIX) and not topic.subscribers):
+            if not topic.subscribers and (name.startswith(PAGE_PREFIX) or (
+                    topic.seq == 0 and topic.snapshot is None and topic.allow is None)):
+                # Nothing to remember (a name a page made up, a topic never published to).
                 with self._lock:
-                    self._topics.pop(name, None)
+                    if not topic.subscribers and topic.seq == 0:
+                        self._topics.pop(name, None)
 
     def snapshot_ops(self, name: str) -> list[Op] | None:
         """The ops of topic ``name``'s whole state, or None when it has no snapshot."""

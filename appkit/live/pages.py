@@ -49,6 +49,10 @@ class PageState:
             self.replies.popitem(last=False)
 
 
+#: What ``Pages.claim`` answers when a user has too many pages open.
+TOO_MANY: Any = PageState("", "")
+
+
 class Pages:
     """Every page's state, by page id, bounded per user and in time."""
 
@@ -57,25 +61,30 @@ class Pages:
         self._pages: dict[str, PageState] = {}
 
     def claim(self, page_id: str, owner: str) -> PageState | None:
-        """The page ``page_id`` for ``owner`` (made when new); None when another user's."""
+        """The page ``page_id`` for ``owner`` (made when new); None when another user's;
+        ``TOO_MANY`` when the user has ``pages_per_user`` pages open already."""
         self.sweep()
         page = self._pages.get(page_id)
         if page is None:
+            if not self._room_for(owner):
+                return TOO_MANY
             page = self._pages[page_id] = PageState(page_id, owner)
-            self._limit(owner)
         elif page.owner != owner:
             return None
         return page
 
-    def _limit(self, owner: str) -> None:
+    def _room_for(self, owner: str) -> bool:
+        """Make room for one more page of ``owner``: the oldest closed ones are forgotten
+        first; False when all of them are open."""
         mine = [p for p in self._pages.values() if p.owner == owner]
-        excess = len(mine) - self.settings.pages_per_user
+        excess = len(mine) + 1 - self.settings.pages_per_user
         if excess <= 0:
-            return
+            return True
         closed = sorted((p for p in mine if p.connection is None),
                         key=lambda p: p.detached_at or 0.0)
         for page in closed[:excess]:
             del self._pages[page.page_id]
+        return len(closed) >= excess
 
     def sweep(self) -> None:
         """Forget pages closed longer than ``page_grace`` ago."""
