@@ -22,6 +22,7 @@ database is written several times per run, and its data can be made again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -113,7 +114,9 @@ class Orphan:
 @dataclass(frozen=True)
 class Cancellation:
     """What ``cancel`` did: ``cancelled`` (False: the run had already finished), and for a
-    run that was running, its ``owner`` scheduler, worker ``pid`` and ``claim``."""
+    run that was running, its ``owner`` scheduler, worker ``pid`` and ``claim``, and the
+    owner's port (``ports``); ``everyone``: every scheduler's port (to tell of the change).
+    """
 
     cancelled: bool
     was_running: bool
@@ -121,6 +124,7 @@ class Cancellation:
     pid: int | None
     claim: int
     ports: list[int]
+    everyone: list[int] = dataclasses.field(default_factory=list)
 
 
 class JobsDatabase:
@@ -270,7 +274,8 @@ class JobsDatabase:
                  if running else None, int(run_id)))
             ports = [r[0] for r in conn.execute("SELECT port FROM schedulers WHERE id = ?",
                                                 (row["owner"],))] if running else []
-            return Cancellation(True, running, row["owner"], row["pid"], row["claims"], ports)
+            return Cancellation(True, running, row["owner"], row["pid"], row["claims"], ports,
+                                _ports(conn))
 
     # ---- the dispatcher's side ------------------------------------------------------------
 
@@ -331,21 +336,23 @@ class JobsDatabase:
             f"SELECT id, status, claims, pid, deadline FROM runs WHERE id IN ({marks})", ids)
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
-    def release_unstarted(self, owner: str) -> list[int]:
+    def release_unstarted(self, owner: str) -> tuple[list[int], list[int]]:
         """Queue again the runs ``owner`` claimed whose function has not begun (a stopping
         scheduler starts nothing new): their workers, still starting, find the claim gone
         and end. Not a failed start, so it does not count as one. Returns the ports to
-        wake (empty when no run was released)."""
+        wake (empty when no run was released) and the runs released."""
         with self._write() as conn:
             rows = conn.execute(
                 "UPDATE runs SET status = 'queued', owner = NULL, pid = NULL, deadline = NULL "
                 "WHERE owner = ? AND status = 'running' AND started IS NULL RETURNING id",
                 (owner,)).fetchall()
-            return _ports(conn) if rows else []
+            return (_ports(conn), [row[0] for row in rows]) if rows else ([], [])
 
-    def lose(self, run_id: int, claim: int, reason: str, now: float) -> list[int] | None:
+    def lose(self, run_id: int, claim: int, reason: str, now: float
+             ) -> tuple[list[int], list[int]] | None:
         """Record that the worker of claim ``claim`` is gone without recording a result
-        (a no-op when it did record one); returns the ports to wake, or None for no-op.
+        (a no-op when it did record one); returns the ports to wake and the runs it queued
+        (a periodic run's next one), or None for no-op.
 
         A worker that never started the function: queued again. Past the deadline:
         timeout. Otherwise: failed, or queued again while retries remain.
@@ -354,8 +361,8 @@ class JobsDatabase:
             row = _running(conn, run_id, claim)
             if row is None:
                 return None
-            _lose(conn, row, reason, now)
-            return _ports(conn)
+            queued = _lose(conn, row, reason, now)
+            return _ports(conn), [] if queued is None else [queued]
 
     def sweep(self, me: str, known: Iterable[int], dead: Sequence[str],
               alive: Callable[[int, int], bool], reason: str, now: float
@@ -396,18 +403,20 @@ class JobsDatabase:
 
     # ---- the worker's side ---------------------------------------------------------------
 
-    def start(self, run_id: int, claim: int, pid: int, now: float) -> tuple[str, int] | None:
+    def start(self, run_id: int, claim: int, pid: int, now: float
+              ) -> tuple[str, int, list[int]] | None:
         """Mark the run started (one more attempt) by process ``pid``, the worker of claim
-        ``claim``, its timeout counting from now; returns the inputs' JSON and the attempt's
-        number, or None when the run is no longer running that claim (cancelled, or given up
-        as lost)."""
+        ``claim``, its timeout counting from now; returns the inputs' JSON, the attempt's
+        number and the schedulers' ports, or None when the run is no longer running that
+        claim (cancelled, or given up as lost)."""
         with self._write() as conn:
             row = conn.execute(
                 "UPDATE runs SET started = ?, pid = ?, attempts = attempts + 1, "
                 "deadline = CASE WHEN timeout IS NULL THEN NULL ELSE ? + timeout END "
                 "WHERE id = ? AND status = 'running' AND claims = ? RETURNING inputs, attempts",
                 (now, pid, now, run_id, claim)).fetchone()
-        return None if row is None else (str(row[0]), int(row[1]))
+            ports = _ports(conn) if row is not None else []
+        return None if row is None else (str(row[0]), int(row[1]), ports)
 
     def progress(self, run_id: int, claim: int, fraction: float | None,
                  message: str | None) -> None:
@@ -419,10 +428,12 @@ class JobsDatabase:
 
     def finish(self, run_id: int, claim: int, status: Status, *, output: str | None,
                error: str | None, now: float,
-               progress: tuple[float | None, str | None] | None = None) -> list[int] | None:
+               progress: tuple[float | None, str | None] | None = None
+               ) -> tuple[list[int], list[int]] | None:
         """Record the result of claim ``claim`` (a no-op when the run has moved on:
-        cancelled, timed out); returns the ports to wake, or None for no-op. A failure
-        with retries left queues the run again; a periodic run queues its next one."""
+        cancelled, timed out); returns the ports to wake and the runs it queued (a periodic
+        run's next one), or None for no-op. A failure with retries left queues the run
+        again; a periodic run queues its next one."""
         with self._write() as conn:
             row = _running(conn, run_id, claim)
             if row is None:
@@ -430,8 +441,8 @@ class JobsDatabase:
             if progress is not None:
                 conn.execute("UPDATE runs SET progress = ?, progress_message = ? "
                              "WHERE id = ?", (*progress, run_id))
-            _conclude(conn, row, status, output, error, now)
-            return _ports(conn)
+            queued = _conclude(conn, row, status, output, error, now)
+            return _ports(conn), [] if queued is None else [queued]
 
 
 # ---- helpers, inside a transaction --------------------------------------------------------
@@ -443,7 +454,10 @@ def _running(conn: sqlite3.Connection, run_id: int, claim: int) -> sqlite3.Row |
     return row
 
 
-def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float) -> None:
+def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float
+          ) -> int | None:
+    """Record a lost worker (see ``lose``); returns the run it queued (a periodic run's
+    next one), if any."""
     if row["started"] is None:
         if row["relaunches"] < MAX_RELAUNCHES:
             # The function never ran: queue it again (its next claim has a new number, so
@@ -451,16 +465,14 @@ def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float) -
             conn.execute(
                 "UPDATE runs SET status = 'queued', relaunches = relaunches + 1, "
                 "owner = NULL, pid = NULL, deadline = NULL WHERE id = ?", (row["id"],))
-            return
+            return None
         reason = (f"Its worker process failed to start {MAX_RELAUNCHES + 1} times; the "
                   f"last time: {reason}. The app's log may say why")
-        _conclude(conn, row, Status.FAILED, None, reason, now, retry=False)
-        return
+        return _conclude(conn, row, Status.FAILED, None, reason, now, retry=False)
     deadline = row["deadline"]
     if deadline is not None and now >= deadline:
-        _conclude(conn, row, Status.TIMEOUT, None, _timed_out(row["timeout"]), now)
-        return
-    _conclude(conn, row, Status.FAILED, None, reason, now)
+        return _conclude(conn, row, Status.TIMEOUT, None, _timed_out(row["timeout"]), now)
+    return _conclude(conn, row, Status.FAILED, None, reason, now)
 
 
 def _timed_out(timeout: float | None) -> str:
@@ -470,19 +482,22 @@ def _timed_out(timeout: float | None) -> str:
 
 def _conclude(conn: sqlite3.Connection, row: sqlite3.Row, status: Status,
               output: str | None, error: str | None, now: float, *, retry: bool = True
-              ) -> None:
+              ) -> int | None:
+    """Record the run's end (or queue it again for a retry); returns the id of a periodic
+    run's next occurrence, if one was queued."""
     run_id = row["id"]
     if status == Status.FAILED and retry and row["attempts"] <= row["retries"]:
         conn.execute("UPDATE runs SET status = 'queued', error = ?, owner = NULL, "
                      "pid = NULL, deadline = NULL WHERE id = ?", (error, run_id))
-        return
+        return None
     conn.execute("UPDATE runs SET status = ?, output = ?, error = ?, finished = ?, "
                  "deadline = NULL WHERE id = ?", (str(status), output, error, now, run_id))
     period = row["period"]
-    if period:
-        _insert(conn, row["task"], row["inputs"], now,
-                next_occurrence(row["scheduled_for"], period, now),
-                row["timeout"], period, row["retries"], None)
+    if not period:
+        return None
+    return _insert(conn, row["task"], row["inputs"], now,
+                   next_occurrence(row["scheduled_for"], period, now),
+                   row["timeout"], period, row["retries"], None)
 
 
 def next_occurrence(scheduled_for: float, period: float, now: float) -> float:
