@@ -6,16 +6,16 @@
   "use strict";
   var NEAR = 40; // pixels from the end that still count as "at the end"
 
-  function atEnd(el) {
-    return el.scrollHeight - el.scrollTop - el.clientHeight < NEAR;
-  }
-
   function watch(el) {
     if (el.appkitFollow) return;
-    var state = el.appkitFollow = { follow: atEnd(el) };
-    el.addEventListener("scroll", function () { state.follow = atEnd(el); });
+    // The box's height before the text was added: whether the reader was at its end is
+    // told by where they are now against it (scrollTop follows the reader at once).
+    var state = el.appkitFollow = { height: el.scrollHeight };
     new MutationObserver(function () {
-      if (state.follow) el.scrollTop = el.scrollHeight;
+      if (el.scrollTop + el.clientHeight > state.height - NEAR) {
+        el.scrollTop = el.scrollHeight;
+      }
+      state.height = el.scrollHeight;
     }).observe(el, { childList: true, characterData: true, subtree: true });
   }
 

@@ -567,3 +567,34 @@ def test_app_jobs_dashboard_mounts_it_and_a_scheduler_without_an_app_cannot(
 
 def _nothing() -> None:
     """A task for the test above (tasks live at a module's top level)."""
+
+
+# ---- without the live extension ---------------------------------------------------------
+
+
+def test_without_a_hub_the_pages_poll_over_server_sent_events() -> None:
+    from appkit import JobsSettings, Sessions
+    from appkit.app import App as CoreApp
+
+    app = CoreApp("dashboard-polling", extensions=[Sessions(), JobsSettings()])
+    assert getattr(app, "hub", None) is None
+    app.jobs.register("add", add)
+    app.jobs.register("nap", nap, timeout=60)
+    mount_dashboard(app.jobs, app, "/jobs")
+    with Client(app) as client:
+        run_id = app.jobs.enqueue("nap", {"seconds": 60})
+        wait_for(lambda: app.jobs.get(run_id).progress == 0.25, "the run to report progress")
+        page = client.get("/jobs").text
+        assert 'id="jobs-runs" hx-ext="sse" sse-connect="/jobs/events"' in page
+        assert "data-live-topic" not in page and 'id="jobs-table-' not in page
+        fragment = client.get("/jobs", params={"task": "add", "status": ""},
+                              hx_target="jobs-runs").text
+        assert fragment.startswith('<section id="jobs-runs" hx-ext="sse" '
+                                   'sse-connect="/jobs/events?task=add">')
+        run_page = client.get(f"/jobs/runs/{run_id}").text
+        assert f'sse-connect="/jobs/runs/{run_id}/events?offset=0" sse-close="end"' in run_page
+        assert ('<pre id="jobs-log" aria-label="Log" data-follow-end sse-swap="log" '
+                'hx-swap="beforeend">') in run_page
+        assert "hx-on" not in run_page and "data-live-topic" not in run_page
+        assert client.post(f"/jobs/runs/{run_id}/cancel").status_code == 200
+        assert app.jobs.wait(run_id, timeout=TIMEOUT).status == Status.CANCELLED
