@@ -25,7 +25,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import random
 import sqlite3
 import threading
@@ -36,52 +35,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appkit.jobs.errors import JobsError, RunNotFound
+from appkit.jobs._schema import SCHEMA_VERSION, connect
+from appkit.jobs.errors import RunNotFound
 from appkit.jobs.runs import FINISHED, Run, Status
 
-__all__ = ["JobsDatabase", "Claim", "Orphan", "Cancellation"]
+__all__ = ["SCHEMA_VERSION", "JobsDatabase", "Claim", "Orphan", "Cancellation"]
 
-SCHEMA_VERSION = 1
 #: How many times a run whose worker died before starting the function is queued again
 #: (the function never ran, so that is always safe) before it is failed.
 MAX_RELAUNCHES = 5
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        task TEXT NOT NULL,
-        status TEXT NOT NULL,
-        inputs TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        progress REAL,
-        progress_message TEXT,
-        created REAL NOT NULL,
-        scheduled_for REAL NOT NULL,
-        started REAL,
-        finished REAL,
-        timeout REAL,
-        period REAL,
-        retries INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        claims INTEGER NOT NULL DEFAULT 0,
-        relaunches INTEGER NOT NULL DEFAULT 0,
-        rerun_of INTEGER,
-        owner TEXT,
-        pid INTEGER,
-        deadline REAL
-    )""",
-    "CREATE INDEX IF NOT EXISTS runs_queued ON runs (scheduled_for, id) "
-    "WHERE status = 'queued'",
-    "CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id)",
-    "CREATE INDEX IF NOT EXISTS runs_task ON runs (task, id)",
-    """CREATE TABLE IF NOT EXISTS schedulers (
-        id TEXT PRIMARY KEY,
-        pid INTEGER NOT NULL,
-        port INTEGER NOT NULL,
-        started REAL NOT NULL
-    )""",
-)
 
 _INT_LIMIT = 2**63  # SQLite's integers are from -2**63 to 2**63 - 1
 
@@ -113,10 +75,9 @@ class Orphan:
 
 @dataclass(frozen=True)
 class Cancellation:
-    """What ``cancel`` did: ``cancelled`` (False: the run had already finished), and for a
-    run that was running, its ``owner`` scheduler, worker ``pid`` and ``claim``, and the
-    owner's port (``ports``); ``everyone``: every scheduler's port (to tell of the change).
-    """
+    """What ``cancel`` did: ``cancelled`` (False: the run had already finished), for a run
+    that was running its ``owner`` scheduler (its ``ports``), worker ``pid`` and ``claim``;
+    ``everyone``: every scheduler's port."""
 
     cancelled: bool
     was_running: bool
@@ -143,7 +104,7 @@ class JobsDatabase:
         self.path = path
         self._timeout = timeout
         self._lock = threading.RLock()
-        self._conn = _connect(path, create, timeout)
+        self._conn = connect(path, create, timeout)
 
     def close(self) -> None:
         """Close the connection."""
@@ -456,8 +417,6 @@ def _running(conn: sqlite3.Connection, run_id: int, claim: int) -> sqlite3.Row |
 
 def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float
           ) -> int | None:
-    """Record a lost worker (see ``lose``); returns the run it queued (a periodic run's
-    next one), if any."""
     if row["started"] is None:
         if row["relaunches"] < MAX_RELAUNCHES:
             # The function never ran: queue it again (its next claim has a new number, so
@@ -483,8 +442,7 @@ def _timed_out(timeout: float | None) -> str:
 def _conclude(conn: sqlite3.Connection, row: sqlite3.Row, status: Status,
               output: str | None, error: str | None, now: float, *, retry: bool = True
               ) -> int | None:
-    """Record the run's end (or queue it again for a retry); returns the id of a periodic
-    run's next occurrence, if one was queued."""
+    """Record the run's end (or a retry); returns a periodic run's next one, if queued."""
     run_id = row["id"]
     if status == Status.FAILED and retry and row["attempts"] <= row["retries"]:
         conn.execute("UPDATE runs SET status = 'queued', error = ?, owner = NULL, "
@@ -564,52 +522,3 @@ def _run(row: sqlite3.Row) -> Run:
         started=_time(row["started"]), finished=_time(row["finished"]),
         attempts=row["attempts"], retries=row["retries"], timeout=row["timeout"],
         period=row["period"], rerun_of=row["rerun_of"])
-
-
-def _connect(path: Path, create: bool, timeout: float) -> sqlite3.Connection:
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # SQLite would create it world-readable (umask); its -wal and -shm files take
-            # the database's permissions.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    elif not path.exists():
-        raise JobsError(f"The scheduler's database {path} does not exist")
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        version = _version(conn)
-        if version < SCHEMA_VERSION and create:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = _version(conn)  # another process may have made it meanwhile
-                if version < SCHEMA_VERSION:
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    version = SCHEMA_VERSION
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise JobsError(
-            f"{path} is not a usable scheduler database ({exc}). It holds only the "
-            "scheduler's runs: stop the app, move the file away, and start again") from None
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise JobsError(
-            f"The scheduler's database {path} was written by a newer version of appkit "
-            f"(schema {version}, this one knows {SCHEMA_VERSION}). Upgrade the app")
-    if version < SCHEMA_VERSION:
-        conn.close()
-        raise JobsError(f"The scheduler's database {path} has no tables yet")
-    return conn
-
-
-def _version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
