@@ -131,13 +131,15 @@ def mount_dashboard(jobs: Jobs, app: App | None, path: str = "/jobs", *,
         interval: seconds between two looks at the database by a live page.
 
     Raises:
-        ConfigurationError: no app was given, or a bad path or option.
+        ConfigurationError: no app was given, a bad path or option, or the app's hub has
+            a topic of the dashboard's ``name`` declared already.
     """
     if app is None:
         raise ConfigurationError(
             "This scheduler belongs to no app, so its dashboard has nowhere to go. Add it "
             f"to your app yourself: app.include(Dashboard(jobs, {path!r}))")
     dashboard = Dashboard(jobs, path, name=name, page_size=page_size, interval=interval)
+    dashboard.live(app)  # now: a topic name another part of the app took is said here
     app.include(dashboard)
     return dashboard
 

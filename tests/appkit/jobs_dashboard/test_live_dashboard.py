@@ -227,3 +227,13 @@ def test_a_burst_of_changes_of_one_run_is_published_ten_times_a_second_at_most(
         (tmp_path / "end").touch()
         app.jobs.wait(run_id, TIMEOUT)
         page.close()
+
+
+def test_a_topic_of_the_dashboards_name_taken_already_is_said_when_mounting() -> None:
+    from appkit import ConfigurationError
+
+    app = App("dashboard-live-taken")
+    app.hub.topic("jobs", snapshot=list)
+    with pytest.raises(ConfigurationError, match="The topic 'jobs' is declared already"):
+        mount_dashboard(app.jobs, app, "/jobs")
+    mount_dashboard(app.jobs, app, "/board", name="board")  # another name is fine
