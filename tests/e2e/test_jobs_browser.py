@@ -350,3 +350,33 @@ def test_the_log_follows_its_end_without_eval_unless_the_reader_scrolls_up(
     csp = [line for line in console if "Content Security Policy" in line]
     assert csp == [], csp
     assert not [p for p in requests if p.endswith("/events")], requests
+
+
+def test_without_a_hub_the_pages_poll_their_streams_and_the_log_follows(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    from appkit import JobsSettings, Sessions
+    from appkit.app import App as CoreApp
+
+    app = CoreApp("jobs-browser-polling", extensions=[Sessions(), JobsSettings()])
+    app.jobs.register("talk_slowly", talk_slowly)
+    mount_dashboard(app.jobs, app, "/jobs")
+    url = live_server(StrictCSP(app))
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    run_id = app.jobs.enqueue("talk_slowly", {"lines": 120, "pause": 0.05})
+
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/jobs/events") as stream:
+        page.goto(url + "jobs")
+    assert stream.value.headers["content-type"].startswith("text/event-stream")
+    bar = f"#jobs-run-{run_id} progress"
+    _progress_value(page, bar, _progress_value(page, bar, 0.0))  # it moves
+
+    with page.expect_response(
+            lambda r: urlsplit(r.url).path == f"/jobs/runs/{run_id}/events"):
+        page.goto(url + f"jobs/runs/{run_id}")
+    log = page.locator("#jobs-log")
+    expect(log).to_contain_text("line 120 of", timeout=TIMEOUT * 1000)
+    assert log.evaluate("el => el.scrollHeight > el.clientHeight && "
+                        "el.scrollHeight - el.scrollTop - el.clientHeight < 40")
+    assert [line for line in console if "Content Security Policy" in line] == []
+    app.jobs.wait(run_id, TIMEOUT)
