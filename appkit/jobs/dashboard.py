@@ -128,7 +128,8 @@ def mount_dashboard(jobs: Jobs, app: App | None, path: str = "/jobs", *,
         path: where the page is, e.g. ``"/jobs"`` (or ``"/admin/jobs"``).
         name: the prefix of its route names (``"jobs.index"``, ``"jobs.run"``...).
         page_size: how many runs a page lists.
-        interval: seconds between two looks at the database by a live page.
+        interval: seconds between two looks at the database by a page's stream (only
+            when the app has no hub).
 
     Raises:
         ConfigurationError: no app was given, a bad path or option, or the app's hub has
