@@ -2,10 +2,16 @@
 
 Whoever changes something a scheduler must act on (a run queued, finished, cancelled)
 sends one datagram to every scheduler's port after committing; the scheduler wakes, drains
-its socket and looks at the database. The datagram carries nothing: the database is the
-only source of truth, so a stray or lost datagram changes nothing (a slow fallback poll
-catches what a lost one missed). UDP on 127.0.0.1 works the same on every system and
-needs no path (a Unix socket's path is limited to about 100 bytes).
+its socket and looks at the database. A datagram may also name the runs that changed, so
+that a scheduler can tell its ``on_change`` listeners (a dashboard); a worker sends such a
+note, without asking for a look, when its run starts, reports progress or writes to its
+log. The database stays the only source of truth: a stray or lost datagram changes
+nothing (a slow fallback poll catches what a lost one missed). UDP on 127.0.0.1 works the
+same on every system and needs no path (a Unix socket's path is limited to about 100
+bytes).
+
+A datagram is ``!`` (look at the database), or ``w`` (look) or ``c`` (only a change note)
+followed by run ids in decimal, separated by commas.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from collections.abc import Iterable
 __all__ = ["WakeSocket", "notify"]
 
 _HOST = "127.0.0.1"
+_IDS_PER_DATAGRAM = 32
+_DATAGRAM = 1024
 
 
 class WakeSocket:
@@ -37,30 +45,48 @@ class WakeSocket:
         """The socket, for ``multiprocessing.connection.wait``."""
         return self._sock
 
-    def drain(self) -> bool:
-        """Read every waiting datagram; True if there was one."""
+    def drain(self, changed: set[int] | None = None) -> bool:
+        """Read every waiting datagram; True if one asked for a look at the database.
+        The run ids the datagrams name are added to ``changed``."""
         woken = False
         while True:
             try:
-                self._sock.recv(64)
+                data = self._sock.recv(_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 return woken
             except OSError:
                 # Windows reports an earlier send to a closed port here (WSAECONNRESET).
                 return woken
-            woken = True
+            kind, ids = data[:1], data[1:]
+            if kind != b"c":
+                woken = True  # "!", "w", and anything unexpected: a look costs little
+            if changed is not None and kind in (b"w", b"c"):
+                for part in ids.split(b","):
+                    if part.isdigit() and len(part) < 20:
+                        changed.add(int(part))
 
     def close(self) -> None:
         """Stop listening."""
         self._sock.close()
 
 
-def notify(ports: Iterable[int]) -> None:
-    """Wake the schedulers listening on ``ports`` (best effort: never raises)."""
+def notify(ports: Iterable[int], runs: Iterable[int] = (), *, wake: bool = True) -> None:
+    """Tell the schedulers listening on ``ports`` that ``runs`` changed; ``wake``: they
+    must also look at the database (best effort: never raises)."""
     ports = list(ports)
     if not ports:
         return
+    ids = [str(int(run_id)).encode() for run_id in runs]
+    if not ids:
+        messages = [b"!"] if wake else []
+    else:
+        kind = b"w" if wake else b"c"
+        messages = [kind + b",".join(ids[i:i + _IDS_PER_DATAGRAM])
+                    for i in range(0, len(ids), _IDS_PER_DATAGRAM)]
+    if not messages:
+        return
     with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for port in ports:
-            with contextlib.suppress(OSError):
-                sock.sendto(b"!", (_HOST, port))
+            for message in messages:
+                with contextlib.suppress(OSError):
+                    sock.sendto(message, (_HOST, port))

@@ -8,25 +8,27 @@ apply, e.g. a login wall), built with ``appkit.html`` and htmx:
 - ``/jobs``: the runs, newest first, filtered by task and status (an htmx GET with query
   parameters, so a filtered view has its own address); the count of runs in each status;
   a "Run now" form for each registered task, with an optional JSON field for its inputs.
-  Rows, progress bars and counts change in place over server-sent events: the stream looks
-  at the database every half second and sends only the rows that changed.
+  Rows, progress bars and counts change in place.
 - ``/jobs/runs/ID``: one run: status, progress, times, inputs, output, error (the
-  traceback) and its log, which grows in place while the run runs (the stream sends what
-  was appended, from a byte offset, and resumes from the last one after a reconnection).
+  traceback) and its log, which grows in place while the run runs.
 - Buttons: cancel (queued or running), run again (finished).
+
+Live updates go through the app's hub when it has one (the live extension: see
+``appkit.jobs.dashboard_live``), pushed as the scheduler reports each change. Without it,
+each page keeps a server-sent events stream open that looks at the database every
+``interval`` (half a second) and sends only the rows that changed, or what the log gained
+(from a byte offset, resumed after a reconnection).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
-from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import datetime, timedelta
+import threading
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from appkit.app import App, Event, EventStream, HtmxDetails, Redirect, Router
-from appkit.app.binding import JSONTooDeep, loads_json
 from appkit.errors import BadRequest, ConfigurationError, NotFound
 from appkit.html import (
     H1,
@@ -46,7 +48,7 @@ from appkit.html import (
     Option,
     P,
     Pre,
-    Progress,
+    Script,
     Section,
     Select,
     Small,
@@ -58,13 +60,26 @@ from appkit.html import (
     Td,
     Th,
     Thead,
-    Time,
     Title,
     Tr,
     Ul,
     oob,
-    render,
 )
+from appkit.jobs._dashboard_parts import (
+    STATUSES,
+    _arguments,
+    _badge,
+    _check_before,
+    _check_status,
+    _json,
+    _parse_inputs,
+    _progress,
+    _render,
+    _seconds,
+    _time,
+    _took,
+)
+from appkit.jobs.dashboard_live import LiveDashboard, filter_key
 from appkit.jobs.errors import InvalidInputs, UnknownTask
 from appkit.jobs.runs import Run, Status
 
@@ -100,8 +115,6 @@ _CSS = """
 .jobs-page pre { white-space: pre-wrap; }
 .jobs-error { color: var(--pico-del-color); }
 """
-_STATUSES = [str(status) for status in Status]
-_ID_LIMIT = 2**63  # SQLite's integers are below it (and at least its negative)
 
 
 def mount_dashboard(jobs: Jobs, app: App | None, path: str = "/jobs", *,
@@ -115,16 +128,19 @@ def mount_dashboard(jobs: Jobs, app: App | None, path: str = "/jobs", *,
         path: where the page is, e.g. ``"/jobs"`` (or ``"/admin/jobs"``).
         name: the prefix of its route names (``"jobs.index"``, ``"jobs.run"``...).
         page_size: how many runs a page lists.
-        interval: seconds between two looks at the database by a live page.
+        interval: seconds between two looks at the database by a page's stream (only
+            when the app has no hub).
 
     Raises:
-        ConfigurationError: no app was given, or a bad path or option.
+        ConfigurationError: no app was given, a bad path or option, or the app's hub has
+            a topic of the dashboard's ``name`` declared already.
     """
     if app is None:
         raise ConfigurationError(
             "This scheduler belongs to no app, so its dashboard has nowhere to go. Add it "
             f"to your app yourself: app.include(Dashboard(jobs, {path!r}))")
     dashboard = Dashboard(jobs, path, name=name, page_size=page_size, interval=interval)
+    dashboard.live(app)  # now: a topic name another part of the app took is said here
     app.include(dashboard)
     return dashboard
 
@@ -158,7 +174,20 @@ class Dashboard(Router):
         self.path = path
         self.page_size = page_size
         self.interval = float(interval)
+        self._live: LiveDashboard | None = None
+        self._live_lock = threading.Lock()
         self._add_routes(path.rstrip("/"))
+
+    def live(self, app: Any) -> LiveDashboard | None:
+        """What keeps the pages current through ``app.hub``, made on first use; None when
+        the app has no hub (its pages then poll over server-sent events)."""
+        hub = getattr(app, "hub", None)
+        if hub is None:
+            return None
+        with self._live_lock:
+            if self._live is None:
+                self._live = LiveDashboard(self, hub)
+            return self._live
 
     # ---- routes ---------------------------------------------------------------------------
 
@@ -170,12 +199,15 @@ class Dashboard(Router):
                   before: int | None = None):
             statuses = _check_status(status)
             _check_before(before)
+            live = self.live(app)
+            # Subscribed before reading: what changes after the read is published after.
+            follow = live.list_page(task, status, before is None) if live else None
             runs = jobs.runs(task or None, statuses or None, limit=self.page_size,
                              before=before)
-            listing = self._listing(runs, task, status, before)
+            listing = self._listing(runs, task, status, before, live is not None)
             if htmx and not htmx.boosted and htmx.target == "jobs-runs":
                 return listing  # the filters changed: the list alone
-            return _page(app, "Jobs", [Li("Jobs")], self._tasks_panel(), listing)
+            return _page(app, "Jobs", [Li("Jobs")], self._tasks_panel(), listing, follow)
 
         @self.get(f"{base}/events")
         async def events(task: str = "", status: str = "", before: int | None = None):
@@ -185,11 +217,18 @@ class Dashboard(Router):
 
         @self.get(f"{base}/runs/{{run_id:int}}")
         def run(app: App, run_id: int):
-            current = jobs.get(run_id)
-            chunk = jobs.log(run_id)
+            current = jobs._database().get(run_id)  # a 404 when there is no such run
+            live = self.live(app)
+            follow = None
+            if live is not None and not current.done:
+                follow, text, offset = live.run_page(run_id)
+                current = jobs._database().get(run_id)  # read after subscribing
+            else:
+                chunk = jobs.log(run_id)
+                text, offset = chunk.text, chunk.offset
             return _page(app, f"Run {current.id}: {current.task}",
                          [Li(A("Jobs", href=self.index.url())), Li(f"Run {current.id}")],
-                         self._run_body(current, chunk.text, chunk.offset))
+                         self._run_body(current, text, offset, live is not None), follow)
 
         @self.get(f"{base}/runs/{{run_id:int}}/events")
         async def run_events(run_id: int, offset: int = 0, last_event_id: str = ""):
@@ -259,7 +298,7 @@ class Dashboard(Router):
                        Div(Table(Tbody(*rows)), cls="overflow-auto"), cls="jobs-tasks")
 
     def _listing(self, runs: Sequence[Run], task: str, status: str,
-                 before: int | None) -> Any:
+                 before: int | None, live: bool = False) -> Any:
         counts = self.jobs.counts(task or None)
         more = []
         if before is not None:
@@ -268,21 +307,40 @@ class Dashboard(Router):
         if len(runs) == self.page_size:
             more.append(A("Older runs", href=self.index.url(
                 task=task or None, status=status or None, before=runs[-1].id)))
+        if live:  # kept current through the hub (see dashboard_live)
+            return Section(
+                self._counts_box(counts, task),
+                self._filters(task, status),
+                Div(self._table(runs, filter_key(task, status) if before is None else None),
+                    cls="overflow-auto"),
+                P(*more, cls="jobs-more") if more else None,
+                id="jobs-runs")
         return Section(
             Nav(self._counts(counts, task), id="jobs-counts", cls="jobs-counts",
                 sse_swap="counts", aria_label="Runs by status"),
             self._filters(task, status),
             # The target of "runs" events: they carry rows (or the whole body) out of band.
             Div(id="jobs-runs-sink", sse_swap="runs", hidden=True),
-            Div(Table(
-                Thead(Tr(Th("Run"), Th("Task"), Th("Status"), Th("Progress"), Th("Queued"),
-                         Th("Took"), Th(""))),
-                self._tbody(runs), cls="jobs-table striped"), cls="overflow-auto"),
+            Div(self._table(runs, None), cls="overflow-auto"),
             P(*more, cls="jobs-more") if more else None,
             id="jobs-runs", hx_ext="sse",
             sse_connect=self.events.url(task=task or None, status=status or None,
                                         before=before),
         )
+
+    def _table(self, runs: Sequence[Run], key: str | None) -> Any:
+        """The table of runs; ``key``: a first page's filter (its table is replaced when
+        runs join or leave it)."""
+        return Table(
+            Thead(Tr(Th("Run"), Th("Task"), Th("Status"), Th("Progress"), Th("Queued"),
+                     Th("Took"), Th(""))),
+            self._tbody(runs), cls="jobs-table striped",
+            id=f"jobs-table-{key}" if key else None)
+
+    def _counts_box(self, counts: dict[Status, int], task: str) -> Any:
+        """The counts of a task filter (live pages), under an id of that filter."""
+        return Div(Nav(self._counts(counts, task), id="jobs-counts", cls="jobs-counts",
+                       aria_label="Runs by status"), id=f"jobs-counts-{filter_key(task, '*')}")
 
     def _filters(self, task: str, status: str) -> Any:
         names = sorted({*self.jobs.tasks, *([task] if task else [])})
@@ -294,7 +352,7 @@ class Dashboard(Router):
                     name="task")),
                 Label("Status", Select(
                     Option("All statuses", value=""),
-                    *[Option(s, value=s, selected=s == status) for s in _STATUSES],
+                    *[Option(s, value=s, selected=s == status) for s in STATUSES],
                     name="status")),
                 cls="grid"),
             Noscript(Button("Filter", cls="secondary")),
@@ -378,24 +436,24 @@ class Dashboard(Router):
 
     # ---- one run --------------------------------------------------------------------------
 
-    def _run_body(self, run: Run, log: str, offset: int) -> Any:
-        if len(log) > LOG_LIMIT:
-            log = f"[... the first {len(log) - LOG_LIMIT} characters are not shown]\n" + (
-                log[-LOG_LIMIT:])
-        log_box = Pre(
-            Span(log) if log else None, id="jobs-log", aria_label="Log",
-            sse_swap="log", hx_swap="beforeend",
-            # Follow the end of the log, unless the reader scrolled up.
-            **{"hx-on::sse-before-message":
-               "this.follow = this.scrollHeight - this.scrollTop - this.clientHeight < 40",
-               "hx-on::sse-message": "if (this.follow) this.scrollTop = this.scrollHeight"})
-        live = {} if run.done else {
+    def _run_body(self, run: Run, log: str, offset: int, live: bool = False) -> Any:
+        stream = {} if run.done or live else {
             "hx_ext": "sse", "sse_connect": self.run_events.url(run_id=run.id, offset=offset),
             "sse_close": "end"}
         return Div(
-            Div(self._state(run), id="jobs-run-state", sse_swap="state"),
-            Article(Header(Strong("Log")), log_box, cls="jobs-log"),
-            id="jobs-run", **live)
+            Div(self._state(run), id="jobs-run-state", sse_swap=None if live else "state"),
+            Article(Header(Strong("Log")), self._log_box(log, live), cls="jobs-log"),
+            id="jobs-run", **stream)
+
+    def _log_box(self, log: str, live: bool) -> Any:
+        """The log; it follows its end as it grows, unless the reader scrolled up
+        (``data-follow-end``: appkit/static/jobs.js)."""
+        if len(log) > LOG_LIMIT:
+            log = f"[... the first {len(log) - LOG_LIMIT} characters are not shown]\n" + (
+                log[-LOG_LIMIT:])
+        stream = {} if live else {"sse_swap": "log", "hx_swap": "beforeend"}
+        return Pre(Span(log) if log else None, id="jobs-log", aria_label="Log",
+                   data_follow_end=True, **stream)
 
     def _state(self, run: Run) -> Any:
         facts = [("Task", run.task), ("Status", _badge(run.status)),
@@ -462,122 +520,8 @@ class Dashboard(Router):
 def _page(app: App, title: str, crumbs: list[Any], *body: Any) -> Any:
     """A dashboard page: the way back to the app (a link to its root, named after it),
     then the title and ``body``."""
-    return (Style(_CSS), Title(title), Main(
+    script = app.root_path + app.assets.url("jobs.js")
+    return (Style(_CSS), Title(title), Script(src=script, defer=True), Main(
         Nav(Ul(Li(A(app.title, href="/", cls="jobs-home")), *crumbs),
             aria_label="breadcrumb"),
         H1(title), *body, cls="container jobs-page"))
-
-
-def _check_status(status: str) -> list[str]:
-    if not status:
-        return []
-    if status not in _STATUSES:
-        raise BadRequest(f"There is no status {status!r}; the statuses are: "
-                         f"{', '.join(_STATUSES)}.")
-    return [status]
-
-
-def _check_before(before: int | None) -> None:
-    if before is not None and not -_ID_LIMIT <= before < _ID_LIMIT:
-        raise BadRequest(f"before={before} cannot be a run number: they are between "
-                         f"{-_ID_LIMIT} and {_ID_LIMIT - 1}. Use the id of the last run "
-                         "listed, or leave it out.")
-
-
-def _parse_inputs(task: str, text: str) -> dict[str, Any] | None:
-    """The inputs typed in the "Run now" field: empty for none, else a JSON object."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = loads_json(text)
-    except JSONTooDeep as exc:
-        raise BadRequest(f"The inputs for {task!r} are {exc}.") from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(
-            f"The inputs for {task!r} are not valid JSON ({exc.msg}, line {exc.lineno} "
-            f'column {exc.colno}). Write an object of its arguments, e.g. {{"n": 3}}, or '
-            "leave the field empty.") from None
-    if not isinstance(value, dict):
-        raise BadRequest(
-            f"The inputs for {task!r} must be a JSON object of its arguments, e.g. "
-            f'{{"n": 3}}, not {type(value).__name__} {text[:100]}.')
-    return value
-
-
-def _render(node: Any) -> str:
-    return render(node)
-
-
-def _badge(status: Status) -> Any:
-    return Span(str(status), cls=["jobs-status", f"jobs-{status}"])
-
-
-def _progress(run: Run) -> Any:
-    label = f"Progress of run {run.id}"
-    message = Small(run.progress_message) if run.progress_message else None
-    if run.status == Status.QUEUED:
-        return Small("waiting")
-    if run.progress is None:
-        if run.done:
-            return message
-        return [Progress(aria_label=label), message]  # running, no fraction: indeterminate
-    return [Progress(value=round(run.progress, 4), max=1, aria_label=label,
-                     title=f"{run.progress:.0%}"), message]
-
-
-def _time(when: datetime | None) -> Any:
-    if when is None:
-        return ""
-    local = when.astimezone()
-    today = datetime.now().astimezone().date()
-    text = local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M")
-    return Time(text, datetime=local.isoformat(timespec="seconds"))
-
-
-def _took(run: Run) -> str:
-    if not run.done or run.duration is None:
-        return ""
-    return _seconds(run.duration.total_seconds())
-
-
-def _seconds(value: float) -> str:
-    if value < 0.1:
-        return f"{value * 1000:.0f} ms"
-    if value < 10:
-        return f"{value:.1f}".removesuffix(".0") + " s"
-    if value < 90:
-        return f"{value:.0f} s"
-    minutes, secs = divmod(round(value), 60)
-    if minutes < 90:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-
-
-def _arguments(fn: Any) -> tuple[str, str | None]:
-    """The task's arguments as shown (``(path, delay=0.05)``), and an example of its
-    inputs as JSON for the "Run now" field (None when it takes none)."""
-    try:
-        params: Iterable[inspect.Parameter] = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return "(...)", "{}"
-    shown, example = [], {}
-    for param in params:
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
-            continue  # cannot be given as inputs (keyword arguments)
-        if param.default is param.empty:
-            shown.append(param.name)
-            example[param.name] = "..."
-        else:
-            shown.append(f"{param.name}={param.default!r}")
-            example[param.name] = param.default
-    try:
-        text = json.dumps(example, allow_nan=False)
-    except (TypeError, ValueError):
-        text = json.dumps(dict.fromkeys(example, "..."))
-    return f"({', '.join(shown)})", text if example else None

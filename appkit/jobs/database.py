@@ -22,9 +22,9 @@ database is written several times per run, and its data can be made again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
-import os
 import random
 import sqlite3
 import threading
@@ -35,52 +35,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from appkit.jobs.errors import JobsError, RunNotFound
+from appkit.jobs._schema import SCHEMA_VERSION, connect
+from appkit.jobs.errors import RunNotFound
 from appkit.jobs.runs import FINISHED, Run, Status
 
-__all__ = ["JobsDatabase", "Claim", "Orphan", "Cancellation"]
+__all__ = ["SCHEMA_VERSION", "JobsDatabase", "Claim", "Orphan", "Cancellation"]
 
-SCHEMA_VERSION = 1
 #: How many times a run whose worker died before starting the function is queued again
 #: (the function never ran, so that is always safe) before it is failed.
 MAX_RELAUNCHES = 5
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS runs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        task TEXT NOT NULL,
-        status TEXT NOT NULL,
-        inputs TEXT NOT NULL,
-        output TEXT,
-        error TEXT,
-        progress REAL,
-        progress_message TEXT,
-        created REAL NOT NULL,
-        scheduled_for REAL NOT NULL,
-        started REAL,
-        finished REAL,
-        timeout REAL,
-        period REAL,
-        retries INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        claims INTEGER NOT NULL DEFAULT 0,
-        relaunches INTEGER NOT NULL DEFAULT 0,
-        rerun_of INTEGER,
-        owner TEXT,
-        pid INTEGER,
-        deadline REAL
-    )""",
-    "CREATE INDEX IF NOT EXISTS runs_queued ON runs (scheduled_for, id) "
-    "WHERE status = 'queued'",
-    "CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id)",
-    "CREATE INDEX IF NOT EXISTS runs_task ON runs (task, id)",
-    """CREATE TABLE IF NOT EXISTS schedulers (
-        id TEXT PRIMARY KEY,
-        pid INTEGER NOT NULL,
-        port INTEGER NOT NULL,
-        started REAL NOT NULL
-    )""",
-)
 
 _INT_LIMIT = 2**63  # SQLite's integers are from -2**63 to 2**63 - 1
 
@@ -112,8 +75,9 @@ class Orphan:
 
 @dataclass(frozen=True)
 class Cancellation:
-    """What ``cancel`` did: ``cancelled`` (False: the run had already finished), and for a
-    run that was running, its ``owner`` scheduler, worker ``pid`` and ``claim``."""
+    """What ``cancel`` did: ``cancelled`` (False: the run had already finished), for a run
+    that was running its ``owner`` scheduler (its ``ports``), worker ``pid`` and ``claim``;
+    ``everyone``: every scheduler's port."""
 
     cancelled: bool
     was_running: bool
@@ -121,6 +85,7 @@ class Cancellation:
     pid: int | None
     claim: int
     ports: list[int]
+    everyone: list[int] = dataclasses.field(default_factory=list)
 
 
 class JobsDatabase:
@@ -139,7 +104,7 @@ class JobsDatabase:
         self.path = path
         self._timeout = timeout
         self._lock = threading.RLock()
-        self._conn = _connect(path, create, timeout)
+        self._conn = connect(path, create, timeout)
 
     def close(self) -> None:
         """Close the connection."""
@@ -270,7 +235,8 @@ class JobsDatabase:
                  if running else None, int(run_id)))
             ports = [r[0] for r in conn.execute("SELECT port FROM schedulers WHERE id = ?",
                                                 (row["owner"],))] if running else []
-            return Cancellation(True, running, row["owner"], row["pid"], row["claims"], ports)
+            return Cancellation(True, running, row["owner"], row["pid"], row["claims"], ports,
+                                _ports(conn))
 
     # ---- the dispatcher's side ------------------------------------------------------------
 
@@ -331,21 +297,23 @@ class JobsDatabase:
             f"SELECT id, status, claims, pid, deadline FROM runs WHERE id IN ({marks})", ids)
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
-    def release_unstarted(self, owner: str) -> list[int]:
+    def release_unstarted(self, owner: str) -> tuple[list[int], list[int]]:
         """Queue again the runs ``owner`` claimed whose function has not begun (a stopping
         scheduler starts nothing new): their workers, still starting, find the claim gone
         and end. Not a failed start, so it does not count as one. Returns the ports to
-        wake (empty when no run was released)."""
+        wake (empty when no run was released) and the runs released."""
         with self._write() as conn:
             rows = conn.execute(
                 "UPDATE runs SET status = 'queued', owner = NULL, pid = NULL, deadline = NULL "
                 "WHERE owner = ? AND status = 'running' AND started IS NULL RETURNING id",
                 (owner,)).fetchall()
-            return _ports(conn) if rows else []
+            return (_ports(conn), [row[0] for row in rows]) if rows else ([], [])
 
-    def lose(self, run_id: int, claim: int, reason: str, now: float) -> list[int] | None:
+    def lose(self, run_id: int, claim: int, reason: str, now: float
+             ) -> tuple[list[int], list[int]] | None:
         """Record that the worker of claim ``claim`` is gone without recording a result
-        (a no-op when it did record one); returns the ports to wake, or None for no-op.
+        (a no-op when it did record one); returns the ports to wake and the runs it queued
+        (a periodic run's next one), or None for no-op.
 
         A worker that never started the function: queued again. Past the deadline:
         timeout. Otherwise: failed, or queued again while retries remain.
@@ -354,8 +322,8 @@ class JobsDatabase:
             row = _running(conn, run_id, claim)
             if row is None:
                 return None
-            _lose(conn, row, reason, now)
-            return _ports(conn)
+            queued = _lose(conn, row, reason, now)
+            return _ports(conn), [] if queued is None else [queued]
 
     def sweep(self, me: str, known: Iterable[int], dead: Sequence[str],
               alive: Callable[[int, int], bool], reason: str, now: float
@@ -396,18 +364,20 @@ class JobsDatabase:
 
     # ---- the worker's side ---------------------------------------------------------------
 
-    def start(self, run_id: int, claim: int, pid: int, now: float) -> tuple[str, int] | None:
+    def start(self, run_id: int, claim: int, pid: int, now: float
+              ) -> tuple[str, int, list[int]] | None:
         """Mark the run started (one more attempt) by process ``pid``, the worker of claim
-        ``claim``, its timeout counting from now; returns the inputs' JSON and the attempt's
-        number, or None when the run is no longer running that claim (cancelled, or given up
-        as lost)."""
+        ``claim``, its timeout counting from now; returns the inputs' JSON, the attempt's
+        number and the schedulers' ports, or None when the run is no longer running that
+        claim (cancelled, or given up as lost)."""
         with self._write() as conn:
             row = conn.execute(
                 "UPDATE runs SET started = ?, pid = ?, attempts = attempts + 1, "
                 "deadline = CASE WHEN timeout IS NULL THEN NULL ELSE ? + timeout END "
                 "WHERE id = ? AND status = 'running' AND claims = ? RETURNING inputs, attempts",
                 (now, pid, now, run_id, claim)).fetchone()
-        return None if row is None else (str(row[0]), int(row[1]))
+            ports = _ports(conn) if row is not None else []
+        return None if row is None else (str(row[0]), int(row[1]), ports)
 
     def progress(self, run_id: int, claim: int, fraction: float | None,
                  message: str | None) -> None:
@@ -419,10 +389,12 @@ class JobsDatabase:
 
     def finish(self, run_id: int, claim: int, status: Status, *, output: str | None,
                error: str | None, now: float,
-               progress: tuple[float | None, str | None] | None = None) -> list[int] | None:
+               progress: tuple[float | None, str | None] | None = None
+               ) -> tuple[list[int], list[int]] | None:
         """Record the result of claim ``claim`` (a no-op when the run has moved on:
-        cancelled, timed out); returns the ports to wake, or None for no-op. A failure
-        with retries left queues the run again; a periodic run queues its next one."""
+        cancelled, timed out); returns the ports to wake and the runs it queued (a periodic
+        run's next one), or None for no-op. A failure with retries left queues the run
+        again; a periodic run queues its next one."""
         with self._write() as conn:
             row = _running(conn, run_id, claim)
             if row is None:
@@ -430,8 +402,8 @@ class JobsDatabase:
             if progress is not None:
                 conn.execute("UPDATE runs SET progress = ?, progress_message = ? "
                              "WHERE id = ?", (*progress, run_id))
-            _conclude(conn, row, status, output, error, now)
-            return _ports(conn)
+            queued = _conclude(conn, row, status, output, error, now)
+            return _ports(conn), [] if queued is None else [queued]
 
 
 # ---- helpers, inside a transaction --------------------------------------------------------
@@ -443,7 +415,8 @@ def _running(conn: sqlite3.Connection, run_id: int, claim: int) -> sqlite3.Row |
     return row
 
 
-def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float) -> None:
+def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float
+          ) -> int | None:
     if row["started"] is None:
         if row["relaunches"] < MAX_RELAUNCHES:
             # The function never ran: queue it again (its next claim has a new number, so
@@ -451,16 +424,14 @@ def _lose(conn: sqlite3.Connection, row: sqlite3.Row, reason: str, now: float) -
             conn.execute(
                 "UPDATE runs SET status = 'queued', relaunches = relaunches + 1, "
                 "owner = NULL, pid = NULL, deadline = NULL WHERE id = ?", (row["id"],))
-            return
+            return None
         reason = (f"Its worker process failed to start {MAX_RELAUNCHES + 1} times; the "
                   f"last time: {reason}. The app's log may say why")
-        _conclude(conn, row, Status.FAILED, None, reason, now, retry=False)
-        return
+        return _conclude(conn, row, Status.FAILED, None, reason, now, retry=False)
     deadline = row["deadline"]
     if deadline is not None and now >= deadline:
-        _conclude(conn, row, Status.TIMEOUT, None, _timed_out(row["timeout"]), now)
-        return
-    _conclude(conn, row, Status.FAILED, None, reason, now)
+        return _conclude(conn, row, Status.TIMEOUT, None, _timed_out(row["timeout"]), now)
+    return _conclude(conn, row, Status.FAILED, None, reason, now)
 
 
 def _timed_out(timeout: float | None) -> str:
@@ -470,19 +441,21 @@ def _timed_out(timeout: float | None) -> str:
 
 def _conclude(conn: sqlite3.Connection, row: sqlite3.Row, status: Status,
               output: str | None, error: str | None, now: float, *, retry: bool = True
-              ) -> None:
+              ) -> int | None:
+    """Record the run's end (or a retry); returns a periodic run's next one, if queued."""
     run_id = row["id"]
     if status == Status.FAILED and retry and row["attempts"] <= row["retries"]:
         conn.execute("UPDATE runs SET status = 'queued', error = ?, owner = NULL, "
                      "pid = NULL, deadline = NULL WHERE id = ?", (error, run_id))
-        return
+        return None
     conn.execute("UPDATE runs SET status = ?, output = ?, error = ?, finished = ?, "
                  "deadline = NULL WHERE id = ?", (str(status), output, error, now, run_id))
     period = row["period"]
-    if period:
-        _insert(conn, row["task"], row["inputs"], now,
-                next_occurrence(row["scheduled_for"], period, now),
-                row["timeout"], period, row["retries"], None)
+    if not period:
+        return None
+    return _insert(conn, row["task"], row["inputs"], now,
+                   next_occurrence(row["scheduled_for"], period, now),
+                   row["timeout"], period, row["retries"], None)
 
 
 def next_occurrence(scheduled_for: float, period: float, now: float) -> float:
@@ -549,52 +522,3 @@ def _run(row: sqlite3.Row) -> Run:
         started=_time(row["started"]), finished=_time(row["finished"]),
         attempts=row["attempts"], retries=row["retries"], timeout=row["timeout"],
         period=row["period"], rerun_of=row["rerun_of"])
-
-
-def _connect(path: Path, create: bool, timeout: float) -> sqlite3.Connection:
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # SQLite would create it world-readable (umask); its -wal and -shm files take
-            # the database's permissions.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    elif not path.exists():
-        raise JobsError(f"The scheduler's database {path} does not exist")
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        version = _version(conn)
-        if version < SCHEMA_VERSION and create:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                version = _version(conn)  # another process may have made it meanwhile
-                if version < SCHEMA_VERSION:
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    version = SCHEMA_VERSION
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise JobsError(
-            f"{path} is not a usable scheduler database ({exc}). It holds only the "
-            "scheduler's runs: stop the app, move the file away, and start again") from None
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise JobsError(
-            f"The scheduler's database {path} was written by a newer version of appkit "
-            f"(schema {version}, this one knows {SCHEMA_VERSION}). Upgrade the app")
-    if version < SCHEMA_VERSION:
-        conn.close()
-        raise JobsError(f"The scheduler's database {path} has no tables yet")
-    return conn
-
-
-def _version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -10,6 +10,12 @@ it acts at once when:
   it sends a datagram to every scheduler's socket, see ``_wakeup``);
 - a worker process starts or ends (the launcher reports it).
 
+A datagram may also name runs that changed (``_wakeup``): a worker sends such a note, which
+asks for no look, when its run starts, reports progress or writes to its log. The thread
+hands the runs named, and those it changed itself (claimed, lost, released), to
+``on_change`` (the scheduler's listeners) before it goes back to sleep, after its own work:
+a claim never waits for a listener.
+
 Every ``poll_interval`` it also looks at the database by itself (the fallback for a lost
 datagram) and at the other schedulers: the runs of one whose lock is no longer held are
 taken over, see ``JobsDatabase.sweep``.
@@ -84,10 +90,13 @@ class Dispatcher:
         db_path: the scheduler's database.
         tasks: returns the registered tasks (read at each claim).
         settings: the scheduler's settings.
+        on_change: called on the thread with the ids of runs that changed (queued,
+            started, progress, log, finished...), in this process or another one.
     """
 
     def __init__(self, db_path: Path, tasks: Callable[[], Mapping[str, Task]],
-                 settings: JobsSettings) -> None:
+                 settings: JobsSettings,
+                 on_change: Callable[[list[int]], None] | None = None) -> None:
         self.id = secrets.token_hex(6)
         self._db_path = db_path
         self._files = RunFiles(db_path)
@@ -103,6 +112,8 @@ class Dispatcher:
         self._wake: WakeSocket | None = None
         self._lock: int | None = None
         self._launcher: Launcher | None = None
+        self._on_change = on_change
+        self._changed: set[int] = set()
 
     # ---- from the caller's thread -------------------------------------------------------
 
@@ -156,7 +167,7 @@ class Dispatcher:
         stop_at: float | None = None
         while True:
             try:
-                self._wake.drain()
+                self._wake.drain(self._changed)
                 now = time.time()
                 self._handle(self._launcher.events(), now)
                 if self._stopping.is_set() and stop_at is None:
@@ -173,15 +184,47 @@ class Dispatcher:
             except Exception:
                 logger.exception("The job scheduler hit an error; it carries on")
                 timeout = min(1.0, self._settings.poll_interval)
+            self._emit()
             try:
-                wait([self._wake.socket, *self._launcher.waitables()], timeout)
+                self._wait(timeout)
             except OSError:
                 logger.exception("The job scheduler could not wait; it carries on")
                 time.sleep(min(1.0, self._settings.poll_interval))
         try:
             self._kill_all()
+            self._emit()
         finally:
             self._close()
+
+    def _wait(self, timeout: float) -> None:
+        """Sleep until something needs a look (a datagram asking for one, a launcher's
+        event, stopping) or ``timeout`` seconds have passed; change notes that come
+        meanwhile go to the listeners at once, and the sleep goes on."""
+        assert self._wake is not None and self._launcher is not None
+        until = time.monotonic() + timeout
+        sock = self._wake.socket
+        while True:
+            ready = wait([sock, *self._launcher.waitables()],
+                         max(0.0, until - time.monotonic()))
+            if not ready or any(item is not sock for item in ready):
+                return
+            if self._wake.drain(self._changed) or self._stopping.is_set():
+                return
+            self._emit()
+            if time.monotonic() >= until:
+                return
+
+    def _emit(self) -> None:
+        """Hand the runs that changed to ``on_change`` (never raises)."""
+        if not self._changed:
+            return
+        changed, self._changed = sorted(self._changed), set()
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(changed)
+        except Exception:
+            logger.exception("A listener of the job scheduler's changes failed")
 
     def _timeout(self, now: float, stop_at: float | None) -> float:
         assert self._db is not None and self._launcher is not None
@@ -243,18 +286,22 @@ class Dispatcher:
 
     def _lose(self, active: _Active, reason: str, now: float) -> None:
         assert self._db is not None and self._wake is not None
-        ports = self._db.lose(active.run_id, active.claim, reason, now)
+        lost = self._db.lose(active.run_id, active.claim, reason, now)
         with contextlib.suppress(OSError):
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
-        if ports:
-            notify(port for port in ports if port != self._wake.port)
+        if lost is not None:
+            ports, queued = lost
+            changed = [active.run_id, *queued]
+            self._changed.update(changed)
+            notify([port for port in ports if port != self._wake.port], changed)
 
     def _release_unstarted(self) -> None:
         """Once stopping, nothing new starts: the claimed runs whose function has not begun
         go back to the queue (for the next start, or another scheduler on the database)."""
         assert self._db is not None and self._wake is not None
-        ports = self._db.release_unstarted(self.id)
-        notify(port for port in ports if port != self._wake.port)
+        ports, released = self._db.release_unstarted(self.id)
+        self._changed.update(released)
+        notify([port for port in ports if port != self._wake.port], released)
 
     def _check_active(self, now: float) -> None:
         if not self._active:
@@ -300,6 +347,7 @@ class Dispatcher:
         for claim in self._db.claim(self.id, list(tasks), free, now):
             active = _Active(claim.run_id, claim.claim, claim.deadline)
             self._active[active.key] = active
+            self._changed.add(claim.run_id)
             self._launcher.launch(WorkerJob(str(self._db_path), claim.run_id, claim.claim,
                                             tasks[claim.task].ref))
 
@@ -326,7 +374,8 @@ class Dispatcher:
         if adopted:
             logger.info("The job scheduler took over %d running run(s) left by a scheduler "
                         "that stopped", len(adopted))
-        notify(ports)
+        self._changed.update(run_id for run_id, _ in lost)
+        notify(ports, [run_id for run_id, _ in lost])
 
     # ---- stopping ---------------------------------------------------------------------------
 

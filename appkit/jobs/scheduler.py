@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import dataclasses
+import logging
 import os
 import threading
 import time
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["Jobs", "JobsSettings"]
 
 PathSource = str | os.PathLike[str] | Callable[[], str | os.PathLike[str]]
+logger = logging.getLogger("appkit.jobs")
 _F = TypeVar("_F", bound=Callable[..., Any])
 _WAIT_STEP = 0.05
 
@@ -114,6 +116,7 @@ class Jobs:
         self._lock = threading.Lock()
         self._db: JobsDatabase | None = None
         self._dispatcher: Dispatcher | None = None
+        self._listeners: tuple[Callable[[int], Any], ...] = ()
 
     # ---- where ------------------------------------------------------------------------
 
@@ -265,7 +268,7 @@ class Jobs:
             name, text, now=now, scheduled_for=timestamp(scheduled_for, now),
             timeout=own_timeout if own_timeout is not None else task.timeout, period=every,
             retries=task.retries)
-        notify(ports)
+        notify(ports, [run_id])
         return run_id
 
     def rerun(self, run_id: int) -> int:
@@ -282,7 +285,7 @@ class Jobs:
         new_id, ports = db.insert(run.task, task.check_inputs(run.inputs), now=time.time(),
                                   scheduled_for=time.time(), timeout=run.timeout,
                                   period=None, retries=task.retries, rerun_of=run.id)
-        notify(ports)
+        notify(ports, [new_id])
         return new_id
 
     def cancel(self, run_id: int) -> bool:
@@ -295,14 +298,17 @@ class Jobs:
         result = self._database().cancel(run_id, time.time())
         if not result.cancelled:
             return False
+        woken: list[int] = []
         if result.was_running:
             files = RunFiles(self.path)
             if result.owner is not None and is_held(files.scheduler_lock(result.owner)):
-                notify(result.ports)  # its scheduler kills the worker
+                woken = result.ports  # its scheduler kills the worker
             elif result.pid is not None and is_held(files.run_lock(run_id, result.claim)):
                 # Its scheduler is gone: kill the worker here, while its lock says that
                 # the pid is still that worker's.
                 kill_group(result.pid)
+        notify(woken, [run_id])
+        notify([port for port in result.everyone if port not in woken], [run_id], wake=False)
         return True
 
     def purge(self, older_than: timedelta) -> int:
@@ -402,6 +408,35 @@ class Jobs:
         finally:
             db.close()
 
+    def on_change(self, fn: Callable[[int], Any]) -> Callable[[int], Any]:
+        """Call ``fn(run_id)`` whenever a run changed: queued, started, reported progress,
+        wrote to its log, finished, was cancelled, in this process or another one on the
+        same database. Returns ``fn`` (so it works as a decorator).
+
+        ``fn`` is called on the scheduler's thread, only while this process's scheduler
+        runs (``start()``; an app with tasks), at most about ten times a second per run for
+        progress and log output. Keep it quick (hand slow work to a thread of your own): the
+        scheduler does nothing else meanwhile. An exception it raises is logged and the
+        scheduler carries on. The call says only which run changed: read it with
+        ``get`` or ``runs``. A change may be told more than once, or (a datagram lost,
+        another process's scheduler not yet known to a worker) not at all.
+        """
+        if not callable(fn):
+            raise ConfigurationError(f"on_change takes a function of the run id, not {fn!r}")
+        with self._lock:
+            self._listeners = (*self._listeners, fn)
+        return fn
+
+    def _changed(self, run_ids: list[int]) -> None:
+        """Tell the listeners (on the dispatcher's thread)."""
+        for run_id in run_ids:
+            for fn in self._listeners:
+                try:
+                    fn(run_id)
+                except Exception:
+                    logger.exception("The jobs on_change listener %r failed for run %d",
+                                     fn, run_id)
+
     # ---- running --------------------------------------------------------------------------
 
     @property
@@ -424,7 +459,8 @@ class Jobs:
             if self._dispatcher is not None:
                 return
             check_main_guard("jobs.start()")
-            dispatcher = Dispatcher(self.path, lambda: self._tasks, self.settings)
+            dispatcher = Dispatcher(self.path, lambda: self._tasks, self.settings,
+                                    self._changed)
             dispatcher.start()
             self._dispatcher = dispatcher
         atexit.register(self.stop)

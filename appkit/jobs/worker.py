@@ -11,7 +11,9 @@ that started it is killed meanwhile. In order:
 3. it marks the run started, in a transaction that checks the run is still running under
    its claim (it may have been cancelled meanwhile: then it stops here);
 4. it imports the task's function and calls it with the inputs; ``progress()`` calls are
-   written to the database by a small thread, at most ten times a second;
+   written to the database by a small thread, at most ten times a second, which also
+   tells the schedulers (a change note, for their ``on_change`` listeners) when the
+   progress changed or the log grew;
 5. it records the output (JSON) or the traceback, queues the next occurrence of a periodic
    run, and wakes the schedulers.
 
@@ -47,6 +49,7 @@ __all__ = ["WorkerJob", "progress", "execute", "spawned_main"]
 
 _MESSAGE_LIMIT = 1000
 _PROGRESS_INTERVAL = 0.1
+_PORTS_EVERY = 2.0  # seconds between two reads of the schedulers' ports by a worker
 
 
 @dataclass(frozen=True)
@@ -68,43 +71,80 @@ class WorkerJob:
 
 class _Reporter:
     """Writes a running task's progress to the database from a thread of its own, at most
-    once per ``interval``, so that a task may report in a tight loop."""
+    once per ``interval``, so that a task may report in a tight loop; and tells the
+    schedulers on ``ports`` (a change note, see ``_wakeup``) when the progress changed or
+    the run's ``log`` grew, so that a dashboard follows the run without polling."""
 
-    def __init__(self, db: JobsDatabase, run_id: int, claim: int,
-                 interval: float = _PROGRESS_INTERVAL) -> None:
+    def __init__(self, db: JobsDatabase, run_id: int, claim: int, log: Path | None = None,
+                 ports: list[int] | None = None, interval: float = _PROGRESS_INTERVAL
+                 ) -> None:
         self._db = db
         self._run_id = run_id
         self._claim = claim
         self._interval = interval
+        self._log = log
+        self._log_size = _size(log)
+        self._ports = list(ports or [])
+        self._ports_read = time.monotonic()
         self._cond = threading.Condition()
         self._pending: tuple[float | None, str | None] | None = None
         self.latest: tuple[float | None, str | None] | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._next_write = 0.0
+
+    def start(self) -> None:
+        """Start the thread (``report`` starts it too)."""
+        with self._cond:
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._write, daemon=True,
+                                            name="appkit-jobs-progress")
+            self._thread.start()
 
     def report(self, fraction: float | None, message: str | None) -> None:
         with self._cond:
             if self._closed:
                 return
             self._pending = self.latest = (fraction, message)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._write, daemon=True,
-                                                name="appkit-jobs-progress")
-                self._thread.start()
+            self._start()
             self._cond.notify()
+
+    def _due(self) -> bool:
+        return self._pending is not None and time.monotonic() >= self._next_write
 
     def _write(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                self._cond.wait_for(lambda: self._closed or self._due(),
+                                    timeout=self._interval)
                 if self._closed:
                     return  # the result's transaction writes the latest value
-                value, self._pending = self._pending, None
-            assert value is not None
-            with contextlib.suppress(sqlite3.Error):  # progress is best effort
-                self._db.progress(self._run_id, self._claim, *value)
-            with self._cond:
-                self._cond.wait_for(lambda: self._closed, timeout=self._interval)
+                value = None
+                if self._due():
+                    value, self._pending = self._pending, None
+            changed = False
+            if value is not None:
+                self._next_write = time.monotonic() + self._interval
+                with contextlib.suppress(sqlite3.Error):  # progress is best effort
+                    self._db.progress(self._run_id, self._claim, *value)
+                    changed = True
+            size = _size(self._log)
+            if size != self._log_size:
+                self._log_size = size
+                changed = True
+            if changed:
+                notify(self._current_ports(), [self._run_id], wake=False)
+
+    def _current_ports(self) -> list[int]:
+        """The schedulers' ports, read again every few seconds (one may have started)."""
+        if time.monotonic() - self._ports_read > _PORTS_EVERY:
+            self._ports_read = time.monotonic()
+            with contextlib.suppress(sqlite3.Error):
+                self._ports = self._db.ports()
+        return self._ports
 
     def close(self) -> tuple[float | None, str | None] | None:
         """Stop the thread; returns the latest progress reported (or None)."""
@@ -114,6 +154,15 @@ class _Reporter:
         if self._thread is not None:
             self._thread.join()
         return self.latest
+
+
+def _size(path: Path | None) -> int:
+    if path is None:
+        return 0
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 _REPORTER: ContextVar[_Reporter | None] = ContextVar("appkit_jobs_reporter", default=None)
@@ -175,28 +224,34 @@ def execute(job: WorkerJob) -> None:
     lock = hold(lock_path)
     assert lock is not None  # a waiting hold always returns the descriptor
     ports: list[int] | None = None
+    changed: list[int] = []
     db: JobsDatabase | None = None
     try:
         db = JobsDatabase(db_path, create=False)
         started = db.start(job.run_id, job.claim, os.getpid(), time.time())
         if started is None:
             return  # cancelled (or given up) before it started
-        inputs, attempt = started
+        inputs, attempt, ports = started
+        notify(ports, [job.run_id], wake=False)  # started: a dashboard shows it
         if attempt > 1:
             print(f"--- attempt {attempt} ---", flush=True)
-        reporter = _Reporter(db, job.run_id, job.claim)
+        reporter = _Reporter(db, job.run_id, job.claim, files.log(job.run_id), ports)
+        reporter.start()
         status, output, error = _call(job.task, json.loads(inputs), reporter)
         latest = reporter.close()
         _flush()
-        ports = db.finish(job.run_id, job.claim, status, output=output, error=error,
-                          now=time.time(), progress=latest)
+        finished = db.finish(job.run_id, job.claim, status, output=output, error=error,
+                             now=time.time(), progress=latest)
+        if finished is not None:
+            ports, queued = finished
+            changed = [job.run_id, *queued]
     finally:
         _flush()
         if db is not None:
             db.close()
         release(lock, lock_path)
-    if ports:
-        notify(ports)
+    if changed:
+        notify(ports or [], changed)
 
 
 def _call(ref: TaskRef, inputs: dict[str, Any], reporter: _Reporter

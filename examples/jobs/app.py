@@ -11,7 +11,9 @@ The tasks run in worker processes of their own, started by the app's scheduler:
 - ``sync_inventory`` takes longer than its 3 s timeout, so it is killed.
 
 The dashboard at ``/jobs`` lists the runs with live progress bars, tails their logs, and can
-cancel, run again or start any task. Run it with ``appkit run examples/jobs``.
+cancel, run again or start any task. Nothing polls: each progress report and log line the
+worker writes is pushed to the open pages through the app's hub (``app.hub``, the live
+extension ``appkit.App`` has). Run it with ``appkit run examples/jobs``.
 """
 
 from __future__ import annotations

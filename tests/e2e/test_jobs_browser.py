@@ -1,6 +1,7 @@
-"""The jobs dashboard in a real Chromium: progress bars that move and a log that grows, over
-server-sent events, in the page that was loaded first; run now, with its errors shown; the
-filters."""
+"""The jobs dashboard in a real Chromium: progress bars that move and a log that grows,
+pushed over the page's live socket (the hub) as the worker reports them, in the page that
+was loaded first, with no request to the old polling streams, under a Content-Security-Policy
+without 'unsafe-eval'; run now, with its errors shown; the filters."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from appkit.html import P
 from appkit.html import Page as HtmlPage
 from appkit.jobs import progress
 from appkit.jobs.dashboard import mount_dashboard
+from shell.guard import DEFAULT_CSP
 
 pytestmark = pytest.mark.browser
 
@@ -66,13 +68,19 @@ def make_app() -> App:
     return app
 
 
-def _open(page: Page, url: str, stream_path: str) -> None:
-    """Load a dashboard page and wait until its event stream is open."""
-    with page.expect_response(lambda r: urlsplit(r.url).path == stream_path) as info:
-        page.goto(url)
-    assert info.value.status == 200
-    assert info.value.headers["content-type"].startswith("text/event-stream")
+def _open(page: Page, url: str) -> None:
+    """Load a dashboard page and wait until its live socket is open."""
+    page.goto(url)
+    page.wait_for_function("document.documentElement.getAttribute('data-live') === 'live'",
+                           timeout=TIMEOUT * 1000)
     page.evaluate("window.__marker = 42")
+
+
+def _requests(page: Page) -> list[str]:
+    """The paths the page requests from now on (recorded as they are made)."""
+    paths: list[str] = []
+    page.on("request", lambda r: paths.append(urlsplit(r.url).path))
+    return paths
 
 
 def _progress_value(page: Page, selector: str, above: float) -> float:
@@ -89,7 +97,8 @@ def test_the_progress_bar_moves_without_reloading(live_server: Callable[[Any], s
                                                   page: Page) -> None:
     app = make_app()
     url = live_server(app)
-    _open(page, url + "jobs", "/jobs/events")
+    requests = _requests(page)
+    _open(page, url + "jobs")
     expect(page.locator("#jobs-runs-body")).to_contain_text("No runs here yet.")
 
     run_id = app.jobs.enqueue("count_up", {"steps": 8, "pause": 0.5})
@@ -106,6 +115,7 @@ def test_the_progress_bar_moves_without_reloading(live_server: Callable[[Any], s
     expect(row.get_by_role("button", name="Run count_up again")).to_be_visible()
     expect(page.locator('#jobs-counts a[data-status="completed"]')).to_have_text("completed 1")
     assert page.evaluate("window.__marker") == 42, "the page was reloaded"
+    assert not [p for p in requests if p.endswith("/events")], requests  # no polling
 
 
 def test_the_log_tails_while_the_run_runs(live_server: Callable[[Any], str],
@@ -113,10 +123,8 @@ def test_the_log_tails_while_the_run_runs(live_server: Callable[[Any], str],
     app = make_app()
     url = live_server(app)
     run_id = app.jobs.enqueue("count_up", {"steps": 6, "pause": 0.5})
-    streams: list[str] = []
-    page.on("request", lambda r: streams.append(r.url) if "/events" in r.url else None)
-    stream_path = f"/jobs/runs/{run_id}/events"
-    _open(page, url + f"jobs/runs/{run_id}", stream_path)
+    requests = _requests(page)
+    _open(page, url + f"jobs/runs/{run_id}")
     log = page.locator("#jobs-log")
 
     # Part of the log first, then the rest, added to the same page.
@@ -133,9 +141,7 @@ def test_the_log_tails_while_the_run_runs(live_server: Callable[[Any], str],
     expect(page.get_by_role("button", name="Run count_up again")).to_be_visible()
     expect(page.get_by_role("button", name=f"Cancel run {run_id}")).to_have_count(0)
     assert page.evaluate("window.__marker") == 42, "the page was reloaded"
-    # The stream was closed at its end, not reopened (a browser reconnects in ~3 s).
-    time.sleep(3.5)
-    assert [urlsplit(u).path for u in streams] == [stream_path], streams
+    assert not [p for p in requests if p.endswith("/events")], requests  # no polling
 
 
 def test_run_now_filters_and_errors(live_server: Callable[[Any], str], page: Page) -> None:
@@ -143,7 +149,7 @@ def test_run_now_filters_and_errors(live_server: Callable[[Any], str], page: Pag
     url = live_server(app)
     done = app.jobs.enqueue("count_up", {"steps": 1, "pause": 0})
     app.jobs.wait(done, timeout=TIMEOUT)
-    _open(page, url + "jobs", "/jobs/events")
+    _open(page, url + "jobs")
 
     # Bad JSON: the answer's message is shown, nothing is queued, the page stays.
     page.get_by_label("Inputs for greet").fill('{"name": ')
@@ -242,7 +248,7 @@ def test_nothing_overflows_at_the_default_window_size_and_a_link_leads_back(
                 assert time.monotonic() < wait, "the run did not report its progress"
                 time.sleep(0.05)
         page.set_viewport_size({"width": 1024, "height": 768})  # the window's first size
-        _open(page, url + "jobs", "/jobs/events")
+        _open(page, url + "jobs")
         expect(page.locator(f"#jobs-run-{running[0]} small")).to_have_text(LONG_MESSAGE)
         expect(page.get_by_role("button", name=f"Run {LONG_TASK}_again again")).to_be_visible()
         assert page.evaluate(OVERFLOWS) == []
@@ -259,3 +265,118 @@ def test_nothing_overflows_at_the_default_window_size_and_a_link_leads_back(
         release.touch()
     for run_id in running:
         assert app.jobs.wait(run_id, TIMEOUT).status == "completed"
+
+
+# ---- under a Content-Security-Policy without 'unsafe-eval' ------------------------------------
+
+STRICT_CSP = DEFAULT_CSP.replace(" 'unsafe-eval'", "")
+
+
+class StrictCSP:
+    """ASGI middleware: every HTTP answer carries ``STRICT_CSP``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_csp(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"content-security-policy"]
+                headers.append((b"content-security-policy", STRICT_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_csp)
+
+
+def talk_slowly(lines: int = 60, pause: float = 0.05) -> int:
+    """Writes ``lines`` lines of log, one every ``pause`` seconds, reporting progress."""
+    for line in range(1, lines + 1):
+        print(f"line {line} of a log long enough to scroll its box")
+        progress(line / lines)
+        time.sleep(pause)
+    return lines
+
+
+def test_the_log_follows_its_end_without_eval_unless_the_reader_scrolls_up(
+        live_server: Callable[[Any], str], page: Page, tmp_path: Path) -> None:
+    assert "'unsafe-eval'" in DEFAULT_CSP and "'unsafe-eval'" not in STRICT_CSP
+    app = make_app()
+    app.jobs.register("talk_slowly", talk_slowly)
+    app.jobs.register("report_and_wait", report_and_wait)
+    url = live_server(StrictCSP(app))
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    release = tmp_path / "release"
+    waiting = app.jobs.enqueue("report_and_wait", {"path": str(release)})
+    run_id = app.jobs.enqueue("talk_slowly", {"lines": 60, "pause": 0.05})
+    requests = _requests(page)
+    try:
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/jobs") as answer:
+            _open(page, url + "jobs")
+        assert answer.value.headers["content-security-policy"] == STRICT_CSP
+        bar = f"#jobs-run-{run_id} progress"
+        first = _progress_value(page, bar, 0.0)
+        _progress_value(page, bar, first)  # it moves
+
+        page.goto(url + f"jobs/runs/{run_id}")
+        log = page.locator("#jobs-log")
+        expect(log).to_contain_text("line 60 of", timeout=TIMEOUT * 1000)
+        # It grew past its box, which kept showing its end.
+        at_end = "el => el.scrollHeight > el.clientHeight && " \
+                 "el.scrollHeight - el.scrollTop - el.clientHeight < 40"
+        assert log.evaluate(at_end), "the log did not follow its end"
+    finally:
+        release.touch()
+    app.jobs.wait(waiting, TIMEOUT)
+
+    # A reader who scrolled up stays where they are while the log grows.
+    again = app.jobs.enqueue("talk_slowly", {"lines": 80, "pause": 0.05})
+    page.goto(url + f"jobs/runs/{again}")
+    log = page.locator("#jobs-log")
+    page.wait_for_function(  # it overflows its box (and follows its end)
+        """() => { const el = document.getElementById("jobs-log");
+                   return el.scrollHeight > el.clientHeight + 100 && el.scrollTop > 0; }""",
+        timeout=TIMEOUT * 1000)
+    assert "line 80 of" not in (log.text_content() or "")
+    log.evaluate("el => { el.scrollTop = 0; }")
+    expect(log).to_contain_text("line 80 of", timeout=TIMEOUT * 1000)
+    assert log.evaluate("el => el.scrollTop") == 0
+    csp = [line for line in console if "Content Security Policy" in line]
+    assert csp == [], csp
+    assert not [p for p in requests if p.endswith("/events")], requests
+
+
+def test_without_a_hub_the_pages_poll_their_streams_and_the_log_follows(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    from appkit import JobsSettings, Sessions
+    from appkit.app import App as CoreApp
+
+    app = CoreApp("jobs-browser-polling", extensions=[Sessions(), JobsSettings()])
+    app.jobs.register("talk_slowly", talk_slowly)
+    mount_dashboard(app.jobs, app, "/jobs")
+    url = live_server(StrictCSP(app))
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    run_id = app.jobs.enqueue("talk_slowly", {"lines": 120, "pause": 0.05})
+
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/jobs/events") as stream:
+        page.goto(url + "jobs")
+    assert stream.value.headers["content-type"].startswith("text/event-stream")
+    bar = f"#jobs-run-{run_id} progress"
+    _progress_value(page, bar, _progress_value(page, bar, 0.0))  # it moves
+
+    with page.expect_response(
+            lambda r: urlsplit(r.url).path == f"/jobs/runs/{run_id}/events"):
+        page.goto(url + f"jobs/runs/{run_id}")
+    log = page.locator("#jobs-log")
+    expect(log).to_contain_text("line 120 of", timeout=TIMEOUT * 1000)
+    assert log.evaluate("el => el.scrollHeight > el.clientHeight && "
+                        "el.scrollHeight - el.scrollTop - el.clientHeight < 40")
+    assert [line for line in console if "Content Security Policy" in line] == []
+    app.jobs.wait(run_id, TIMEOUT)

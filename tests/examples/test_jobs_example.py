@@ -1,10 +1,12 @@
 """examples/jobs: the CSV import builds its report with progress, the failing task fails with
 its traceback, the slow one is killed at its timeout, the clean-up repeats; the home page and
-the dashboard."""
+the dashboard, whose progress comes through the hub."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import re
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -16,6 +18,7 @@ from appkit import App
 from appkit.jobs import Status
 from appkit.loader import load_app
 from appkit.testing import Client
+from tests.appkit.jobs_dashboard.live_page import LivePage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jobs"
 TIMEOUT = 30.0
@@ -145,3 +148,25 @@ def test_the_clean_up_repeats_every_hour(example_app: App, client: Client) -> No
     following = example_app.jobs.runs("clean_up", "queued")
     assert len(following) == 1 and following[0].id != done.id
     assert 3590 < (following[0].scheduled_for - done.scheduled_for).total_seconds() < 3610
+
+
+def test_the_dashboard_shows_the_imports_progress_through_the_hub(
+        example_app: App, client: Client) -> None:
+    with contextlib.ExitStack() as sockets:
+        page = LivePage(client, sockets, "/jobs")
+        assert "jobs" in page.topics and "sse-connect" not in page.html
+        run_id = example_app.jobs.enqueue("import_sales", {"delay": 0.02})
+        values: list[float] = []
+
+        def progress_of_the_import(op: dict[str, str]) -> bool:
+            if op["target"] != f"jobs-run-{run_id}":
+                return False
+            found = re.search(r'<progress value="([\d.]+)"', op["html"])
+            if found:
+                values.append(float(found.group(1)))
+            return 'data-status="completed"' in op["html"]
+
+        page.until(progress_of_the_import)
+        page.close()
+    assert len(values) >= 3 and values == sorted(values), values  # it moved, forward
+    assert values[0] < 1.0 and values[-1] == 1.0

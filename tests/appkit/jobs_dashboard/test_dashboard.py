@@ -18,6 +18,7 @@ import pytest
 from appkit import App, ConfigurationError
 from appkit.jobs import Status, progress
 from appkit.jobs.dashboard import Dashboard, mount_dashboard
+from appkit.jobs.dashboard_live import filter_key
 from appkit.testing import Client
 
 TIMEOUT = 20.0
@@ -113,8 +114,12 @@ def test_the_page_lists_runs_newest_first_with_counts_and_a_form_per_task(
     assert re.search(r'href="/jobs\?status=completed" data-status="completed">'
                      r'<span class="jobs-status jobs-completed">completed</span> 1</a>', page)
     assert re.search(r'data-status="failed">.*?</span> 1</a>', page)
-    # The live list: an SSE stream with the same filters.
-    assert 'id="jobs-runs" hx-ext="sse" sse-connect="/jobs/events"' in page
+    # The live list: the page follows the hub's "jobs" topic (no polling stream); its
+    # table and counts have the ids of its filter, for the hub's updates.
+    assert re.search(r'<div hidden data-live-topic="jobs" data-live-seq="\d+"></div>', page)
+    assert "sse-connect" not in page and "/jobs/events" not in page
+    assert f'<table class="jobs-table striped" id="jobs-table-{filter_key("", "")}">' in page
+    assert f'<div id="jobs-counts-{filter_key("", "*")}"><nav id="jobs-counts"' in page
     # "Run now" for every task, posting to its own URL, with a JSON field.
     for name in ("add", "explode", "greet", "nap"):
         assert f'hx-post="/jobs/tasks/{name}/run"' in page
@@ -142,8 +147,8 @@ def test_filters_by_task_and_status(app: App, client: Client) -> None:
     # The filter form's htmx request gets the list alone, its stream keeping the filters.
     fragment = client.get("/jobs", params={"task": "add", "status": ""},
                           hx_target="jobs-runs").text
-    assert fragment.startswith('<section id="jobs-runs" hx-ext="sse" '
-                               'sse-connect="/jobs/events?task=add">')
+    assert fragment.startswith('<section id="jobs-runs">')
+    assert f'id="jobs-table-{filter_key("add", "")}"' in fragment
     assert "<title>" not in fragment and "Run now" not in fragment
     assert row_ids(fragment) == [two, one]
     assert '<option value="add" selected>add</option>' in fragment
@@ -174,7 +179,8 @@ def test_older_runs_are_on_further_pages() -> None:
         older = client.get(f"/jobs?before={ids[3]}").text
         assert row_ids(older) == [ids[2], ids[1]]
         assert '<a href="/jobs">Newest runs</a>' in older
-        assert f"sse-connect=\"/jobs/events?before={ids[3]}\"" in older
+        # An older page's rows are kept current, not its list (no table id to replace).
+        assert 'id="jobs-table-' in page and 'id="jobs-table-' not in older
         # Queued runs wait: no progress bar yet, and they can be cancelled.
         assert "waiting" in row(page, ids[4])
         assert f'hx-post="/jobs/runs/{ids[4]}/cancel"' in row(page, ids[4])
@@ -248,8 +254,9 @@ def test_a_running_run_is_live_and_can_be_cancelled(app: App, client: Client) ->
     wait_for(lambda: app.jobs.get(run_id).progress == 0.25, "the run to report progress")
 
     page = client.get(f"/jobs/runs/{run_id}").text
-    assert 'id="jobs-run" hx-ext="sse" sse-connect="/jobs/runs/' in page
-    assert f'sse-connect="/jobs/runs/{run_id}/events?offset=0" sse-close="end"' in page
+    assert f'<div hidden data-live-topic="jobs:run:{run_id}" data-live-seq="0">' in page
+    assert "sse-connect" not in page
+    assert '<pre id="jobs-log" aria-label="Log" data-follow-end>' in page
     assert (f'<progress value="0.25" max="1" aria-label="Progress of run {run_id}" '
             'title="25%"></progress><small>napping</small>') in page
     assert f'hx-post="/jobs/runs/{run_id}/cancel"' in page
@@ -508,7 +515,7 @@ def test_the_dashboard_can_live_elsewhere() -> None:
     with Client(app) as client:
         page = client.get("/admin/jobs").text
         assert f'<a href="/admin/jobs/runs/{later}">#{later}</a>' in page
-        assert 'sse-connect="/admin/jobs/events"' in page
+        assert 'data-live-topic="board"' in page  # the topic is named after the routes
         assert client.get(f"/admin/jobs/runs/{later}").status_code == 200
         assert client.get("/jobs").status_code == 404
     assert app.url_for("board.run", run_id=3) == "/admin/jobs/runs/3"
@@ -560,3 +567,34 @@ def test_app_jobs_dashboard_mounts_it_and_a_scheduler_without_an_app_cannot(
 
 def _nothing() -> None:
     """A task for the test above (tasks live at a module's top level)."""
+
+
+# ---- without the live extension ---------------------------------------------------------
+
+
+def test_without_a_hub_the_pages_poll_over_server_sent_events() -> None:
+    from appkit import JobsSettings, Sessions
+    from appkit.app import App as CoreApp
+
+    app = CoreApp("dashboard-polling", extensions=[Sessions(), JobsSettings()])
+    assert getattr(app, "hub", None) is None
+    app.jobs.register("add", add)
+    app.jobs.register("nap", nap, timeout=60)
+    mount_dashboard(app.jobs, app, "/jobs")
+    with Client(app) as client:
+        run_id = app.jobs.enqueue("nap", {"seconds": 60})
+        wait_for(lambda: app.jobs.get(run_id).progress == 0.25, "the run to report progress")
+        page = client.get("/jobs").text
+        assert 'id="jobs-runs" hx-ext="sse" sse-connect="/jobs/events"' in page
+        assert "data-live-topic" not in page and 'id="jobs-table-' not in page
+        fragment = client.get("/jobs", params={"task": "add", "status": ""},
+                              hx_target="jobs-runs").text
+        assert fragment.startswith('<section id="jobs-runs" hx-ext="sse" '
+                                   'sse-connect="/jobs/events?task=add">')
+        run_page = client.get(f"/jobs/runs/{run_id}").text
+        assert f'sse-connect="/jobs/runs/{run_id}/events?offset=0" sse-close="end"' in run_page
+        assert ('<pre id="jobs-log" aria-label="Log" data-follow-end sse-swap="log" '
+                'hx-swap="beforeend">') in run_page
+        assert "hx-on" not in run_page and "data-live-topic" not in run_page
+        assert client.post(f"/jobs/runs/{run_id}/cancel").status_code == 200
+        assert app.jobs.wait(run_id, timeout=TIMEOUT).status == Status.CANCELLED
