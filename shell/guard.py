@@ -44,11 +44,10 @@ TOKEN_PARAM = "appkit-token"
 BEARER_SCOPE_KEY = "shell.bearer"
 #: The Content-Security-Policy added to answers that carry none of their own: the app's
 #: own scripts, styles, images and connections only; no plugins; forms post to the app;
-#: only the app's own pages may frame it. ``'unsafe-eval'``: htmx runs ``hx-on``
-#: attributes through ``Function`` (appkit's jobs dashboard uses two). Inline
-#: ``<script>`` and ``on...=`` attributes are refused; inline styles are allowed (htmx adds
-#: its indicator styles that way).
-DEFAULT_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
+#: only the app's own pages may frame it. Inline ``<script>``, ``on...=`` attributes and
+#: htmx's ``hx-on`` (which htmx runs through ``Function``: eval) are refused; inline styles
+#: are allowed (htmx adds its indicator styles that way).
+DEFAULT_CSP = ("default-src 'self'; script-src 'self'; "
                "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
                "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
                "object-src 'none'; base-uri 'self'; form-action 'self'; "

@@ -233,9 +233,8 @@ def test_the_apps_pages_raise_no_content_security_policy_violation(
 
 def test_the_jobs_dashboard_runs_under_the_default_policy(
         tmp_path: Path, chromium_page: tuple[Page, list[str]]) -> None:
-    """The run page follows its log with two ``hx-on`` attributes, which htmx evaluates:
-    the reason the default policy has ``'unsafe-eval'`` (without it, each log line that
-    arrives raises a violation)."""
+    """The run page follows its log (appkit/static/jobs.js, no eval): the default policy,
+    which refuses eval, raises no violation while log lines arrive."""
     page, console = chromium_page
     process = AppProcess([sys.executable, "-m", "appkit.cli", "run", "examples/jobs",
                           "--headless", "--no-reload"], {**os.environ, "PYTHONPATH": str(ROOT)},
