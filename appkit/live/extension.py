@@ -182,23 +182,32 @@ class LiveExtension:
             for ref, reply in page.replies.items():
                 if ref > hello["replied"]:
                     connection.send(dict(reply))
-            topics = dict(hello.get("topics", {}))
+            topics = dict(hello["topics"])
             topics.setdefault(owner, 0)
-            for name, seq in topics.items():
-                if not self._may_follow(name, owner, session):
-                    connection.close(1008, f"This page may not follow {name[:60]!r}")
-                    break
-                # Numbers from another server process mean nothing here, except 0: the
-                # page had none of the topic's messages, so it missed them all.
-                connection.follow(name, seq if same_process or seq == 0 else -1)
+            self._follow(connection, topics, owner, session, same_process)
             while connection.closing is None:
                 frame = await self._receive(socket, ended)
                 if frame is None:
                     break
-                await self._handle(frame, connection, request)
+                if frame["t"] == "follow":
+                    self._follow(connection, frame["topics"], owner, session, True)
+                else:
+                    await self._handle(frame, connection, request)
         finally:
             ended.cancel()
             await connection.detach()
+
+    def _follow(self, connection: Connection, topics: dict[str, int], owner: str,
+                session: Any, same_process: bool) -> None:
+        for name, seq in topics.items():
+            if name in connection.topics:
+                continue
+            if not self._may_follow(name, owner, session):
+                connection.close(1008, f"This page may not follow {name[:60]!r}")
+                return
+            # Numbers from another server process mean nothing here, except 0: the page
+            # had none of the topic's messages, so it missed them all.
+            connection.follow(name, seq if same_process or seq == 0 else -1)
 
     def _may_follow(self, name: str, owner: str, session: Any) -> bool:
         if name.startswith("page:"):

@@ -9,6 +9,8 @@ Page to server:
 - ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
   route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
   once (a page resends the events it got no reply for after a reconnect).
+- ``{"t": "follow", "topics": {name: seq}}``: more topics, that a swap brought onto the
+  page after hello.
 - ``{"t": "ack", "id": N}``: every frame up to ``N`` is applied.
 - ``{"t": "ping"}`` after ``heartbeat`` seconds of silence.
 
@@ -74,11 +76,9 @@ def parse(text: str) -> dict[str, Any]:
             raise ProtocolError("hello needs the protocol version v")
         if not _count(frame.setdefault("replied", 0)):
             raise ProtocolError("hello's replied is the last event with a reply, a number")
-        topics = frame.get("topics", {})
-        if not isinstance(topics, dict) or len(topics) > 256 or not all(
-                isinstance(k, str) and 0 < len(k) <= 200 and _count(v)
-                for k, v in topics.items()):
-            raise ProtocolError("hello's topics map names to message numbers")
+        _check_topics(frame)
+    elif kind == "follow":
+        _check_topics(frame)
     elif kind == "ev":
         if not _count(frame.get("ref")) or frame["ref"] < 1:
             raise ProtocolError("ev needs ref, a whole number from 1")
@@ -91,6 +91,14 @@ def parse(text: str) -> dict[str, Any]:
     elif kind != "ping":
         raise ProtocolError(f"Unknown live frame type {str(kind)[:40]!r}")
     return frame
+
+
+def _check_topics(frame: dict[str, Any]) -> None:
+    topics = frame.setdefault("topics", {})
+    if not isinstance(topics, dict) or len(topics) > 256 or not all(
+            isinstance(k, str) and 0 < len(k) <= 200 and _count(v)
+            for k, v in topics.items()):
+        raise ProtocolError(f"{frame['t']}'s topics map at most 256 names to message numbers")
 
 
 def _need(frame: dict[str, Any], key: str, kind: type[str], low: int, high: int) -> None:

@@ -29,16 +29,24 @@
     document.documentElement.setAttribute("data-live", state);
   }
 
+  // The page's topics; those new since the last scan are followed at once (a swap can
+  // bring a topic onto the page after the socket opened).
   function scan(root) {
     var found = false;
+    var added = {};
+    var any = false;
     (root || document).querySelectorAll("[data-live-topic]").forEach(function (el) {
       var name = el.getAttribute("data-live-topic");
       var seq = parseInt(el.getAttribute("data-live-seq") || "0", 10);
+      if (!(name in S.topics)) { added[name] = seq; any = true; }
       if (!(name in S.topics) || S.topics[name] < seq) S.topics[name] = seq;
       found = true;
     });
+    if (any && S.open) send({ t: "follow", topics: added });
+    else if (any && !S.ws && !S.stopped) connect();
     return found || !!document.querySelector("[data-live-send]");
   }
+  document.addEventListener("htmx:afterSettle", function () { scan(); });
 
   function csrf() {
     var tag = document.querySelector('meta[name="csrf-token"]');

@@ -218,3 +218,20 @@ def test_a_page_that_does_not_read_is_dropped_not_buffered() -> None:
             time.sleep(0.01)  # the server ends the connection after the page saw it close
         assert not app.hub.get("chat").subscribers
         assert len(live.pages) == 1  # its state is kept for it to resume
+
+
+def test_a_topic_swapped_onto_the_page_later_is_followed(client: Client) -> None:
+    page = Page_(client)
+    ws = page.connect(topics={})
+    frames(ws, 1)
+    client.app.hub.publish("chat", append("messages", Li("before", id="m0")))
+    ws.send_text(json.dumps({"t": "follow", "topics": {"chat": 0}}))
+    (missed,) = frames(ws, 1)                      # what it missed since the swap's render
+    assert missed["topic"] == "chat" and missed["seq"] == 1
+    client.app.hub.publish("chat", append("messages", Li("after", id="m1")))
+    (later,) = frames(ws, 1)
+    assert later["seq"] == 2 and "after" in later["ops"][0]["html"]
+    ws.send_text(json.dumps({"t": "follow", "topics": {"user:not-mine": 0}}))
+    with pytest.raises(WebSocketDisconnect) as refused:
+        ws.receive_text()
+    assert refused.value.code == 1008
