@@ -18,7 +18,7 @@ from appkit import App
 from appkit.jobs import Status
 from appkit.loader import load_app
 from appkit.testing import Client
-from tests.appkit.jobs_dashboard.live_page import LivePage
+from tests.appkit.jobs.live_page import LivePage
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "jobs"
 TIMEOUT = 30.0

@@ -20,7 +20,7 @@ from appkit import App
 from appkit.jobs import Status, progress
 from appkit.jobs.dashboard import mount_dashboard
 from appkit.testing import Client
-from tests.appkit.jobs_dashboard.live_page import LivePage
+from tests.appkit.jobs.live_page import LivePage
 
 TIMEOUT = 20.0
 
