@@ -17,11 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from appkit.html import Li
-from appkit.live import Hub, append
+from appkit.html import Li, P
+from appkit.live import Hub, append, replace
 from shell.server import LoopbackServer
 from tests.appkit.live.test_attack_protocol import (
     LivePage,
@@ -30,6 +31,7 @@ from tests.appkit.live.test_attack_protocol import (
     frames,
     live_client,
     make_app,
+    until_pong,
 )
 
 
@@ -185,3 +187,31 @@ def test_stopping_the_server_with_pages_open_closes_them_cleanly() -> None:
                 while True:
                     ws.recv(timeout=5)
             assert closed.value.rcvd is not None and closed.value.rcvd.code in (1001, 1012)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a reply larger than outbox_bytes closes the page "
+                   "with 1013, and is resent (and closes it) on every reconnect, forever")
+def test_a_large_reply_does_not_lock_its_page_in_a_reconnect_loop() -> None:
+    app = make_app(outbox_bytes=20_000)
+
+    @app.websocket("/big")
+    def big() -> Any:
+        return replace(P("b" * 30_000, id="status"))
+
+    with live_client(app) as client:
+        page = LivePage(client)
+        ws = page.connect()
+        frames(ws, 1)
+        ws.send_text(ev(1, "/big"))
+        outcomes = [closed_with(ws)[0]]
+        for _ in range(3):                                  # live.js reconnects each time
+            ws = page.connect(replied=0)
+            try:
+                got = until_pong(ws)
+            except WebSocketDisconnect as closed:
+                outcomes.append(closed.code)
+                continue
+            assert any(f["t"] == "reply" and f["ref"] == 1 for f in got) or any(
+                f["t"] == "reload" for f in got)
+            return
+        raise AssertionError(f"the page never got past its reply: {outcomes}")
