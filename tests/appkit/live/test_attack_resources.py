@@ -215,3 +215,25 @@ def test_a_large_reply_does_not_lock_its_page_in_a_reconnect_loop() -> None:
                 f["t"] == "reload" for f in got)
             return
         raise AssertionError(f"the page never got past its reply: {outcomes}")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a page that missed more than outbox_frames "
+                   "messages (but fewer than the history) is closed 1013 on every resume")
+def test_a_page_that_missed_300_messages_catches_up_from_the_history() -> None:
+    with live_client(make_app()) as client:                 # history 1000, outbox 256
+        app = client.app
+        page = LivePage(client)
+        for n in range(300):
+            app.hub.publish("chat", append("messages", Li(f"{n}", id=f"m{n}")))
+        outcomes = []
+        for _ in range(3):                                  # live.js reconnects each time
+            ws = page.connect(topics={"chat": 0})
+            try:
+                got = until_pong(ws)
+            except WebSocketDisconnect as closed:
+                outcomes.append(closed.code)
+                continue
+            seqs = [f["seq"] for f in got if f["t"] == "msg"]
+            assert seqs == list(range(1, 301)) or any(f.get("snapshot") for f in got)
+            return
+        raise AssertionError(f"never caught up: {outcomes}")
