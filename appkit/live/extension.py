@@ -32,7 +32,7 @@ from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
-from appkit.live.pages import TOO_MANY, Connection, Pages
+from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
 from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
@@ -53,6 +53,7 @@ __all__ = ["LiveExtension"]
 logger = logging.getLogger("appkit.live")
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
+_RUNNING_PER_PAGE = 16  # events of one page running at once
 ROUTE = "/_appkit-live"
 
 
@@ -77,6 +78,7 @@ class LiveExtension:
         self._sweeper: asyncio.Task[None] | None = None
         self._bridge: BridgeServer | None = None
         self._serving = 0
+        self._events: set[asyncio.Task[None]] = set()
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -177,11 +179,20 @@ class LiveExtension:
         ended = asyncio.ensure_future(connection.ended.wait())
         try:
             same_process = hello["boot"] == self.boot
+            if page.seen_ref == 0 and hello["sent"] > 0:
+                # A page this process does not know (its state expired, or the server
+                # restarted) with events it sent: whether they ran cannot be known, so
+                # none runs again (at most once). The page keeps what the user typed and
+                # says so.
+                page.seen_ref = hello["sent"]
+                page.forgotten = True
+            kept = min(page.replies, default=page.seen_ref + 1)
             connection.send({"t": "welcome", "boot": self.boot, "seen": page.seen_ref,
+                             "forgotten": page.forgotten, "kept": kept,
                              "heartbeat": self.settings.heartbeat})
             for ref, reply in page.replies.items():
                 if ref > hello["replied"]:
-                    connection.send(dict(reply))
+                    connection.send(dict(reply), essential=True)
             topics = dict(hello["topics"])
             topics.setdefault(owner, 0)
             self._follow(connection, topics, owner, session, same_process)
@@ -206,8 +217,12 @@ class LiveExtension:
                 connection.close(1008, f"This page may not follow {name[:60]!r}")
                 return
             # Numbers from another server process mean nothing here, except 0: the page
-            # had none of the topic's messages, so it missed them all.
-            connection.follow(name, seq if same_process or seq == 0 else -1)
+            # had none of the topic's messages, so it missed them all. The user's own
+            # topic carries passing news (no state to resync): after a restart the page
+            # follows it from now on instead of reloading.
+            if not same_process and seq != 0:
+                seq = self.hub.seq(name) if name == owner else -1
+            connection.follow(name, seq)
 
     def _may_follow(self, name: str, owner: str, session: Any) -> bool:
         if name.startswith("page:"):
@@ -251,14 +266,40 @@ class LiveExtension:
             if ref <= page.seen_ref:
                 kept = page.replies.get(ref)
                 if kept is not None:
-                    connection.send(dict(kept))  # its reply was lost: never run it twice
+                    connection.send(dict(kept), essential=True)  # resent: never run twice
+                elif ref not in page.running:
+                    # Ran long ago (its reply is no longer kept), or never will: say so
+                    # rather than leave the page waiting.
+                    connection.send(_error_reply(ref, 409, "This was sent before and may have "
+                                                 "been done already: check, then send it "
+                                                 "again if it was not."), essential=True)
+                return
+            if len(page.running) >= _RUNNING_PER_PAGE:
+                connection.send(_error_reply(ref, 429, "Too much at once: wait for what you "
+                                             "sent to finish, then try again."),
+                                essential=True)
+                page.seen_ref = ref
                 return
             page.seen_ref = ref
-            reply = await self._run_event(frame, request)
-            page.remember_reply(ref, reply)
-            connection.send(dict(reply))
+            # On a task of its own: the page's pings and other events go on meanwhile, and
+            # the reply goes to the page's socket of the moment (it may have reconnected).
+            page.running.add(ref)
+            task = asyncio.get_running_loop().create_task(self._event(frame, page, request))
+            self._events.add(task)
+            task.add_done_callback(self._events.discard)
         else:
             raise ProtocolError("hello comes once, first")
+
+    async def _event(self, frame: dict[str, Any], page: PageState,
+                     request: HTTPConnection) -> None:
+        ref = frame["ref"]
+        try:
+            reply = await self._run_event(frame, request)
+        finally:
+            page.running.discard(ref)
+        page.remember_reply(ref, reply)
+        if page.connection is not None:
+            page.connection.send(dict(reply), essential=True)
 
     async def _run_event(self, frame: dict[str, Any], request: HTTPConnection
                          ) -> dict[str, Any]:

@@ -122,6 +122,7 @@ class Topic:
         #: When it was last published to or followed (``time.monotonic()``).
         self.touched = time.monotonic()
         self._history: collections.deque[_Entry] = collections.deque()
+        self._history_lock = threading.Lock()
         self._bytes = 0
         self._max = history
         self._max_bytes = history_bytes
@@ -132,20 +133,22 @@ class Topic:
         self.seq += 1
         self.touched = time.monotonic()
         size = sum(len(op["html"]) + len(op["target"]) + 16 for op in ops)
-        self._history.append(_Entry(self.seq, ops, size))
-        self._bytes += size
-        while self._history and (len(self._history) > self._max
-                                 or self._bytes > self._max_bytes):
-            self._bytes -= self._history.popleft().size
+        with self._history_lock:
+            self._history.append(_Entry(self.seq, ops, size))
+            self._bytes += size
+            while self._history and (len(self._history) > self._max
+                                     or self._bytes > self._max_bytes):
+                self._bytes -= self._history.popleft().size
         return self.seq
 
     def since(self, seq: int) -> list[_Entry] | None:
         """The messages after ``seq``, or None when the history no longer has them all."""
-        if seq == self.seq:
-            return []
-        if seq > self.seq or not self._history or self._history[0].seq > seq + 1:
-            return None
-        return [e for e in self._history if e.seq > seq]
+        with self._history_lock:
+            if seq == self.seq:
+                return []
+            if seq > self.seq or not self._history or self._history[0].seq > seq + 1:
+                return None
+            return [e for e in self._history if e.seq > seq]
 
     @property
     def kept(self) -> int:
@@ -237,9 +240,12 @@ class Hub:
                 self.forward(name, ops)
             return 0
         topic = self.get(name)
+        payload = json.dumps(ops)
         with self._lock:
+            # Numbered and handed to the broker under one lock: the loop gets the messages
+            # of every thread in the order of their numbers.
             seq = topic.add(ops)
-        self.broker.publish(name, json.dumps([seq, ops]))
+            self.broker.publish(name, f"[{seq},{payload}]")
         return seq
 
     # ---- delivering (on the server's loop) ----------------------------------------------

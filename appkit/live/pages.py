@@ -38,6 +38,11 @@ class PageState:
         self.page_id = page_id
         self.owner = owner
         self.seen_ref = 0
+        #: Events of this page whose handler is running.
+        self.running: set[int] = set()
+        #: Whether the server no longer knew the page when it came back (its events
+        #: before then count as seen, none runs twice).
+        self.forgotten = False
         self.replies: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
         self.connection: Connection | None = None
         self.detached_at: float | None = time.monotonic()
@@ -186,16 +191,18 @@ class Connection:
         if len(ops) == 1 and ops[0]["op"] == "morph":
             key = f"{topic}\0{ops[0]['target']}"
             self._drop_waiting(key)
-        self.send(frame, key)
+        self.send(frame, key, essential=snapshot)
 
-    def send(self, frame: dict[str, Any], key: str | None = None) -> None:
+    def send(self, frame: dict[str, Any], key: str | None = None, *,
+             essential: bool = False) -> None:
         """Queue ``frame``; a page whose queue outgrows the bounds (it does not read) is
         closed (1013) instead of growing the server's memory: it resumes when it comes
-        back. A single frame is always sent, whatever its size."""
+        back. A single frame is always sent, whatever its size, and so are ``essential``
+        ones (a welcome, a reply, a snapshot: one each, or it would never catch up)."""
         if self.closing is not None:
             return
         size = _size(frame)
-        if self._queue and (len(self._queue) >= self.settings.outbox_frames or (
+        if self._queue and not essential and (len(self._queue) >= self.settings.outbox_frames or (
                 self._queued_bytes + size > self.settings.outbox_bytes)):
             logger.warning("Page %s fell behind (%d frames, %d bytes waiting): dropped its "
                            "queue; it resyncs when it reconnects", self.page.page_id[:8],

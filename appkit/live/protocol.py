@@ -5,7 +5,7 @@ Page to server:
 - ``{"t": "hello", "v": 1, "build": B, "boot": X, "page": P, "topics": {name: seq},
   "replied": R}``, first on every (re)connect: the build the page was rendered by, the
   server process it last talked to, its page id, for each topic the last message it
-  applied, and the last event it got a reply to.
+  applied, the last event it got a reply to (``replied``) and the last it sent (``sent``).
 - ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
   route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
   once (a page resends the events it got no reply for after a reconnect).
@@ -16,8 +16,12 @@ Page to server:
 
 Server to page (every frame but ``pong`` numbered by ``id``, +1 each, per connection):
 
-- ``welcome``: ``{"boot": X, "seen": R, "heartbeat": s}``; ``seen`` is the last event
-  the server ran for this page.
+- ``welcome``: ``{"boot": X, "seen": R, "kept": K, "heartbeat": s, "forgotten": bool}``;
+  ``seen`` is the last event the server ran (or is running) for this page, ``kept`` the
+  oldest whose reply it still has (those before it, unanswered, may or may not have been
+  done: the page says so); ``forgotten``: the server
+  no longer knew the page (its state expired, or the server restarted), so the events it
+  had sent count as seen: none runs twice, and the page says they may not have arrived.
 - ``msg``: ``{"topic": T, "seq": S, "ops": [...], "snapshot": bool}``, a topic's message
   (a snapshot replaces the topic's state: the page missed more than the history holds).
 - ``reply``: ``{"ref": R, "ok": bool, "ops": [...], "error": {"status", "message"}}``.
@@ -74,8 +78,8 @@ def parse(text: str) -> dict[str, Any]:
         _need(frame, "boot", str, 0, 128)
         if not isinstance(frame.get("v"), int):
             raise ProtocolError("hello needs the protocol version v")
-        if not _count(frame.setdefault("replied", 0)):
-            raise ProtocolError("hello's replied is the last event with a reply, a number")
+        if not _count(frame.setdefault("replied", 0)) or not _count(frame.setdefault("sent", 0)):
+            raise ProtocolError("hello's replied and sent are event numbers")
         _check_topics(frame)
     elif kind == "follow":
         _check_topics(frame)

@@ -62,7 +62,7 @@
     ws.onopen = function () {
       S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
       send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
-             topics: S.topics, replied: S.replied });
+             topics: S.topics, replied: S.replied, sent: S.ref });
     };
     ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
     ws.onclose = function (event) {
@@ -89,6 +89,19 @@
     if (m.t === "welcome") {
       S.boot = m.boot; S.tries = 0;
       status("live");
+      // Events the server saw but whose replies it no longer has (it forgot the page, or
+      // kept only the newest replies) may or may not have been done, and are not sent
+      // again (never twice). The forms still hold what was typed.
+      var lost = false;
+      S.pending.forEach(function (item, ref) {
+        if (ref <= m.seen && (m.forgotten || ref < m.kept)) {
+          S.pending.delete(ref); finish(item, { ok: false }); lost = true;
+        }
+      });
+      if (lost) {
+        notify("The connection was lost for a while: what you sent last may not have " +
+               "arrived. Check, and send it again if it did not.");
+      }
       S.pending.forEach(function (item, ref) {  // in order: a Map keeps insertion order
         if (ref > m.seen) send(item.frame);
       });

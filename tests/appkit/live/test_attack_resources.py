@@ -107,8 +107,6 @@ def test_a_thousand_connects_and_disconnects_leave_nothing_behind() -> None:
         assert grown < 2_000_000, f"{grown} bytes kept after 1000 connects"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a snapshot larger than outbox_bytes closes the "
-                   "page with 1013 on every reconnect: it never catches up, reconnecting forever")
 def test_a_page_behind_a_large_topic_catches_up() -> None:
     with live_client(make_app(history=5, outbox_bytes=20_000)) as client:
         app = client.app
@@ -127,8 +125,6 @@ def test_a_page_behind_a_large_topic_catches_up() -> None:
         raise AssertionError(f"never caught up: {outcomes}")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Topic.since iterates the history unlocked: a "
-                   "page resuming while a thread publishes gets 1011 (deque mutated)")
 def test_reading_the_history_while_a_thread_publishes() -> None:
     # What Connection.follow does on the loop (hub.get(name).since(seq)) while a sync
     # handler or a worker thread publishes: a page resuming then is closed with 1011.
@@ -189,8 +185,6 @@ def test_stopping_the_server_with_pages_open_closes_them_cleanly() -> None:
             assert closed.value.rcvd is not None and closed.value.rcvd.code in (1001, 1012)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a reply larger than outbox_bytes closes the page "
-                   "with 1013, and is resent (and closes it) on every reconnect, forever")
 def test_a_large_reply_does_not_lock_its_page_in_a_reconnect_loop() -> None:
     app = make_app(outbox_bytes=20_000)
 
@@ -217,8 +211,6 @@ def test_a_large_reply_does_not_lock_its_page_in_a_reconnect_loop() -> None:
         raise AssertionError(f"the page never got past its reply: {outcomes}")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a page that missed more than outbox_frames "
-                   "messages (but fewer than the history) is closed 1013 on every resume")
 def test_a_page_that_missed_300_messages_catches_up_from_the_history() -> None:
     with live_client(make_app()) as client:                 # history 1000, outbox 256
         app = client.app
