@@ -179,13 +179,14 @@ class LiveExtension:
         ended = asyncio.ensure_future(connection.ended.wait())
         try:
             same_process = hello["boot"] == self.boot
-            if page.seen_ref == 0 and hello["sent"] > 0:
+            if page.fresh and hello["sent"] > 0 and (hello["resumed"] or not same_process):
                 # A page this process does not know (its state expired, or the server
                 # restarted) with events it sent: whether they ran cannot be known, so
                 # none runs again (at most once). The page keeps what the user typed and
                 # says so.
                 page.seen_ref = hello["sent"]
                 page.forgotten = True
+            page.fresh = False
             kept = min(page.replies, default=page.seen_ref + 1)
             connection.send({"t": "welcome", "boot": self.boot, "seen": page.seen_ref,
                              "forgotten": page.forgotten, "kept": kept,

@@ -40,6 +40,8 @@ class PageState:
         self.seen_ref = 0
         #: Events of this page whose handler is running.
         self.running: set[int] = set()
+        #: Whether no socket of the page has been welcomed yet.
+        self.fresh = True
         #: Whether the server no longer knew the page when it came back (its events
         #: before then count as seen, none runs twice).
         self.forgotten = False

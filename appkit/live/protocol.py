@@ -5,7 +5,8 @@ Page to server:
 - ``{"t": "hello", "v": 1, "build": B, "boot": X, "page": P, "topics": {name: seq},
   "replied": R}``, first on every (re)connect: the build the page was rendered by, the
   server process it last talked to, its page id, for each topic the last message it
-  applied, the last event it got a reply to (``replied``) and the last it sent (``sent``).
+  applied, the last event it got a reply to (``replied``), the last it sent (``sent``), and
+  whether a socket of it was welcomed before (``resumed``).
 - ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
   route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
   once (a page resends the events it got no reply for after a reconnect).
@@ -80,6 +81,8 @@ def parse(text: str) -> dict[str, Any]:
             raise ProtocolError("hello needs the protocol version v")
         if not _count(frame.setdefault("replied", 0)) or not _count(frame.setdefault("sent", 0)):
             raise ProtocolError("hello's replied and sent are event numbers")
+        if not isinstance(frame.setdefault("resumed", False), bool):
+            raise ProtocolError("hello's resumed says whether the page was welcomed before")
         _check_topics(frame)
     elif kind == "follow":
         _check_topics(frame)

@@ -13,7 +13,7 @@
   var S = {
     ws: null, open: false, page: randomId(), boot: config.boot, lastId: 0, acked: 0,
     topics: {}, ref: 0, replied: 0, pending: new Map(), tries: 0, startedAt: 0,
-    sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false
+    sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false, welcomed: false
   };
   S.topics[config.user[0]] = config.user[1];
 
@@ -62,7 +62,7 @@
     ws.onopen = function () {
       S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
       send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
-             topics: S.topics, replied: S.replied, sent: S.ref });
+             topics: S.topics, replied: S.replied, sent: S.ref, resumed: S.welcomed });
     };
     ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
     ws.onclose = function (event) {
@@ -87,7 +87,7 @@
     }
     S.pingAt = 0;
     if (m.t === "welcome") {
-      S.boot = m.boot; S.tries = 0;
+      S.boot = m.boot; S.tries = 0; S.welcomed = true;
       status("live");
       // Events the server saw but whose replies it no longer has (it forgot the page, or
       // kept only the newest replies) may or may not have been done, and are not sent

@@ -347,7 +347,7 @@ def test_a_page_resuming_after_its_state_expired_never_reruns_an_event() -> None
                 break
             time.sleep(0.02)
         time.sleep(0.6)                                  # longer than page_grace
-        again = page.connect(replied=0, sent=1, topics={"chat": 1})   # as live.js says
+        again = page.connect(replied=0, sent=1, resumed=True, topics={"chat": 1})  # live.js
         (welcome,) = frames(again, 1)
         assert welcome["forgotten"] is True
         if welcome["t"] == "welcome" and welcome["seen"] < 1:
