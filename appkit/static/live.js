@@ -13,7 +13,8 @@
   var S = {
     ws: null, open: false, page: randomId(), boot: config.boot, lastId: 0, acked: 0,
     topics: {}, ref: 0, replied: 0, pending: new Map(), tries: 0, startedAt: 0,
-    sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false, welcomed: false
+    sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false, welcomed: false,
+    transmitted: 0   // the last event that went out on a socket (later ones never left)
   };
   S.topics[config.user[0]] = config.user[1];
 
@@ -62,7 +63,7 @@
     ws.onopen = function () {
       S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
       send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
-             topics: S.topics, replied: S.replied, sent: S.ref, resumed: S.welcomed });
+             topics: S.topics, replied: S.replied, sent: S.transmitted, resumed: S.welcomed });
     };
     ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
     ws.onclose = function (event) {
@@ -76,6 +77,7 @@
     if (!S.open) return false;
     S.ws.send(JSON.stringify(frame));
     S.sentAt = Date.now();
+    if (frame.t === "ev" && frame.ref > S.transmitted) S.transmitted = frame.ref;
     return true;
   }
 

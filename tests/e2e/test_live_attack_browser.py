@@ -177,8 +177,6 @@ def test_a_morph_keeps_focus_selection_and_typing(live_server: Callable[[Any], s
                          " document.activeElement.selectionEnd]") == ["card-title", 2, 6]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a cut while an event's handler runs: the page "
-                   "reconnects, the server's reply goes to the dead socket, the form waits forever")
 def test_the_reply_to_a_slow_event_survives_a_short_cut(
         live_server: Callable[[Any], str], pages: Callable[[], Page]) -> None:
     app = _slow_app("slow-cut", seconds=3)
@@ -239,8 +237,6 @@ def test_a_server_restart_under_an_open_page_resyncs_without_doubles(
             second.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a server restart the page reloads (its "
-                   "user topic has no snapshot) and the message typed while away is lost")
 def test_a_message_sent_while_the_server_restarts_is_not_lost(
         pages: Callable[[], Page]) -> None:
     first = LoopbackServer(create_chat("chat-restart-away"), shutdown_timeout=2)
@@ -263,8 +259,6 @@ def test_a_message_sent_while_the_server_restarts_is_not_lost(
             second.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: one event over max_message_size (a big paste) "
-                   "closes with 1009, which live.js treats as stop: the page is dead until reload")
 def test_a_pasted_message_over_the_limit_is_refused_and_the_page_stays_live(
         live_server: Callable[[Any], str], pages: Callable[[], Page]) -> None:
     url = live_server(create_chat("chat-paste"))
@@ -278,8 +272,6 @@ def test_a_pasted_message_over_the_limit_is_refused_and_the_page_stays_live(
     expect(one.locator("#messages > li")).to_have_text(["still here"], timeout=5000)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a page that missed 300 messages (history keeps "
-                   "1000) is closed 1013 on every resume: it reconnects forever, never catches up")
 def test_a_cut_while_the_server_publishes_300_messages_catches_up(
         live_server: Callable[[Any], str], pages: Callable[[], Page]) -> None:
     app = create_chat("chat-three-hundred")
@@ -298,8 +290,6 @@ def test_a_cut_while_the_server_publishes_300_messages_catches_up(
         assert _messages(away) == texts
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a burst of 300 publishes drops a healthy page "
-                   "(1013: no ack can arrive in time), and it then never catches up")
 def test_a_burst_of_300_publishes_reaches_an_open_window(
         live_server: Callable[[Any], str], page: Page) -> None:
     app = App("burst")
