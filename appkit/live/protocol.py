@@ -5,9 +5,9 @@ Page to server:
 - ``{"t": "hello", "v": 1, "build": B, "boot": X, "page": P, "topics": {name: seq},
   "replied": R}``, first on every (re)connect: the build the page was rendered by, the
   server process it last talked to, its page id, for each topic the last message it
-  applied, the last event it got a reply to (``replied``), the last it sent on a socket (``sent``; later ones
-  never left the page), and
-  whether a socket of it was welcomed before (``resumed``).
+  applied, the last event it got a reply to (``replied``), the last it sent on a socket
+  (``sent``; later ones never left the page), and whether a socket of it was welcomed
+  before (``resumed``).
 - ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
   route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
   once (a page resends the events it got no reply for after a reconnect).
