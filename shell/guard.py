@@ -44,10 +44,12 @@ TOKEN_PARAM = "appkit-token"
 BEARER_SCOPE_KEY = "shell.bearer"
 #: The Content-Security-Policy added to answers that carry none of their own: the app's
 #: own scripts, styles, images and connections only; no plugins; forms post to the app;
-#: only the app's own pages may frame it. Inline ``<script>``, ``on...=`` attributes and
-#: htmx's ``hx-on`` (which htmx runs through ``Function``: eval) are refused; inline styles
-#: are allowed (htmx adds its indicator styles that way).
-DEFAULT_CSP = ("default-src 'self'; script-src 'self'; "
+#: only the app's own pages may frame it. Inline ``<script>`` and ``on...=`` attributes are
+#: refused; inline styles are allowed (htmx adds its indicator styles that way).
+#: ``'unsafe-eval'``: pywebview runs what the shell asks of the window (``evaluate_js``:
+#: the window's state, its dialogs' answers) through ``eval`` inside the page; without it
+#: the native window's features stop working. appkit's own pages need no eval.
+DEFAULT_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; "
                "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
                "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
                "object-src 'none'; base-uri 'self'; form-action 'self'; "

@@ -14,7 +14,8 @@
     ws: null, open: false, page: randomId(), boot: config.boot, lastId: 0, acked: 0,
     topics: {}, ref: 0, replied: 0, pending: new Map(), tries: 0, startedAt: 0,
     sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false, welcomed: false,
-    transmitted: 0   // the last event that went out on a socket (later ones never left)
+    transmitted: 0,  // the last event that went out on a socket (later ones never left)
+    live: false      // whether the page has live parts (else it opens no socket)
   };
   S.topics[config.user[0]] = config.user[1];
 
@@ -44,7 +45,7 @@
       found = true;
     });
     if (any && S.open) send({ t: "follow", topics: added });
-    else if (any && !S.ws && !S.stopped) connect();
+    else if (any && !S.ws && !S.stopped) { S.live = true; connect(); }
     return found || !!document.querySelector("[data-live-send]");
   }
   document.addEventListener("htmx:afterSettle", function () { scan(); });
@@ -288,14 +289,15 @@
     }
   }, 1000);
 
-  function wake() { if (!S.open && !S.stopped) { S.tries = 0; probe(); } }
+  // Only a page with live parts wakes its connection (pageshow fires on every load).
+  function wake() { if (S.live && !S.open && !S.stopped) { S.tries = 0; probe(); } }
   window.addEventListener("online", wake);
   window.addEventListener("pageshow", wake);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") wake();
   });
 
-  function start() { if (scan()) connect(); }
+  function start() { if (scan()) { S.live = true; connect(); } }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
   window.appkitLive = { state: S, connect: connect };
