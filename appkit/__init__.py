@@ -42,7 +42,7 @@ from appkit.errors import (
     WindowUnavailable,
 )
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
-from appkit.jobs.scheduler import JobsSettings
+from appkit.jobs.settings import JobsSettings
 from appkit.live.settings import LiveSettings
 from appkit.sessions import Session, Sessions, toast
 from appkit.standard import App

@@ -29,12 +29,37 @@ by every process that opens it. See docs/jobs.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
-from appkit.jobs.extension import JobsExtension
 from appkit.jobs.runs import LogChunk, Run, Status
-from appkit.jobs.scheduler import Jobs, JobsSettings
+from appkit.jobs.settings import JobsSettings
 from appkit.jobs.tasks import Task
-from appkit.jobs.worker import progress
+
+if TYPE_CHECKING:
+    from appkit.jobs.extension import JobsExtension
+    from appkit.jobs.scheduler import Jobs
+    from appkit.jobs.worker import progress
+
+# The scheduler is imported when first asked for, so that `import appkit` (and a worker
+# process, which needs only the task's module and `progress`) stays light.
+_LAZY = {
+    "Jobs": "appkit.jobs.scheduler",
+    "JobsExtension": "appkit.jobs.extension",
+    "progress": "appkit.jobs.worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'appkit.jobs' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "InvalidInputs",

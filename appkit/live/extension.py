@@ -79,6 +79,7 @@ class LiveExtension:
         self._bridge: BridgeServer | None = None
         self._serving = 0
         self._events: set[asyncio.Task[None]] = set()
+        self._heads: dict[str, tuple[str, list[Element]]] = {}
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -134,17 +135,18 @@ class LiveExtension:
         app = self._app
         assert app is not None
         url = app.root_path
+        fixed = self._heads.get(url)
+        if fixed is None:  # what every page under this root path shares, made once
+            config = json.dumps(
+                {"build": self.build, "boot": self.boot, "url": url + ROUTE,
+                 "heartbeat": self.settings.heartbeat, "max": self.settings.max_message_size,
+                 "probe": url + app.assets.url("live.js")}, separators=(",", ":"))
+            scripts = [Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
+                       Script(src=url + app.assets.url("live.js"), defer=True)]
+            fixed = self._heads[url] = (config[:-1], scripts)
         user = user_topic(_session(app, conn))
-        config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
-                  "user": [user, self.hub.seq(user)],
-                  "heartbeat": self.settings.heartbeat,
-                  "max": self.settings.max_message_size,
-                  "probe": url + app.assets.url("live.js")}
-        return [
-            Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),
-            Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
-            Script(src=url + app.assets.url("live.js"), defer=True),
-        ]
+        config = f'{fixed[0]},"user":{json.dumps([user, self.hub.seq(user)])}}}'
+        return [Meta(name="appkit-live", content=config), *fixed[1]]
 
     # ---- the page's socket --------------------------------------------------------------
 
@@ -246,7 +248,10 @@ class LiveExtension:
             with contextlib.suppress(asyncio.CancelledError, SocketClosed, Exception):
                 await receive
             if not done:
-                await socket.close(CLOSE_IDLE, "No word from the page; reconnect")
+                # A page that reads nothing either blocks this close too: let it go.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(
+                        socket.close(CLOSE_IDLE, "No word from the page; reconnect"), 5.0)
             return None
         try:
             message = receive.result()
