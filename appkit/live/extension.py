@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.routing import compile_path
 
 from appkit.app.extensions import Command
 from appkit.app.routing import RouteHandler, call_handler
 from appkit.app.websockets import Socket, SocketClosed
-from appkit.errors import HTTPError
+from appkit.errors import HTTPError, NotFound
 from appkit.html import Element, Meta, Script
 from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
@@ -37,11 +38,13 @@ from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
     CLOSE_IDLE,
+    CLOSE_SESSION,
     CLOSE_VERSION,
     VERSION,
     ProtocolError,
     parse,
 )
+from appkit.live.sessions import SessionWrites, changes, snapshot
 from appkit.live.settings import LiveSettings
 
 if TYPE_CHECKING:
@@ -55,6 +58,7 @@ logger = logging.getLogger("appkit.live")
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _RUNNING_PER_PAGE = 16  # events of one page running at once
 ROUTE = "/_appkit-live"
+_ORIGIN = "appkit.live.origin"  # scope key: the page whose event changed the session
 
 
 class LiveExtension:
@@ -80,6 +84,10 @@ class LiveExtension:
         self._serving = 0
         self._events: set[asyncio.Task[None]] = set()
         self._heads: dict[str, tuple[str, list[Element]]] = {}
+        self._session_writes = SessionWrites()
+        #: Without sessions (the bare core), the handshake's CSRF token: pages carry it,
+        #: another site's page cannot read it.
+        self.token = secrets.token_urlsafe(24)
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -88,6 +96,8 @@ class LiveExtension:
         app.websocket(ROUTE, name="appkit-live",
                       max_message_size=self.settings.max_message_size)(self._serve)
         app.add_head(self._head)
+        app.post(ROUTE + "/session", name="appkit-live-session")(self._save_session)
+        app.pipeline.add(_SessionWatch(self))
         self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
         app.on_shutdown(self._stop)
@@ -144,8 +154,12 @@ class LiveExtension:
             scripts = [Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
                        Script(src=url + app.assets.url("live.js"), defer=True)]
             fixed = self._heads[url] = (config[:-1], scripts)
-        user = user_topic(_session(app, conn))
-        config = f'{fixed[0]},"user":{json.dumps([user, self.hub.seq(user)])}}}'
+        session = _session(app, conn)
+        user = user_topic(session)
+        config = f'{fixed[0]},"user":{json.dumps([user, self.hub.seq(user)])}'
+        if getattr(app, "sessions", None) is None:
+            config += f',"token":"{self.token}"'
+        config += "}"
         return [Meta(name="appkit-live", content=config), *fixed[1]]
 
     # ---- the page's socket --------------------------------------------------------------
@@ -155,6 +169,17 @@ class LiveExtension:
         assert app is not None
         session = _session(app, request)
         owner = user_topic(session)
+        if getattr(app, "sessions", None) is None:
+            # No session, so no CSRF check on the way in: the page's own token stands in.
+            token = request.query_params.get("appkit-csrf", "")
+            if not token:
+                await socket.close(1008, "The live socket needs the page's token")
+                return
+            if not secrets.compare_digest(token, self.token):
+                # A page of an earlier server process: a new page gets the new token.
+                await socket.websocket.send_text(json.dumps({"t": "reload", "why": "build"}))
+                await socket.close(CLOSE_BUILD, "The server restarted: reload")
+                return
         hello = await self._receive(socket)
         if hello is None:
             return
@@ -269,6 +294,8 @@ class LiveExtension:
         elif kind == "ev":
             page = connection.page
             ref = frame["ref"]
+            if connection.closing is not None:
+                return  # not taken: the page sends it again when it reconnects
             if ref <= page.seen_ref:
                 kept = page.replies.get(ref)
                 if kept is not None:
@@ -290,19 +317,27 @@ class LiveExtension:
             # On a task of its own: the page's pings and other events go on meanwhile, and
             # the reply goes to the page's socket of the moment (it may have reconnected).
             page.running.add(ref)
-            task = asyncio.get_running_loop().create_task(self._event(frame, page, request))
+            task = asyncio.get_running_loop().create_task(
+                self._event(frame, page, request, page.owner))
             self._events.add(task)
             task.add_done_callback(self._events.discard)
         else:
             raise ProtocolError("hello comes once, first")
 
     async def _event(self, frame: dict[str, Any], page: PageState,
-                     request: HTTPConnection) -> None:
+                     request: HTTPConnection, owner: str) -> None:
         ref = frame["ref"]
+        app = self._app
+        assert app is not None
+        session = _session(app, request)
+        before = snapshot(session)
         try:
             reply = await self._run_event(frame, request)
         finally:
             page.running.discard(ref)
+        write = changes(before, session, owner, page.page_id)
+        if write is not None:  # the page posts the key to save it (see live/sessions.py)
+            reply["session"] = self._session_writes.add(write)
         page.remember_reply(ref, reply)
         if page.connection is not None:
             page.connection.send(dict(reply), essential=True)
@@ -333,6 +368,31 @@ class LiveExtension:
             return _error_reply(ref, 500, "The app hit an error while handling this. The "
                                           "details are in the app's log.")
         return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
+
+    # ---- the session ------------------------------------------------------------------
+
+    def _save_session(self, request: HTTPConnection, key: str) -> Response:
+        """``POST /_appkit-live/session``: save what a live event changed in the session."""
+        app = self._app
+        assert app is not None
+        session = _session(app, request)
+        write = None if session is None else self._session_writes.take(
+            key, user_topic(session))
+        if write is None:
+            raise NotFound("These session changes are unknown, expired or saved already")
+        write.apply(session)
+        request.scope[_ORIGIN] = write.page_id
+        return Response(status_code=204)
+
+    def session_changed(self, owner: str, except_page: str | None = None) -> int:
+        """Close the live sockets of the session ``owner`` (4205): each page reconnects at
+        once and reads the session anew. Returns how many were closed."""
+        closed = 0
+        for page in self.pages.of(owner):
+            if page.connection is not None and page.page_id != except_page:
+                page.connection.close(CLOSE_SESSION, "The session changed: reconnect")
+                closed += 1
+        return closed
 
     def _route(self, path: str) -> tuple[RouteHandler, Binder, dict[str, Any]] | None:
         from appkit.app.binding import Binder
@@ -392,3 +452,25 @@ def _takes_socket(handler: RouteHandler) -> bool:
         hints = {}
     return any(name == "socket" or hints.get(name) is Socket
                for name in inspect.signature(handler.fn).parameters)
+
+
+class _SessionWatch:
+    """A pipeline step: an HTTP answer that changed the session's values closes the live
+    sockets of that session (they reconnect with the new cookie)."""
+
+    def __init__(self, live: LiveExtension) -> None:
+        self.live = live
+
+    async def enter(self, conn: HTTPConnection, route: RouteHandler | None) -> None:
+        return None
+
+    async def leave(self, conn: HTTPConnection, response: Response) -> Response:
+        app = self.live._app
+        session = None if app is None else _session(app, conn)
+        if (session is not None and getattr(session, "values_changed", False)
+                and getattr(session, "has_csrf_token", False)):
+            self.live.session_changed(user_topic(session), conn.scope.get(_ORIGIN))
+        return response
+
+    def page(self, conn: HTTPConnection, head: list[Any], body: list[Any]) -> None:
+        return None

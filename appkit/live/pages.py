@@ -80,6 +80,10 @@ class Pages:
             return None
         return page
 
+    def of(self, owner: str) -> list[PageState]:
+        """The pages of ``owner``."""
+        return [page for page in self._pages.values() if page.owner == owner]
+
     def _room_for(self, owner: str) -> bool:
         """Make room for one more page of ``owner``: the oldest closed ones are forgotten
         first; False when all of them are open."""

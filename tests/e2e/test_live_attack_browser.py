@@ -141,8 +141,6 @@ def test_a_delayed_reply_keeps_what_the_user_typed_in_the_focused_field(
     assert page.evaluate("document.activeElement.id") == "title"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a delayed reply morphs over a field the user "
-                   "edited since the send (only the focused field is kept)")
 def test_a_delayed_reply_keeps_what_the_user_typed_in_another_field(
         live_server: Callable[[Any], str], page: Page) -> None:
     page.goto(live_server(_slow_app("slow-two", seconds=1.5)))

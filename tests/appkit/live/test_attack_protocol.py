@@ -376,8 +376,6 @@ def test_after_a_server_restart_the_page_resyncs_and_runs_nothing_twice(
     assert reply["ok"] is False and reply["error"]["status"] == 409
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a live event sees the session as it was at the "
-                   "handshake: after signing out over HTTP the login wall still lets it in")
 def test_signing_out_closes_the_login_wall_for_live_events() -> None:
     app = make_app()
 
@@ -406,12 +404,19 @@ def test_signing_out_closes_the_login_wall_for_live_events() -> None:
         assert reply_to(ws, 1)["ok"] is True
         assert client.post("/logout").status_code == 200
         ws.send_text(ev(2, "/say", text="signed out"))
+        # The socket read the session at its handshake: signing out closed it (4205), so
+        # the event sent on it was not taken; the page reconnects, reading the session as
+        # the cookie has it now, and sends it again.
+        code, got = closed_with(ws)
+        assert code == 4205 and not [f for f in got if f["t"] == "reply"]
+        ws = page.connect(sent=2, replied=1, resumed=True)
+        welcome = frames(ws, 1)[0]
+        assert welcome["t"] == "welcome" and welcome["seen"] == 1
+        ws.send_text(ev(2, "/say", text="signed out"))
         reply = reply_to(ws, 2)
         assert reply["ok"] is False and app.state.said == ["signed in"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: what a live event's handler writes to the "
-                   "session is never saved (the session step's leave does not run)")
 def test_a_live_event_can_change_the_session() -> None:
     app = make_app()
 
@@ -428,8 +433,21 @@ def test_a_live_event_can_change_the_session() -> None:
         ws = LivePage(client).connect()
         frames(ws, 1)
         ws.send_text(ev(1, "/remember", colour="teal"))
-        assert reply_to(ws, 1)["ok"] is True
+        reply = reply_to(ws, 1)
+        assert reply["ok"] is True
+        # The socket cannot set a cookie: the page posts the reply's key, as live.js does.
+        token = client.csrf_token()
+        saved = client.post("/_appkit-live/session", data={"key": reply["session"]},
+                            headers={"X-CSRF-Token": token})
+        assert saved.status_code == 204 and "set-cookie" in saved.headers
         assert "teal" in client.get("/colour").text
+        # Once: the key is spent.
+        again = client.post("/_appkit-live/session", data={"key": reply["session"]},
+                            headers={"X-CSRF-Token": token})
+        assert again.status_code == 404
+        # The page that made the change keeps its socket (it has the session already).
+        ws.send_text(ev(2, "/remember", colour="red"))
+        assert reply_to(ws, 2)["ok"] is True
 
 
 def test_made_up_topic_names_do_not_pile_up_in_the_hub(client: Client) -> None:
