@@ -28,7 +28,8 @@ from appkit.app.extensions import Command
 from appkit.app.routing import RouteHandler, call_handler
 from appkit.app.websockets import Socket, SocketClosed
 from appkit.errors import HTTPError, NotFound
-from appkit.html import Element, Meta, Script
+from appkit.html import Safe, Script, render
+from appkit.html.nodes import escape_attr
 from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
 from appkit.live.hub import Hub, user_topic
@@ -83,7 +84,7 @@ class LiveExtension:
         self._bridge: BridgeServer | None = None
         self._serving = 0
         self._events: set[asyncio.Task[None]] = set()
-        self._heads: dict[str, tuple[str, list[Element]]] = {}
+        self._heads: dict[str, tuple[str, Safe]] = {}
         self._session_writes = SessionWrites()
         #: Without sessions (the bare core), the handshake's CSRF token: pages carry it,
         #: another site's page cannot read it.
@@ -141,26 +142,26 @@ class LiveExtension:
 
     # ---- pages ------------------------------------------------------------------------
 
-    def _head(self, conn: HTTPConnection) -> list[Element]:
+    def _head(self, conn: HTTPConnection) -> list[Any]:
         app = self._app
         assert app is not None
         url = app.root_path
         fixed = self._heads.get(url)
-        if fixed is None:  # what every page under this root path shares, made once
+        if fixed is None:  # what every page under this root path shares, rendered once
             config = json.dumps(
                 {"build": self.build, "boot": self.boot, "url": url + ROUTE,
                  "heartbeat": self.settings.heartbeat, "max": self.settings.max_message_size,
                  "probe": url + app.assets.url("live.js")}, separators=(",", ":"))
-            scripts = [Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
-                       Script(src=url + app.assets.url("live.js"), defer=True)]
-            fixed = self._heads[url] = (config[:-1], scripts)
-        session = _session(app, conn)
-        user = user_topic(session)
-        config = f'{fixed[0]},"user":{json.dumps([user, self.hub.seq(user)])}'
-        if getattr(app, "sessions", None) is None:
-            config += f',"token":"{self.token}"'
-        config += "}"
-        return [Meta(name="appkit-live", content=config), *fixed[1]]
+            if getattr(app, "sessions", None) is None:
+                config = config[:-1] + f',"token":"{self.token}"}}'
+            scripts = render([
+                Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
+                Script(src=url + app.assets.url("live.js"), defer=True)])
+            fixed = self._heads[url] = (
+                '<meta name="appkit-live" content="' + escape_attr(config[:-1]), Safe(scripts))
+        user = user_topic(_session(app, conn))
+        mine = escape_attr(f',"user":{json.dumps([user, self.hub.seq(user)])}}}')
+        return [Safe(f'{fixed[0]}{mine}">'), fixed[1]]
 
     # ---- the page's socket --------------------------------------------------------------
 
