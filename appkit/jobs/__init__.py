@@ -29,8 +29,9 @@ by every process that opens it. See docs/jobs.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from appkit.app.extensions import lazy_names
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.settings import JobsSettings
@@ -50,15 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'appkit.jobs' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

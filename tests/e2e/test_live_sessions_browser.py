@@ -31,8 +31,10 @@ def _app() -> App:
             Form(Input(name="colour", aria_label="Colour"), Button("Keep"),
                  data_live_send=remember),
             Form(Input(name="text", aria_label="Say"), Button("Say"), data_live_send=say),
-            Button("Sign in", hx_post="/login", hx_target="#user", hx_swap="outerHTML", id="login"),
-            Button("Sign out", hx_post="/logout", hx_target="#user", hx_swap="outerHTML", id="logout"),
+            Button("Sign in", hx_post="/login", hx_target="#user", hx_swap="outerHTML",
+                   id="login"),
+            Button("Sign out", hx_post="/logout", hx_target="#user", hx_swap="outerHTML",
+                   id="logout"),
             app.hub.subscribe("room"))
 
     @app.post("/login")

@@ -14,13 +14,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from appkit.testing import Client
 from shell.guard import TOKEN_PARAM, LoopbackGuard, new_token
-from tests.appkit.live.test_attack_protocol import (
+from tests.appkit.live.pages import (
     LivePage,
     closed_with,
     frames,
     live_client,
-    make_app,
 )
+from tests.appkit.live.test_attack_protocol import make_app
 
 ORIGIN = "http://127.0.0.1:8000"
 
@@ -83,7 +83,8 @@ def test_a_handshake_without_the_csrf_token_is_closed_with_1008(
     assert closed_with(ws)[0] == 1008
 
 
-def test_without_sessions_the_handshake_still_needs_a_token() -> None:
+def _core_live_app() -> Any:
+    """The bare core (no sessions) with the live layer and one live page."""
     from appkit.app import App as CoreApp
     from appkit.html import Page, Ul
     from appkit.live import LiveSettings
@@ -94,6 +95,11 @@ def test_without_sessions_the_handshake_still_needs_a_token() -> None:
     def index() -> Any:
         return Page("Live", Ul(id="m"), app.hub.subscribe("chat"))
 
+    return app
+
+
+def test_without_sessions_the_handshake_still_needs_a_token() -> None:
+    app = _core_live_app()
     with live_client(app) as client:
         html = client.get("/").text
         live = app.extension("live")
@@ -108,16 +114,7 @@ def test_without_sessions_the_handshake_still_needs_a_token() -> None:
 
 
 def test_without_sessions_the_pages_token_lets_it_in_and_an_old_one_reloads() -> None:
-    from appkit.app import App as CoreApp
-    from appkit.html import Page, Ul
-    from appkit.live import LiveSettings
-
-    app = CoreApp("core-live", extensions=[LiveSettings()])
-
-    @app.get("/")
-    def index() -> Any:
-        return Page("Live", Ul(id="m"), app.hub.subscribe("chat"))
-
+    app = _core_live_app()
     with live_client(app) as client:
         html = client.get("/").text
         config = json.loads(re.search(r'name="appkit-live" content="([^"]*)"', html)

@@ -27,15 +27,15 @@ from websockets.sync.client import connect as ws_connect
 from appkit.html import Li, P
 from appkit.live import Hub, append, replace
 from shell.server import LoopbackServer
-from tests.appkit.live.test_attack_protocol import (
+from tests.appkit.live.pages import (
     LivePage,
     closed_with,
     ev,
     frames,
     live_client,
-    make_app,
     until_pong,
 )
+from tests.appkit.live.test_attack_protocol import make_app
 
 
 class RawPage:

@@ -13,16 +13,16 @@ from appkit import App
 from appkit.html import P
 from appkit.live import sessions as live_sessions
 from appkit.testing import Client
-from tests.appkit.live.test_attack_protocol import (
+from tests.appkit.live.pages import (
     LivePage,
     closed_with,
     ev,
     frames,
     live_client,
-    make_app,
     reply_to,
     until_pong,
 )
+from tests.appkit.live.test_attack_protocol import make_app
 
 
 def session_app() -> App:
