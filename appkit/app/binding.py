@@ -315,6 +315,16 @@ class _Param:
         self.header = name.replace("_", "-")
 
 
+def field_reader(name: str, tp: Any, default: Any, where: str) -> _Field:
+    """A reader of one value of type ``tp`` as routes read it: ``reader.value(raw,
+    present)`` converts it or raises ``BadRequest`` naming the field and the value.
+
+    Raises:
+        ConfigurationError: a type appkit cannot read from a request (``where`` names it).
+    """
+    return _field(name, tp, default, where)
+
+
 class Binder:
     """Reads a handler's arguments from a request, as its signature asks.
 

@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import compile_path
 
 from appkit.app.extensions import Command
+from appkit.app.pipeline import CONNECTION
 from appkit.app.routing import RouteHandler, call_handler
 from appkit.app.websockets import Socket, SocketClosed
 from appkit.errors import HTTPError, NotFound
@@ -32,6 +33,9 @@ from appkit.html import Safe, Script, render
 from appkit.html.nodes import escape_attr
 from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
+from appkit.live.component_store import MemoryStore
+from appkit.live.components import COMPONENTS_KEY, Components
+from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
 from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
@@ -98,6 +102,11 @@ class LiveExtension:
                       max_message_size=self.settings.max_message_size)(self._serve)
         app.add_head(self._head)
         app.post(ROUTE + "/session", name="appkit-live-session")(self._save_session)
+        self.components = Components(app, MemoryStore(
+            self.settings.component_ttl, self.settings.components_per_session),
+            lifetime=max(self.settings.component_ttl, 24 * 3600.0))
+        self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
+            self._component_event)
         app.pipeline.add(_SessionWatch(self))
         self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
@@ -348,11 +357,27 @@ class LiveExtension:
         ref, route_path = frame["ref"], frame["route"]
         app = self._app
         assert app is not None
+        if route_path == COMPONENT_ROUTE:  # a component's event: the same dispatch as HTTP
+            conn = HTTPConnection({**request.scope, "path": route_path, "path_params": {}})
+            CONNECTION.set(conn)
+            try:
+                answered, _ = await app.pipeline.run_hooks(conn, self._component_route)
+                if answered:
+                    return _error_reply(ref, 403, "The app refused this (sign in first?)")
+                element = await self.components.dispatch(conn, dict(frame.get("d", {})))
+            except HTTPError as exc:
+                return _error_reply(ref, exc.status, exc.message)
+            except Exception:
+                logger.exception("Unhandled error in a component's event")
+                return _error_reply(ref, 500, "The app hit an error while handling this. "
+                                              "The details are in the app's log.")
+            return {"t": "reply", "ref": ref, "ok": True, "ops": to_ops([element])}
         found = self._route(route_path)
         if found is None:
             return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
         handler, binder, params = found
         conn = HTTPConnection({**request.scope, "path": route_path, "path_params": params})
+        CONNECTION.set(conn)  # the event's own task: its context ends with it
         try:
             answered, _ = await app.pipeline.run_hooks(conn, handler)
             if answered:
@@ -369,6 +394,18 @@ class LiveExtension:
             return _error_reply(ref, 500, "The app hit an error while handling this. The "
                                           "details are in the app's log.")
         return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
+
+    async def _component_event(self, request: Request) -> Any:
+        """``POST /_appkit-component``: a component's event over HTTP (htmx)."""
+        form = await request.form()
+        data: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if key in data:
+                data[key] = [*data[key], value] if isinstance(data[key], list) else [
+                    data[key], value]
+            else:
+                data[key] = value
+        return await self.components.dispatch(request, data)
 
     # ---- the session ------------------------------------------------------------------
 
@@ -456,14 +493,15 @@ def _takes_socket(handler: RouteHandler) -> bool:
 
 
 class _SessionWatch:
-    """A pipeline step: an HTTP answer that changed the session's values closes the live
-    sockets of that session (they reconnect with the new cookie)."""
+    """A pipeline step: it tells ``Component.mount`` the app's components, and an HTTP
+    answer that changed the session's values closes the live sockets of that session (they
+    reconnect with the new cookie)."""
 
     def __init__(self, live: LiveExtension) -> None:
         self.live = live
 
     async def enter(self, conn: HTTPConnection, route: RouteHandler | None) -> None:
-        return None
+        conn.scope[COMPONENTS_KEY] = self.live.components  # for Component.mount
 
     async def leave(self, conn: HTTPConnection, response: Response) -> Response:
         app = self.live._app
