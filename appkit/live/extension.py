@@ -160,7 +160,8 @@ class LiveExtension:
             config = json.dumps(
                 {"build": self.build, "boot": self.boot, "url": url + ROUTE,
                  "heartbeat": self.settings.heartbeat, "max": self.settings.max_message_size,
-                 "probe": url + app.assets.url("live.js")}, separators=(",", ":"))
+                 "probe": url + app.assets.url("live.js"), "component": url + COMPONENT_ROUTE},
+                separators=(",", ":"))
             if getattr(app, "sessions", None) is None:
                 config = config[:-1] + f',"token":"{self.token}"}}'
             scripts = render([

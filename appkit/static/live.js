@@ -48,7 +48,7 @@
     });
     if (any && S.open) send({ t: "follow", topics: added });
     else if (any && !S.ws && !S.stopped) { S.live = true; connect(); }
-    return found || !!document.querySelector("[data-live-send]");
+    return found || !!document.querySelector("[data-live-send], [data-component]");
   }
   document.addEventListener("htmx:afterSettle", function () { scan(); });
 
@@ -241,13 +241,32 @@
     send(frame);   // when offline it goes out after the reconnect
   });
 
+  // A component's event (an htmx POST to the component route) goes over the socket while
+  // it is open: the same dispatch answers it, a reply morphs the component.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    if (!S.open || !config.component || d.verb !== "post" || d.path !== config.component) return;
+    event.preventDefault();
+    var data = {};
+    d.formData.forEach(function (value, key) {
+      if (typeof value !== "string") return;
+      if (key in data) data[key] = [].concat(data[key], value);
+      else data[key] = value;
+    });
+    var ref = ++S.ref;
+    var frame = { t: "ev", ref: ref, route: config.component, d: data };
+    S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits });
+    d.elt.setAttribute("aria-busy", "true");
+    send(frame);
+  });
+
   function finish(item, reply) {
     var form = item.form;
     var still = Array.from(S.pending.values()).some(function (other) {
       return other.form === form;
     });
     if (!still) form.removeAttribute("aria-busy");
-    if (!reply.ok) return;
+    if (!reply.ok || !form.elements) return;
     // Clear what was sent, but never what the user typed since: a reply is older than
     // the user's newest input.
     Array.prototype.forEach.call(form.elements, function (field) {
