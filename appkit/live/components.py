@@ -53,6 +53,7 @@ from appkit.app.binding import Binder, field_reader
 from appkit.app.pipeline import current_connection
 from appkit.errors import BadRequest, ConfigurationError, Forbidden, HTTPError, NotFound
 from appkit.html import Div, Element
+from appkit.live.component_diff import diff, rendered
 from appkit.live.hub import user_topic
 
 if TYPE_CHECKING:
@@ -316,7 +317,9 @@ class Components:
         nonce = secrets.token_hex(4)
         token = self._token(owner, instance.id, instance.name, nonce, expires)
         self.store.put(owner, instance.id, instance, nonce)
-        return self._wrap(instance, token, content)
+        root = self._wrap(instance, token, content)
+        instance._appkit_last = rendered(root).kept()  # type: ignore[attr-defined]
+        return root
 
     def _wrap(self, instance: Component, token: str, content: Any) -> Element:
         return Div(content, id=instance.id, data_component=instance.name,
@@ -351,9 +354,11 @@ class Components:
 
     # ---- events ---------------------------------------------------------------------------
 
-    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]) -> Element:
+    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]
+                       ) -> tuple[Element, list[dict[str, Any]]]:
         """Run the event ``data`` (``_c`` token, ``_h`` handler, its parameters and bound
-        fields) and answer the component rendered again.
+        fields): the component rendered again, and the operations that bring the page's
+        copy up to date (none when nothing changed; see ``component_diff``).
 
         Raises:
             HTTPError: a refused event (400 bad data, 403 foreign or forbidden, 404 no
@@ -365,7 +370,8 @@ class Components:
             logger.warning("Refused a component event (%d): %s", exc.status, exc.message)
             raise
 
-    async def _dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]) -> Element:
+    async def _dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]
+                        ) -> tuple[Element, list[dict[str, Any]]]:
         owner = self._owner(conn)
         cid, name, nonce = self._open(data.get("_c"), owner)
         kept = self.store.get(owner, cid)
@@ -409,9 +415,12 @@ class Components:
             result = instance.before_render()
             if inspect.isawaitable(result):
                 await result
-            content = instance.render()
+            root = self._wrap(instance, data["_c"], instance.render())
+            now = rendered(root)
+            ops = diff(getattr(instance, "_appkit_last", None), now, instance.id)
+            instance._appkit_last = now.kept()  # type: ignore[attr-defined]
             self.store.touch(owner, cid)
-        return self._wrap(instance, data["_c"], content)
+        return root, ops
 
     def _check_permissions(self, cls: type[Component], conn: HTTPConnection) -> None:
         if not cls.permissions:

@@ -365,14 +365,14 @@ class LiveExtension:
                 answered, _ = await app.pipeline.run_hooks(conn, self._component_route)
                 if answered:
                     return _error_reply(ref, 403, "The app refused this (sign in first?)")
-                element = await self.components.dispatch(conn, dict(frame.get("d", {})))
+                _, ops = await self.components.dispatch(conn, dict(frame.get("d", {})))
             except HTTPError as exc:
                 return _error_reply(ref, exc.status, exc.message)
             except Exception:
                 logger.exception("Unhandled error in a component's event")
                 return _error_reply(ref, 500, "The app hit an error while handling this. "
                                               "The details are in the app's log.")
-            return {"t": "reply", "ref": ref, "ok": True, "ops": to_ops([element])}
+            return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
         found = self._route(route_path)
         if found is None:
             return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
@@ -406,7 +406,8 @@ class LiveExtension:
                     data[key], value]
             else:
                 data[key] = value
-        return await self.components.dispatch(request, data)
+        element, ops = await self.components.dispatch(request, data)
+        return element if ops else Response(status_code=204)  # 204: htmx swaps nothing
 
     # ---- the session ------------------------------------------------------------------
 

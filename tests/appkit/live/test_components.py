@@ -116,7 +116,7 @@ def test_what_the_page_may_not_do_is_refused_and_logged(
         answer = event(client, _c=token, **{k: v for k, v in data.items() if v is not None})
     assert answer.status_code == status
     assert any("Refused a component event" in r.message for r in caplog.records)
-    assert count_of(event(client, _c=token, _h="increment", by="0").text) == 3  # unchanged
+    assert count_of(event(client, _c=token, _h="increment", by="1").text) == 4  # was 3
 
 
 @pytest.mark.parametrize("forge", [
