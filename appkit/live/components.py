@@ -32,6 +32,7 @@ like a route's, and answers the component rendered again. See docs/components.md
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import dataclasses
@@ -354,23 +355,30 @@ class Components:
 
     # ---- events ---------------------------------------------------------------------------
 
-    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]
+    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any],
+                       push: Callable[[list[dict[str, Any]]], bool] | None = None
                        ) -> tuple[Element, list[dict[str, Any]]]:
         """Run the event ``data`` (``_c`` token, ``_h`` handler, its parameters and bound
         fields): the component rendered again, and the operations that bring the page's
         copy up to date (none when nothing changed; see ``component_diff``).
+
+        A handler that is an async generator streams: after each ``yield`` the component
+        is rendered and ``push`` sends what changed to the page at once (it returns False
+        when the page has gone, which stops the handler). Without ``push`` (over HTTP) it
+        runs to its end. Other events of the component run between its steps.
 
         Raises:
             HTTPError: a refused event (400 bad data, 403 foreign or forbidden, 404 no
                 such handler, 410 gone); each is logged.
         """
         try:
-            return await self._dispatch(conn, data)
+            return await self._dispatch(conn, data, push)
         except HTTPError as exc:
             logger.warning("Refused a component event (%d): %s", exc.status, exc.message)
             raise
 
-    async def _dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]
+    async def _dispatch(self, conn: HTTPConnection, data: Mapping[str, Any],
+                        push: Callable[[list[dict[str, Any]]], bool] | None
                         ) -> tuple[Element, list[dict[str, Any]]]:
         owner = self._owner(conn)
         cid, name, nonce = self._open(data.get("_c"), owner)
@@ -393,34 +401,56 @@ class Components:
         unknown = sorted(k for k in data if k not in allowed)
         if unknown:
             raise BadRequest(f"{cls.name}.{event} takes no {', '.join(map(repr, unknown[:5]))}")
+        token = str(data["_c"])
         async with lock:
             updates = {key: reader.value(data[key], True)
                        for key, reader in cls._spec.bound.items() if key in data}
             kwargs = await binder.bind(conn, {  # type: ignore[arg-type]
                 k: v for k, v in data.items()
                 if k not in COMPONENT_FIELDS and k not in cls._spec.bound})
-            before = copy.deepcopy(instance.state_dict())
-            for key, value in updates.items():
-                setattr(instance, key, value)
-            try:
-                result = bound(**kwargs) if inspect.iscoroutinefunction(bound) else (
-                    await run_in_threadpool(bound, **kwargs))
-                if inspect.isawaitable(result):
-                    await result
-                _check_size(instance)
-            except BaseException:
-                for key, value in before.items():  # a failed event changes nothing
+            if inspect.isasyncgenfunction(bound):
+                for key, value in updates.items():
                     setattr(instance, key, value)
-                raise
-            result = instance.before_render()
-            if inspect.isawaitable(result):
-                await result
-            root = self._wrap(instance, data["_c"], instance.render())
-            now = rendered(root)
-            ops = diff(getattr(instance, "_appkit_last", None), now, instance.id)
-            instance._appkit_last = now.kept()  # type: ignore[attr-defined]
-            self.store.touch(owner, cid)
+                stream = bound(**kwargs)
+            else:
+                stream = None
+                await _run_handler(instance, bound, kwargs, updates)
+                root, ops = await self._render(instance, token)
+        if stream is not None:
+            root, ops = await self._stream(instance, token, stream, lock, push)
+        self.store.touch(owner, cid)
         return root, ops
+
+    async def _render(self, instance: Component, token: str
+                      ) -> tuple[Element, list[dict[str, Any]]]:
+        result = instance.before_render()
+        if inspect.isawaitable(result):
+            await result
+        root = self._wrap(instance, token, instance.render())
+        now = rendered(root)
+        ops = diff(getattr(instance, "_appkit_last", None), now, instance.id)
+        instance._appkit_last = now.kept()  # type: ignore[attr-defined]
+        return root, ops
+
+    async def _stream(self, instance: Component, token: str, stream: Any,
+                      lock: asyncio.Lock, push: Callable[[list[dict[str, Any]]], bool] | None
+                      ) -> tuple[Element, list[dict[str, Any]]]:
+        try:
+            while True:
+                async with lock:
+                    try:
+                        await stream.__anext__()
+                    except StopAsyncIteration:
+                        return await self._render(instance, token)
+                    _check_size(instance)
+                    if push is None:
+                        continue
+                    _, ops = await self._render(instance, token)
+                if ops and not push(ops):
+                    async with lock:  # the page went away: stop, keep what was done
+                        return await self._render(instance, token)
+        finally:
+            await stream.aclose()
 
     def _check_permissions(self, cls: type[Component], conn: HTTPConnection) -> None:
         if not cls.permissions:
@@ -453,6 +483,25 @@ def _binder(app: App, cls: type[Component], event: str, bound: Callable[..., Any
             bound, set(), pipeline.providers, pipeline.typed_providers,
             soft=frozenset(pipeline.soft_names))
     return found
+
+
+async def _run_handler(instance: Component, bound: Callable[..., Any],
+                       kwargs: dict[str, Any], updates: dict[str, Any]) -> None:
+    """Set the bound fields and run the handler; if anything fails, the state is put back
+    as it was (a failed event changes nothing)."""
+    before = copy.deepcopy(instance.state_dict())
+    for key, value in updates.items():
+        setattr(instance, key, value)
+    try:
+        result = bound(**kwargs) if inspect.iscoroutinefunction(bound) else (
+            await run_in_threadpool(bound, **kwargs))
+        if inspect.isawaitable(result):
+            await result
+        _check_size(instance)
+    except BaseException:
+        for key, value in before.items():
+            setattr(instance, key, value)
+        raise
 
 
 def _fresh(default: Any) -> Any:

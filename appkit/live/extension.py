@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -343,7 +343,7 @@ class LiveExtension:
         session = _session(app, request)
         before = snapshot(session)
         try:
-            reply = await self._run_event(frame, request)
+            reply = await self._run_event(frame, request, page)
         finally:
             page.running.discard(ref)
         write = changes(before, session, owner, page.page_id)
@@ -353,8 +353,8 @@ class LiveExtension:
         if page.connection is not None:
             page.connection.send(dict(reply), essential=True)
 
-    async def _run_event(self, frame: dict[str, Any], request: HTTPConnection
-                         ) -> dict[str, Any]:
+    async def _run_event(self, frame: dict[str, Any], request: HTTPConnection,
+                         page: PageState | None = None) -> dict[str, Any]:
         ref, route_path = frame["ref"], frame["route"]
         app = self._app
         assert app is not None
@@ -365,7 +365,8 @@ class LiveExtension:
                 answered, _ = await app.pipeline.run_hooks(conn, self._component_route)
                 if answered:
                     return _error_reply(ref, 403, "The app refused this (sign in first?)")
-                _, ops = await self.components.dispatch(conn, dict(frame.get("d", {})))
+                _, ops = await self.components.dispatch(
+                    conn, dict(frame.get("d", {})), None if page is None else _pusher(page))
             except HTTPError as exc:
                 return _error_reply(ref, exc.status, exc.message)
             except Exception:
@@ -460,6 +461,21 @@ class LiveExtension:
 
     def __repr__(self) -> str:
         return f"<LiveExtension {self.settings!r}>"
+
+
+def _pusher(page: PageState) -> Callable[[list[dict[str, Any]]], bool]:
+    """Sends a streaming component's updates to ``page`` (False once it has gone); a newer
+    whole-component update replaces one still waiting to be sent."""
+
+    def push(ops: list[dict[str, Any]]) -> bool:
+        connection = page.connection
+        if connection is None or connection.closing is not None:
+            return False
+        key = f"ops\0{ops[0]['target']}" if len(ops) == 1 and ops[0]["op"] == "morph" else None
+        connection.send_latest({"t": "ops", "ops": ops}, key)
+        return True
+
+    return push
 
 
 def _error_reply(ref: int, status: int, message: str) -> dict[str, Any]:

@@ -221,6 +221,13 @@ class Connection:
         self._queued_bytes += size
         self._wake.set()
 
+    def send_latest(self, frame: dict[str, Any], key: str | None) -> None:
+        """Queue ``frame``, replacing a frame of the same ``key`` still waiting (a slow
+        page gets the newest state, not every step)."""
+        if key is not None:
+            self._drop_waiting(key)
+        self.send(frame, key)
+
     def _drop_waiting(self, key: str) -> None:
         for index, (frame, waiting) in enumerate(self._queue):
             if waiting == key:

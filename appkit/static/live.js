@@ -122,6 +122,8 @@
       if (m.session) saveSession(m.session, 0);
       if (m.ops) apply(m.ops, item ? item.edits : undefined);
       if (!m.ok && m.error) notify(m.error.message);
+    } else if (m.t === "ops") {             // a streaming component's step
+      apply(m.ops);
     } else if (m.t === "reload") {
       reload(m.why);
     }
