@@ -127,11 +127,14 @@ class Component:
         name: the component's name in the registry (the class name unless set).
         permissions: callables of the app's user (the ``user`` special parameter, see
             ``app.provide``) that must all return true, on mount and on every event.
+        slots: the names of the slots a parent fills (``mount(..., slots={...})``; the
+            component shows them with ``self.slot(name)``).
         tag: the element that wraps the component (``div``).
     """
 
     name: ClassVar[str] = ""
     permissions: ClassVar[tuple[Callable[[Any], bool], ...]] = ()
+    slots: ClassVar[tuple[str, ...]] = ()
     _spec: ClassVar[_Spec]
     _registry: ClassVar[dict[str, type[Component]]] = {}
 
@@ -166,7 +169,7 @@ class Component:
             Forbidden: the user may not use this component.
         """
         components, conn = _here(cls)
-        instance = components.new(cls, conn)
+        instance = components.new(cls, conn, params.pop("slots", None))
         if inspect.iscoroutinefunction(cls.on_mount):
             raise ConfigurationError(
                 f"{cls.name}.on_mount is async: mount it with "
@@ -178,7 +181,7 @@ class Component:
     async def mount_async(cls, **params: Any) -> Element:
         """``mount`` for components whose hooks are async (in an ``async def`` handler)."""
         components, conn = _here(cls)
-        instance = components.new(cls, conn)
+        instance = components.new(cls, conn, params.pop("slots", None))
         result = instance.on_mount(**params)
         if inspect.isawaitable(result):
             await result
@@ -194,6 +197,34 @@ class Component:
         vals = {"_h": event, **values}
         return {"hx-post": _root() + ROUTE,
                 "hx-vals": json.dumps(vals, separators=(",", ":"), default=str)}
+
+    def slot(self, name: str) -> Any:
+        """What the parent put in the slot ``name`` (``mount(..., slots={name: ...})``),
+        or None.
+
+        Raises:
+            ConfigurationError: the component declares no such slot (``slots = (...)``).
+        """
+        if name not in type(self).slots:
+            raise ConfigurationError(
+                f"{self.name} has no slot {name!r} (its slots: "
+                f"{', '.join(type(self).slots) or 'none'})")
+        return self.__dict__.get("_appkit_slots", {}).get(name)
+
+    def child(self, cls: type[Component], key: str, **params: Any) -> Element:
+        """The child component ``key`` of this one, of class ``cls``: mounted with
+        ``params`` the first time, the same instance (its state kept) on every render
+        after. Use it in ``render``."""
+        children = self.__dict__.setdefault("_appkit_children", {})
+        components, conn = _here(cls)
+        found = children.get(key)
+        if found is not None and found[0] is cls:
+            again = components.render_again(found[1], conn)
+            if again is not None:
+                return again
+        element = cls.mount(**params)
+        children[key] = (cls, element.attrs["id"])
+        return element
 
     # ---- hooks (override) -------------------------------------------------------------------
 
@@ -289,10 +320,18 @@ class Components:
 
     # ---- making and keeping ---------------------------------------------------------
 
-    def new(self, cls: type[Component], conn: HTTPConnection) -> Component:
-        """A new instance of ``cls`` for the user of ``conn`` (its permissions checked)."""
+    def new(self, cls: type[Component], conn: HTTPConnection,
+            slots: Mapping[str, Any] | None = None) -> Component:
+        """A new instance of ``cls`` for the user of ``conn`` (its permissions checked),
+        with the contents of its ``slots``."""
         self._check_permissions(cls, conn)
+        unknown = sorted(set(slots or {}) - set(cls.slots))
+        if unknown:
+            raise ConfigurationError(
+                f"{cls.name} has no slot {', '.join(map(repr, unknown))} (its slots: "
+                f"{', '.join(cls.slots) or 'none'})")
         instance = object.__new__(cls)
+        instance._appkit_slots = dict(slots or {})  # type: ignore[attr-defined]
         for name, default in cls._spec.fields.items():
             setattr(instance, name, _fresh(default))
         instance.id = "c-" + secrets.token_hex(8)
@@ -320,6 +359,22 @@ class Components:
         self.store.put(owner, instance.id, instance, nonce)
         root = self._wrap(instance, token, content)
         instance._appkit_last = rendered(root).kept()  # type: ignore[attr-defined]
+        instance._appkit_token = token  # type: ignore[attr-defined]
+        return root
+
+    def render_again(self, cid: str, conn: HTTPConnection) -> Element | None:
+        """The kept component ``cid`` of this user rendered as it is now (a parent renders
+        its child), or None when it is gone."""
+        kept = self.store.get(self._owner(conn), cid)
+        if kept is None:
+            return None
+        instance = kept[0]
+        if inspect.iscoroutinefunction(type(instance).before_render):
+            raise ConfigurationError(f"{instance.name}.before_render is async: a parent "
+                                     "cannot render it as a child yet")
+        instance.before_render()
+        root = self._wrap(instance, instance._appkit_token, instance.render())
+        instance._appkit_last = rendered(root).kept()
         return root
 
     def _wrap(self, instance: Component, token: str, content: Any) -> Element:
