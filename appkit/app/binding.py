@@ -392,6 +392,11 @@ class Binder:
                     f"Annotate it (e.g. {p.name}: str) to read it from the query string, "
                     f"form, body, cookies or headers"
                 )
+        if getattr(typing.get_origin(tp), "__appkit_form__", False):  # Submitted[Model]
+            from appkit.app.forms import form_for
+
+            self.reads_body = True
+            return _Param(p.name, "model", model=form_for(typing.get_args(tp)[0]))  # type: ignore[arg-type]
         if _is_model(tp):
             self.reads_body = True
             return _Param(p.name, "model", model=_Model(tp, where))

@@ -26,7 +26,7 @@ from typing import Any
 
 from appkit.html import Div, Element, oob
 from appkit.live.component_store import MemoryStore, StateStore
-from appkit.live.components import Component, ComponentGone, handler, state
+from appkit.live.components import Component, ComponentGone, FormComponent, handler, state
 from appkit.live.extension import LiveExtension
 from appkit.live.hub import Broker, Hub, LocalBroker, Topic
 from appkit.live.settings import LiveSettings
@@ -35,6 +35,7 @@ __all__ = [
     "Broker",
     "Component",
     "ComponentGone",
+    "FormComponent",
     "MemoryStore",
     "StateStore",
     "handler",

@@ -48,6 +48,15 @@
     notices().appendChild(note);
   }
 
+  // 422: a form with errors (appkit.app.forms) answers itself again, every error by its
+  // field: htmx swaps it like a success, and shows no notice.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var body = xhr.responseText || "";
