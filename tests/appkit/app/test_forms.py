@@ -128,7 +128,7 @@ def test_value_of_a_form_with_errors_says_so() -> None:
     submitted = form_for(Expense).check({"day": "x"})
     assert not submitted.accepted
     with pytest.raises(BadRequest, match="day"):
-        submitted.value
+        _ = submitted.value
 
 
 def test_only_models_make_forms() -> None:
