@@ -108,6 +108,27 @@
     if (first) first.focus();
   }
 
+  var FOCUSABLE = "button:not([disabled]), a[href], input:not([disabled]):not([type=hidden]), " +
+    "select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+  // Tab and Shift+Tab go round an open dialog's controls, never out to the page behind
+  // or the browser (a modal <dialog> alone lets focus leave at its ends).
+  function trapTab(event, dialog) {
+    var all = Array.prototype.slice.call(dialog.querySelectorAll(FOCUSABLE))
+      .filter(function (el) { return el.getClientRects().length > 0; });
+    if (!all.length) return;
+    var first = all[0];
+    var last = all[all.length - 1];
+    var active = document.activeElement;
+    if (event.shiftKey && (active === first || !dialog.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !dialog.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
   document.addEventListener("close", function (event) {
     var dialog = event.target;
     var opener = dialog && openers.get(dialog);
@@ -231,6 +252,10 @@
 
   document.addEventListener("keydown", function (event) {
     var target = event.target;
+    if (event.key === "Tab") {
+      var modal = document.querySelector("dialog.appkit-dialog[open]");
+      if (modal) trapTab(event, modal);
+    }
     var tab = closest(target, ".appkit-tab-list [role=tab]");
     if (tab) {
       tabKey(event, tab);
