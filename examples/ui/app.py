@@ -5,7 +5,21 @@ bar, cards in a grid, tabs, a dropdown menu, a dialog, badges, progress bars and
 """
 
 from appkit import App
-from appkit.html import Button, Form, Input, Label, P, Small, Span, Table, Tbody, Td, Th, Thead, Tr
+from appkit.html import (
+    Button,
+    Form,
+    Input,
+    Label,
+    P,
+    Small,
+    Strong,
+    Table,
+    Tbody,
+    Td,
+    Th,
+    Thead,
+    Tr,
+)
 from appkit.ui import (
     Badge,
     Card,
@@ -69,9 +83,9 @@ def overview():
     return layout(
         overview.url(),
         Grid(
-            Card(P(Span(str(len(ITEMS)), cls="big")), P(Small("kinds of items")),
+            Card(P(Strong(len(ITEMS))), P(Small("kinds of items")),
                  title="Items"),
-            Card(P(Span(str(len(low)))), P(Small("to order: ", ", ".join(low))),
+            Card(P(Strong(len(low))), P(Small("to order: ", ", ".join(low))),
                  title="To order", footer=Badge("Needs attention", tone="warning")),
             Card(ProgressBar(0.62, label="Sync"), ProgressBar(None, label="Import"),
                  title="Background work"),
