@@ -412,6 +412,37 @@ def test_the_jobs_dashboard_asks_in_the_page(live_server: Callable[[Any], str],
     assert opened == [], f"the browser's own dialog opened: {opened}"
 
 
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_jobs_dashboard_fits_with_the_kit(live_server: Callable[[Any], str], page: Page,
+                                              size: tuple[int, int]) -> None:
+    app = App("ui-jobs-fit", extensions=[UISettings()])
+    app.jobs.dashboard("/jobs")
+    app.task("wait")(wait)
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    url = live_server(app)
+    run_id = app.jobs.enqueue("wait", {})
+    page.goto(url + "jobs")
+    expect(page.locator(f"#jobs-run-{run_id}")).to_be_visible()
+    assert page.evaluate(OVERFLOWS) == []
+    page.goto(url + f"jobs/runs/{run_id}")
+    assert page.evaluate(OVERFLOWS) == []
+    app.jobs.cancel(run_id)
+
+
+def test_without_pico_the_tour_still_fits(live_server: Callable[[Any], str],
+                                          page: Page) -> None:
+    from examples.ui import app as module
+
+    bare = App("ui-bare", stylesheet=False, extensions=[UISettings()])
+    bare.get("/")(lambda: module.items())
+    page.set_viewport_size({"width": 1024, "height": 768})
+    _open(page, live_server(bare))
+    assert "pico" not in page.content()
+    assert page.evaluate(OVERFLOWS) == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "items-without-pico.png"))
+
+
 def test_hostile_text_stays_text(live_server: Callable[[Any], str], page: Page) -> None:
     hostile = '<img src=x onerror="window.__owned=1">'
     app = App("ui-hostile", extensions=[UISettings()])
