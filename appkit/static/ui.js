@@ -253,7 +253,11 @@
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.key === "Tab") {
-      var modal = document.querySelector("dialog.appkit-dialog[open]");
+      // The dialog focus is in, else the one opened last (a confirmation asked from a
+      // dialog is above it, and later in the page).
+      var open = document.querySelectorAll("dialog.appkit-dialog[open]");
+      var modal = closest(document.activeElement, "dialog.appkit-dialog[open]") ||
+        open[open.length - 1];
       if (modal) trapTab(event, modal);
     }
     var tab = closest(target, ".appkit-tab-list [role=tab]");

@@ -273,6 +273,45 @@ def test_a_dialog_from_the_keyboard(live_server: Callable[[Any], str], page: Pag
     expect(opener).to_be_focused()
 
 
+def test_a_confirmation_asked_from_a_dialog_keeps_the_focus(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    sent: list[str] = []
+    app = App("ui-nested", extensions=[UISettings()])
+
+    @app.get("/")
+    def index():
+        return Shell(DialogButton("Edit", dialog="edit"),
+                     Dialog("Edit", P("An item."), id="edit",
+                            buttons=[DialogClose(), Button("Delete", hx_post=delete,
+                                                           hx_confirm="Delete it?")]),
+                     title="Nested")
+
+    @app.post("/delete")
+    def delete():
+        sent.append("delete")
+        return ""
+
+    _open(page, live_server(app))
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_role("dialog", name="Edit").get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete it?")
+    ok = confirm.get_by_role("button", name="OK")
+    cancel = confirm.get_by_role("button", name="Cancel")
+    expect(ok).to_be_focused()
+    # Tab goes round the confirmation's two buttons, not to the dialog below it.
+    page.keyboard.press("Tab")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(ok).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_role("dialog", name="Edit").get_by_role("button", name="Delete")
+           ).to_be_focused()
+    assert sent == []
+
+
 def test_the_theme_toggle_is_remembered(live_server: Callable[[Any], str],
                                         page: Page) -> None:
     page.emulate_media(color_scheme="light")
