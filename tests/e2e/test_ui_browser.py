@@ -120,6 +120,11 @@ def test_the_tour_fits_the_window_in_both_themes(live_server: Callable[[Any], st
         page.screenshot(path=str(shot))
     # Compact: 14 px text, whatever the window's width (Pico alone grows it to 21 px).
     assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "14px"
+    # The system's own font (system-ui), in the content and the controls alike.
+    for selector in (".appkit-shell-main", ".appkit-tool", ".appkit-shell-nav a"):
+        family = page.evaluate(f"getComputedStyle(document.querySelector('{selector}'))"
+                               ".fontFamily")
+        assert family.startswith("system-ui"), (selector, family)
     light = theme == "light"
     assert (_brightness(shot) > 200) if light else (_brightness(shot) < 60), shot
 
