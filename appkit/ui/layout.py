@@ -61,8 +61,7 @@ class NavItem:
     @property
     def url(self) -> str:
         """The link's URL as a string (a route handler's URL, or ``href`` itself)."""
-        url = getattr(self.href, "url", None)
-        return str(url()) if callable(url) else str(self.href)
+        return _url(self.href)
 
     def render(self, current: str | None) -> Element:
         """The sidebar's ``<li>``; ``aria-current="page"`` when its URL is ``current``."""
@@ -73,6 +72,12 @@ class NavItem:
 
     def __repr__(self) -> str:
         return f"NavItem({self.label!r}, {self.url!r})"
+
+
+def _url(target: Any) -> str:
+    """A path, a URL or a route handler (without path parameters) as a string."""
+    url = getattr(target, "url", None)
+    return str(url()) if callable(url) else str(target)
 
 
 def ThemeToggle(*, label: str = "Dark theme") -> Element:  # noqa: N802
@@ -89,7 +94,7 @@ def ThemeToggle(*, label: str = "Dark theme") -> Element:  # noqa: N802
 
 
 def Shell(*content: Any, title: str, nav: Sequence[NavItem | Element] = (),  # noqa: N802
-          current: str | None = None, toolbar: Iterable[Any] = (),
+          current: Any = None, toolbar: Iterable[Any] = (),
           status: Iterable[Any] = (), brand: Any = None, theme_toggle: bool = True,
           nav_label: str = "Pages", sidebar_width: str | int = "13rem",
           **main_attrs: Any) -> tuple[Element, Element]:
@@ -104,8 +109,8 @@ def Shell(*content: Any, title: str, nav: Sequence[NavItem | Element] = (),  # n
         title: the page's title (``<title>``, and in the tool bar unless ``brand`` is given).
         nav: the sidebar's entries: ``NavItem``s, or any element (a heading between them).
             No entries, no sidebar.
-        current: the URL of the page shown; the ``NavItem`` with that URL is marked as the
-            current page (``aria-current="page"``).
+        current: the URL of the page shown (a string, or the page's route handler); the
+            ``NavItem`` with that URL is marked as the current page (``aria-current="page"``).
         toolbar: buttons and menus for the tool bar (``ToolButton``, ``Dropdown``...).
         status: what the status bar shows (text, ``Badge``, ``ProgressBar``...). Nothing,
             no status bar.
@@ -121,6 +126,7 @@ def Shell(*content: Any, title: str, nav: Sequence[NavItem | Element] = (),  # n
     """
     text(title, "A shell's title")
     width = css_length(sidebar_width, "sidebar_width")
+    here = None if current is None else _url(current)
     items = list(nav)
     for item in items:
         if not isinstance(item, NavItem | Element):
@@ -133,7 +139,7 @@ def Shell(*content: Any, title: str, nav: Sequence[NavItem | Element] = (),  # n
     )
     sidebar = None
     if items:
-        sidebar = Aside(Nav(Ul(*[item.render(current) if isinstance(item, NavItem)
+        sidebar = Aside(Nav(Ul(*[item.render(here) if isinstance(item, NavItem)
                                  else Li(item, cls="appkit-nav-extra") for item in items]),
                             aria_label=nav_label), cls="appkit-shell-nav")
     main_attrs.setdefault("id", "appkit-main")

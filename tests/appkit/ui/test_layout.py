@@ -67,7 +67,7 @@ def test_the_current_page_of_a_route_handler() -> None:
 
     @app.get("/")
     def home():
-        return Shell(title="Home", nav=[NavItem("Home", home)], current=home.url())
+        return Shell(title="Home", nav=[NavItem("Home", home)], current=home)
 
     with Client(app) as client:
         page = client.get("/reports/2024").text
