@@ -135,6 +135,16 @@
     if (opener && opener.isConnected) opener.focus();
   }, true);
 
+  // A form (or button) marked data-appkit-close-on-success closes its dialog once its htmx
+  // request succeeded; after an error answer the dialog stays, with what was typed.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!event.detail.successful || !elt || !elt.closest) return;
+    var marked = elt.closest("[data-appkit-close-on-success]");
+    var dialog = marked && marked.closest("dialog[open]");
+    if (dialog) dialog.close();
+  });
+
   // ---- toolbars: the arrow keys move between their buttons -----------------------------
 
   function toolbarKey(event, bar) {

@@ -317,6 +317,42 @@ def test_a_confirmation_asked_from_a_dialog_keeps_the_focus(
     assert sent == []
 
 
+def test_a_dialogs_form_closes_it_once_sent(live_server: Callable[[Any], str],
+                                            page: Page) -> None:
+    from appkit.errors import BadRequest
+    from appkit.html import Form, Input, Label
+
+    app = App("ui-dialog-form", extensions=[UISettings()])
+
+    @app.get("/")
+    def index():
+        return Shell(Span("Old name", id="name"), DialogButton("Rename", dialog="rename"),
+                     Dialog("Rename", Form(Label("Name", Input(name="name")), id="rename-form",
+                                           hx_post=rename, hx_target="#name",
+                                           hx_swap="outerHTML",
+                                           data_appkit_close_on_success=True),
+                            id="rename", buttons=[DialogClose(), Button(
+                                "Save", form="rename-form", type="submit")]),
+                     title="Rename")
+
+    @app.post("/rename")
+    def rename(name: str = ""):
+        if not name.strip():
+            raise BadRequest("A name cannot be empty")
+        return Span(name, id="name")
+
+    _open(page, live_server(app))
+    page.get_by_role("button", name="Rename").click()
+    dialog = page.get_by_role("dialog", name="Rename")
+    page.keyboard.press("Enter")  # empty: refused, the dialog stays
+    expect(page.locator(".appkit-notice")).to_contain_text("A name cannot be empty")
+    expect(dialog).to_be_visible()
+    page.get_by_role("textbox", name="Name").fill("New name")
+    page.keyboard.press("Enter")
+    expect(page.locator("#name")).to_have_text("New name")
+    expect(dialog).to_be_hidden()
+
+
 def test_the_theme_toggle_is_remembered(live_server: Callable[[Any], str],
                                         page: Page) -> None:
     page.emulate_media(color_scheme="light")
