@@ -150,7 +150,9 @@ def Dialog(title: str, *body: Any, id: str, buttons: Any = (),  # noqa: N802, A0
 
     It looks like the dialog in which appkit asks ``hx-confirm``'s question (both are
     ``<dialog class="appkit-dialog">``). The keyboard: focus goes to the first control in
-    it, Tab stays inside, Escape closes it, and focus goes back to what opened it.
+    it, Tab stays inside, Escape closes it, and focus goes back to what opened it. A form
+    in it marked ``data_appkit_close_on_success=True`` closes it once its htmx request
+    succeeded.
 
     Args:
         title: its heading (and what a screen reader calls it).
