@@ -26,8 +26,9 @@ from typing import Any
 
 from appkit.html import Div, Element, oob
 from appkit.live.component_store import MemoryStore, StateStore
-from appkit.live.components import Component, ComponentGone, FormComponent, handler, state
+from appkit.live.components import Component, ComponentGone, handler, state
 from appkit.live.extension import LiveExtension
+from appkit.live.form_component import FormComponent
 from appkit.live.hub import Broker, Hub, LocalBroker, Topic
 from appkit.live.settings import LiveSettings
 
