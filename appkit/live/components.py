@@ -136,7 +136,6 @@ class Component:
     permissions: ClassVar[tuple[Callable[[Any], bool], ...]] = ()
     slots: ClassVar[tuple[str, ...]] = ()
     _spec: ClassVar[_Spec]
-    _registry: ClassVar[dict[str, type[Component]]] = {}
 
     #: The component's id on the page (and in the store).
     id: str
@@ -145,16 +144,6 @@ class Component:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name") or cls.__name__
         cls._spec = _make_spec(cls)
-        if "<locals>" in cls.__qualname__:
-            return  # made inside a function (a test, a factory): not registered
-        other = Component._registry.get(cls.name)
-        if other is not None and (other.__module__, other.__qualname__) != (
-                cls.__module__, cls.__qualname__):
-            raise ConfigurationError(
-                f"Two components are called {cls.name!r} ({other.__module__}."
-                f"{other.__qualname__} and {cls.__module__}.{cls.__qualname__}): give one "
-                f"another name (name = '...')")
-        Component._registry[cls.name] = cls
 
     # ---- in the page ----------------------------------------------------------------------
 
@@ -318,13 +307,26 @@ class Components:
         self.store = store
         self.lifetime = lifetime
         self._key = secrets.token_bytes(32)
+        #: The component classes this app has mounted, by name.
+        self.registry: dict[str, type[Component]] = {}
 
     # ---- making and keeping ---------------------------------------------------------
+
+    def _register(self, cls: type[Component]) -> None:
+        """Note ``cls`` under its name: a token names a component by it, so two classes of
+        one name in one app are an error."""
+        other = self.registry.setdefault(cls.name, cls)
+        if other is not cls:
+            raise ConfigurationError(
+                f"Two components are called {cls.name!r} ({other.__module__}."
+                f"{other.__qualname__} and {cls.__module__}.{cls.__qualname__}): give one "
+                f"another name (name = '...')")
 
     def new(self, cls: type[Component], conn: HTTPConnection,
             slots: Mapping[str, Any] | None = None) -> Component:
         """A new instance of ``cls`` for the user of ``conn`` (its permissions checked),
         with the contents of its ``slots``."""
+        self._register(cls)
         self._check_permissions(cls, conn)
         unknown = sorted(set(slots or {}) - set(cls.slots))
         if unknown:
@@ -583,8 +585,3 @@ def _check_size(instance: Component) -> None:
             f"its largest field is {biggest!r} ({sizes[biggest]:,} bytes)")
     logger.warning("%s's state is %s bytes (largest field %r: %s bytes)", instance.name,
                    f"{total:,}", biggest, f"{sizes[biggest]:,}")
-
-
-def registered() -> Mapping[str, type[Component]]:
-    """Every component class defined at a module's top level, by name."""
-    return dict(Component._registry)

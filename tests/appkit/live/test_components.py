@@ -184,10 +184,27 @@ def test_mounting_outside_a_request_says_how() -> None:
         Counter.mount()
 
 
-def test_two_components_with_one_name_are_refused() -> None:
+def test_two_components_with_one_name_in_one_app_are_refused(
+        error_logs: list[logging.LogRecord]) -> None:
     from appkit.errors import ConfigurationError
 
-    namespace: dict[str, Any] = {"Component": Component, "__name__": "elsewhere"}
-    with pytest.raises(ConfigurationError, match="Two components are called 'Counter'"):
-        exec("class Counter(Component):\n    def render(self):\n        return []",  # noqa: S102
-             namespace)
+    def make() -> type[Component]:
+        class Counter(Component):  # another class of the same name
+            def render(self) -> Any:
+                return []
+
+        return Counter
+
+    other = make()
+    app = counter_app()
+
+    @app.get("/both")
+    def both() -> Any:
+        return Page("Both", Counter.mount(), other.mount())
+
+    with live_client(app) as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/both").status_code == 500
+    assert any(isinstance(r.exc_info[1], ConfigurationError)
+               and "Two components are called 'Counter'" in str(r.exc_info[1])
+               for r in error_logs if r.exc_info)
