@@ -6,8 +6,8 @@ page's socket with only what changed:
 - nothing, when the HTML is the same as last time;
 - for a keyed collection (an element marked ``data_keyed=True`` whose children all have an
   id, such as a table's rows), the rows that changed (``morph``), appeared (``after`` the row
-  before them, or ``prepend``) or went (``remove``), when nothing else changed and the rows
-  kept their order;
+  before them, or ``prepend``), went (``remove``), or moved (taken out and put back: the rows
+  outside the longest run that kept its order), when nothing else changed;
 - else the whole component (``morph``).
 
 What is kept per instance between renders: a digest of the HTML outside the collections and,
@@ -107,14 +107,18 @@ def diff(before: Rendered | None, after: Rendered, target: str) -> list[dict[str
     ops: list[dict[str, Any]] = []
     for container, new in after.rows.items():
         old = before.rows[container]
+        old_at = {i: n for n, (i, _, _) in enumerate(old)}
         old_digest = {i: d for i, d, _ in old}
         new_ids = {i for i, _, _ in new}
-        if [i for i, _, _ in old if i in new_ids] != [i for i, _, _ in new if i in old_digest]:
-            return whole  # reordered (a sort): the whole component, idiomorph moves the rows
-        ops += [{"op": "remove", "target": i} for i, _, _ in old if i not in new_ids]
+        # Rows that kept their order stay where they are; the others (moved by a sort, or
+        # an edit that changed a row's place) are taken out and put back where they go.
+        staying = _longest_increasing([old_at[i] for i, _, _ in new if i in old_at])
+        stay = {old[n][0] for n in staying}
+        ops += [{"op": "remove", "target": i} for i, _, _ in old
+                if i not in new_ids or i not in stay]
         previous: str | None = None
         for row_id, digest, html in new:
-            if row_id not in old_digest:
+            if row_id not in stay:
                 ops.append({"op": "after", "target": previous, "html": html} if previous
                            else {"op": "prepend", "target": container, "html": html})
             elif old_digest[row_id] != digest:
@@ -122,3 +126,29 @@ def diff(before: Rendered | None, after: Rendered, target: str) -> list[dict[str
             previous = row_id
     size = sum(len(op.get("html", "")) + 40 for op in ops)
     return ops if size < len(after.html) else whole
+
+
+def _longest_increasing(values: list[int]) -> list[int]:
+    """The longest strictly increasing subsequence of ``values`` (its values)."""
+    tails: list[int] = []          # tails[k]: index in values of the end of a run k+1 long
+    before: list[int] = [-1] * len(values)
+    for n, value in enumerate(values):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if values[tails[mid]] < value:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > 0:
+            before[n] = tails[lo - 1]
+        if lo == len(tails):
+            tails.append(n)
+        else:
+            tails[lo] = n
+    out: list[int] = []
+    at = tails[-1] if tails else -1
+    while at >= 0:
+        out.append(values[at])
+        at = before[at]
+    return out[::-1]

@@ -159,7 +159,12 @@
   // Morph options: the focused field keeps its value; with `since`, so does every field
   // the user edited after that point (a reply is older than that input).
   function options(style, since) {
-    var opts = { morphStyle: style, ignoreActiveValue: true };
+    // idiomorph leaves the focused element's children alone with ignoreActiveValue: right
+    // for a field being typed in, wrong for a clicked button (its label would go stale).
+    var active = document.activeElement;
+    var typing = !!active && (/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) ||
+                              active.isContentEditable);
+    var opts = { morphStyle: style, ignoreActiveValue: typing };
     if (since !== undefined) {
       opts.callbacks = { beforeNodeMorphed: function (old) {
         return !(old.__appkitEdit > since);
@@ -257,7 +262,8 @@
     });
     var ref = ++S.ref;
     var frame = { t: "ev", ref: ref, route: config.component, d: data };
-    S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits });
+    S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits,
+                         component: true });
     d.elt.setAttribute("aria-busy", "true");
     send(frame);
   });
@@ -268,7 +274,8 @@
       return other.form === form;
     });
     if (!still) form.removeAttribute("aria-busy");
-    if (!reply.ok || !form.elements) return;
+    // A component's form shows what its state says: its reply morphs it, nothing to clear.
+    if (!reply.ok || !form.elements || item.component) return;
     // Clear what was sent, but never what the user typed since: a reply is older than
     // the user's newest input.
     Array.prototype.forEach.call(form.elements, function (field) {

@@ -42,6 +42,12 @@ class Rows(Component):
         self.items = [item for item in self.items if item[0] != i]
 
     @handler
+    def promote(self, i: int) -> None:
+        item = next(item for item in self.items if item[0] == i)
+        self.items.remove(item)
+        self.items.insert(0, item)
+
+    @handler
     def reverse(self) -> None:
         self.items.reverse()
 
@@ -116,6 +122,15 @@ def test_a_removed_row_is_removed() -> None:
         assert page.send("drop", i=7)["ops"] == [{"op": "remove", "target": "r-7"}]
 
 
+def test_a_moved_row_is_taken_out_and_put_back() -> None:
+    with live_client(rows_app()) as client:
+        page = Driver(client)
+        reply = page.send("promote", i=600)
+        assert [(op["op"], op["target"]) for op in reply["ops"]] == [
+            ("remove", "r-600"), ("prepend", reply["ops"][1]["target"])]
+        assert reply["ops"][1]["target"].endswith("-rows") and reply["bytes"] < 400
+
+
 def test_nothing_changed_sends_nothing_and_http_answers_204() -> None:
     with live_client(rows_app()) as client:
         page = Driver(client)
@@ -125,7 +140,7 @@ def test_nothing_changed_sends_nothing_and_http_answers_204() -> None:
         assert answer.status_code == 204 and answer.text == ""
 
 
-def test_a_reorder_or_a_change_outside_the_rows_sends_the_whole_component() -> None:
+def test_a_big_reorder_or_a_change_outside_the_rows_sends_the_whole_component() -> None:
     with live_client(rows_app()) as client:
         page = Driver(client)
         ops = page.send("reverse")["ops"]
