@@ -45,7 +45,7 @@ REFUSED = "Refused a component event"
 # ---- components ----------------------------------------------------------------------------
 
 
-class Tally(Component):
+class AttackTally(Component):
     """A counter with a bound step, a log the server grows, and handlers that fail."""
 
     count: int = 0
@@ -93,7 +93,7 @@ class Tally(Component):
                 Button("+", **self.on("increment", by=1))]
 
 
-class Slow(Component):
+class AttackSlow(Component):
     """An async handler that reads, waits, then writes: without the instance lock,
     concurrent events lose updates."""
 
@@ -114,7 +114,7 @@ class Color(enum.Enum):
     BLUE = "blue"
 
 
-class Typed(Component):
+class AttackTyped(Component):
     """One bound field of each scalar kind the binding rules read."""
 
     n: int = state(0, bind=True)
@@ -136,7 +136,7 @@ class Typed(Component):
         return P(json.dumps(self.state_dict(), default=str), id=f"{self.id}-s")
 
 
-class Asyncish(Component):
+class AttackAsync(Component):
     """Async hooks: mounted with mount_async."""
 
     count: int = 0
@@ -163,7 +163,7 @@ def is_staff(user: Any) -> bool:
     return bool(user) and bool(user.get("staff"))
 
 
-class StaffOnly(Component):
+class AttackStaffOnly(Component):
     """Usable by staff only (the app's user)."""
 
     count: int = 0
@@ -177,7 +177,7 @@ class StaffOnly(Component):
         return P(self.count, id=f"{self.id}-n")
 
 
-class WhereAmI(Component):
+class AttackWhereAmI(Component):
     """A handler that takes the ``app`` special parameter."""
 
     where: str = ""
@@ -196,7 +196,7 @@ class Expense:
     note: str = ""
 
 
-class Ledger(Component):
+class AttackLedger(Component):
     """A handler that takes a dataclass, as a route may."""
 
     total: Decimal = Decimal("0")
@@ -209,10 +209,10 @@ class Ledger(Component):
         return P(str(self.total), id=f"{self.id}-t")
 
 
-class Dotted(Component):
+class AttackDotted(Component):
     """A component whose registry name has a dot."""
 
-    name = "shop.Cart"
+    name = "attack.Cart"
     count: int = 0
 
     @handler
@@ -234,43 +234,43 @@ def make_app(settings: LiveSettings | None = None, name: str = "attack",
 
     @app.get("/")
     def index(start: int = 3) -> Any:
-        return Page("Tally", Tally.mount(start=start))
+        return Page("AttackTally", AttackTally.mount(start=start))
 
     @app.get("/two")
     def two() -> Any:
-        return Page("Two", Tally.mount(start=1), Typed.mount())
+        return Page("Two", AttackTally.mount(start=1), AttackTyped.mount())
 
     @app.get("/slow")
     def slow() -> Any:
-        return Page("Slow", Slow.mount())
+        return Page("AttackSlow", AttackSlow.mount())
 
     @app.get("/typed")
     def typed() -> Any:
-        return Page("Typed", Typed.mount())
+        return Page("AttackTyped", AttackTyped.mount())
 
     @app.get("/async")
     async def async_page() -> Any:
-        return Page("Async", await Asyncish.mount_async(start=5))
+        return Page("Async", await AttackAsync.mount_async(start=5))
 
     @app.get("/async-sync")
     def async_sync() -> Any:
-        return Page("Async", Asyncish.mount(start=5))
+        return Page("Async", AttackAsync.mount(start=5))
 
     @app.get("/staff")
     def staff() -> Any:
-        return Page("Staff", StaffOnly.mount())
+        return Page("Staff", AttackStaffOnly.mount())
 
     @app.get("/where")
     def where() -> Any:
-        return Page("Where", WhereAmI.mount())
+        return Page("Where", AttackWhereAmI.mount())
 
     @app.get("/ledger")
     def ledger() -> Any:
-        return Page("Ledger", Ledger.mount())
+        return Page("AttackLedger", AttackLedger.mount())
 
     @app.get("/dotted")
     def dotted() -> Any:
-        return Page("Dotted", Dotted.mount())
+        return Page("AttackDotted", AttackDotted.mount())
 
     return app
 
@@ -283,13 +283,13 @@ def tokens(html: str) -> dict[str, str]:
     return found
 
 
-def token_of(html: str, name: str = "Tally") -> str:
+def token_of(html: str, name: str = "AttackTally") -> str:
     found = tokens(html)
     assert name in found, html
     return found[name]
 
 
-def all_tokens(html: str, name: str = "Tally") -> list[str]:
+def all_tokens(html: str, name: str = "AttackTally") -> list[str]:
     return [str(json.loads(v.replace("&quot;", '"'))["_c"])
             for n, v in re.findall(r'data-component="([^"]*)" hx-vals="([^"]*)"', html)
             if n == name]
@@ -388,7 +388,7 @@ TAMPERED_TOKENS: list[tuple[str, Any]] = [
     ("nonce-changed", lambda t: ".".join(
         [t.split(".")[0], t.split(".")[1], "00000000", *t.split(".")[3:]])),
     ("id-changed", lambda t: "c-0000000000000000" + t[t.index("."):]),
-    ("name-changed", lambda t: t.replace(".Tally.", ".Typed.")),
+    ("name-changed", lambda t: t.replace(".AttackTally.", ".AttackTyped.")),
     ("resigned-other-key", lambda t: signed_with(b"k" * 32, "user:anyone",
                                                  t.rsplit(".", 1)[0])),
     ("resigned-no-owner", lambda t: signed_with(b"", "", t.rsplit(".", 1)[0])),
@@ -465,7 +465,7 @@ def test_a_token_naming_another_components_class_is_refused(
         client: Client, caplog: pytest.LogCaptureFixture) -> None:
     """Even a token the server signed: its class must be the instance's."""
     found = tokens(client.get("/two").text)
-    tally, typed = found["Tally"], found["Typed"]
+    tally, typed = found["AttackTally"], found["AttackTyped"]
     components, owner = components_of(client), owner_of(client)
     cross = resign(components, owner, tally, cid=typed.split(".")[0],
                    nonce=typed.split(".")[2])
@@ -575,7 +575,7 @@ def test_the_least_recently_used_component_is_dropped_first(
             e = token_of(c.get("/").text)
         assert [t for t in (a, b, d, e) if event(c, _c=t, _h="increment").status_code == 410
                 ] == [b]
-        assert any(b.split(".")[0] in r.getMessage() and "Tally" in r.getMessage()
+        assert any(b.split(".")[0] in r.getMessage() and "AttackTally" in r.getMessage()
                    for r in caplog.records)
         assert len(components_of(c).store) == 3
 
@@ -633,7 +633,7 @@ def test_an_undeclared_field_is_refused_logged_and_changes_nothing(
     assert field.strip() in answer.text or field.startswith("_")
     instance = instance_of(client, token)
     assert instance.count == 3 and instance.step == 1 and instance.log == []
-    assert callable(instance.render) and instance.name == "Tally"
+    assert callable(instance.render) and instance.name == "AttackTally"
 
 
 def test_an_undeclared_field_over_the_socket_is_refused(client: Client) -> None:
@@ -667,7 +667,7 @@ WRONG = [
 @pytest.mark.parametrize(("field", "value"), WRONG, ids=[f"{f}={v[:12]}" for f, v in WRONG])
 def test_a_wrong_type_is_a_400_naming_the_field_and_changes_nothing(
         client: Client, caplog: pytest.LogCaptureFixture, field: str, value: str) -> None:
-    token = token_of(client.get("/typed").text, "Typed")
+    token = token_of(client.get("/typed").text, "AttackTyped")
     before = copy.deepcopy(instance_of(client, token).state_dict())
     with caplog.at_level(logging.WARNING, "appkit.live.components"):
         answer = event(client, _c=token, _h="save", **{field: value})
@@ -676,7 +676,7 @@ def test_a_wrong_type_is_a_400_naming_the_field_and_changes_nothing(
 
 
 def test_every_scalar_kind_is_coerced(client: Client) -> None:
-    token = token_of(client.get("/typed").text, "Typed")
+    token = token_of(client.get("/typed").text, "AttackTyped")
     answer = event(client, _c=token, _h="save", n="7", x="2.5", flag="on", amount="1.10",
                    day="2026-02-28", at="2026-02-28T10:30", color="blue", text="<b>hi</b>",
                    maybe="4", tags=["1", "2"])
@@ -702,7 +702,7 @@ WRONG_JSON = [
 def test_a_wrong_json_type_over_the_socket_is_a_400(
         client: Client, field: str, value: Any) -> None:
     page = LivePage(client, path="/typed")
-    token = token_of(page.html, "Typed")
+    token = token_of(page.html, "AttackTyped")
     before = copy.deepcopy(instance_of(client, token).state_dict())
     ws = page.connect()
     frames(ws, 1)
@@ -718,7 +718,7 @@ def test_a_wrong_json_type_over_the_socket_is_a_400(
                    "takes one of the values)")
 def test_a_text_field_given_a_list_is_refused(client: Client) -> None:
     page = LivePage(client, path="/typed")
-    token = token_of(page.html, "Typed")
+    token = token_of(page.html, "AttackTyped")
     answer = client.post(ROUTE, data={"_c": token, "_h": "save", "text": ["a", "b"]})
     assert answer.status_code in (200, 400) and instance_of(client, token).text in ("", "a", "b")
     ws = page.connect()
@@ -730,7 +730,7 @@ def test_a_text_field_given_a_list_is_refused(client: Client) -> None:
 
 
 def test_a_list_field_takes_one_or_many_values(client: Client) -> None:
-    token = token_of(client.get("/typed").text, "Typed")
+    token = token_of(client.get("/typed").text, "AttackTyped")
     assert event(client, _c=token, _h="save", tags="5").status_code == 200
     assert instance_of(client, token).tags == [5]
     assert event(client, _c=token, _h="save", tags=["1", "2", "3"]).status_code == 200
@@ -744,7 +744,7 @@ def test_a_huge_bound_value_is_refused_naming_the_component_and_field(
         answer = event(client, _c=token, _h="increment", note="y" * (STATE_MAXIMUM + 10))
     assert answer.status_code in (400, 413), answer.status_code
     if answer.status_code == 400:
-        assert "Tally" in answer.text and "note" in answer.text
+        assert "AttackTally" in answer.text and "note" in answer.text
     assert instance_of(client, token).note == "" and instance_of(client, token).count == 3
 
 
@@ -763,12 +763,12 @@ def test_state_growing_past_the_maximum_is_refused_naming_component_and_field(
     with caplog.at_level(logging.WARNING, "appkit.live.components"):
         for _ in range(5):
             assert event(client, _c=token, _h="grow").status_code == 200
-        warned = [r for r in caplog.records if "Tally's state is" in r.getMessage()]
+        warned = [r for r in caplog.records if "AttackTally's state is" in r.getMessage()]
         assert warned and "'log'" in warned[-1].getMessage()       # past 64 KB: a warning
         before = copy.deepcopy(instance_of(client, token).state_dict())
         answer = event(client, _c=token, _h="grow", size=STATE_MAXIMUM)
     assert answer.status_code == 400
-    assert "Tally" in answer.text and "log" in answer.text
+    assert "AttackTally" in answer.text and "log" in answer.text
     assert refusals(caplog)
     assert instance_of(client, token).state_dict() == before      # the append undone
     assert len(instance_of(client, token).log) == 5
@@ -833,7 +833,7 @@ def test_a_refused_handler_changes_nothing_over_the_socket(client: Client) -> No
 def test_fifty_concurrent_events_on_one_instance_lose_no_update() -> None:
     app = make_app()
     with live_client(app) as c:
-        token = token_of(c.get("/slow").text, "Slow")
+        token = token_of(c.get("/slow").text, "AttackSlow")
         c.csrf_token()
         start = threading.Barrier(50)
 
@@ -851,7 +851,7 @@ def test_concurrent_events_over_sockets_and_http_lose_no_update() -> None:
     app = make_app()
     with live_client(app) as c:
         page = LivePage(c, path="/slow")
-        token = token_of(page.html, "Slow")
+        token = token_of(page.html, "AttackSlow")
         sockets = []
         for n in range(3):
             ws = LivePage(c, page_id=str(n) * 32, path="/").connect()
@@ -873,7 +873,7 @@ def test_concurrent_events_over_sockets_and_http_lose_no_update() -> None:
 
 def test_async_hooks_and_handlers_run_with_mount_async(client: Client) -> None:
     page = LivePage(client, path="/async")
-    token = token_of(page.html, "Asyncish")
+    token = token_of(page.html, "AttackAsync")
     assert ">5 True<" in page.html
     answer = event(client, _c=token, _h="increment", by="2")
     assert answer.status_code == 200 and ">7 True<" in answer.text
@@ -914,7 +914,7 @@ def test_a_permitted_user_mounts_and_uses_a_component(
     with live_client(make_app(user=users(staff=True)[1])) as c:
         answer = c.get("/staff")
         assert answer.status_code == 200, answer.status_code
-        token = token_of(answer.text, "StaffOnly")
+        token = token_of(answer.text, "AttackStaffOnly")
         assert count_of(event(c, _c=token, _h="increment").text) == 1
     assert not error_logs
 
@@ -927,7 +927,7 @@ def test_a_refused_mount_is_a_403_and_logged(
         with caplog.at_level(logging.WARNING, "appkit.live.components"):
             answer = c.get("/staff")
         assert answer.status_code == 403
-        assert any("Refused StaffOnly" in r.getMessage() for r in caplog.records)
+        assert any("Refused AttackStaffOnly" in r.getMessage() for r in caplog.records)
         assert len(components_of(c).store) == 0
     assert not error_logs
 
@@ -940,7 +940,7 @@ def test_an_event_of_a_user_who_lost_the_permission_is_a_403(
     user, provider = users(staff=True)
     with live_client(make_app(user=provider)) as c:
         page = LivePage(c, path="/staff")
-        token = token_of(page.html, "StaffOnly")
+        token = token_of(page.html, "AttackStaffOnly")
         user["staff"] = False
         with caplog.at_level(logging.WARNING, "appkit.live.components"):
             answer = event(c, _c=token, _h="increment")
@@ -973,7 +973,7 @@ def test_a_component_with_permissions_in_an_app_without_a_user_is_refused(
 def test_special_parameters_come_from_the_app_serving_the_event() -> None:
     for name in ("first-app", "second-app"):
         with live_client(make_app(name=name)) as c:
-            token = token_of(c.get("/where").text, "WhereAmI")
+            token = token_of(c.get("/where").text, "AttackWhereAmI")
             answer = event(c, _c=token, _h="look")
             assert answer.status_code == 200
             assert f">{name}<" in answer.text, answer.text
@@ -984,18 +984,18 @@ def test_special_parameters_come_from_the_app_serving_the_event() -> None:
                    "field check allows only the parameter's own name, so every event is a "
                    "400 'takes no amount'")
 def test_a_handler_taking_a_dataclass_binds_its_fields(client: Client) -> None:
-    token = token_of(client.get("/ledger").text, "Ledger")
+    token = token_of(client.get("/ledger").text, "AttackLedger")
     answer = event(client, _c=token, _h="add", amount="2.50", note="milk")
     assert answer.status_code == 200, answer.text
     assert ">2.50<" in answer.text
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: a component named with a dot (name = "
-                   "'shop.Cart') mounts, but its token then has six dot-separated parts and "
+                   "'attack.Cart') mounts, but its token then has six dot-separated parts and "
                    "every event is refused as malformed (400); the name is not checked at "
                    "class definition either")
 def test_a_component_named_with_a_dot_works(client: Client) -> None:
-    token = token_of(client.get("/dotted").text, "shop.Cart")
+    token = token_of(client.get("/dotted").text, "attack.Cart")
     assert event(client, _c=token, _h="increment").status_code == 200
 
 
@@ -1051,23 +1051,23 @@ def test_many_events_give_the_same_html_both_ways(client: Client) -> None:
     frames(ws, 1)
     ref = 0
     for by in ("1", "-4", "10"):
-        http = event(client, _c=found["Tally"], _h="increment", by=by).text
+        http = event(client, _c=found["AttackTally"], _h="increment", by=by).text
         ref += 1
-        ws.send_text(ev(ref, ROUTE, _c=found["Tally"], _h="increment", by=f"-{by}"
+        ws.send_text(ev(ref, ROUTE, _c=found["AttackTally"], _h="increment", by=f"-{by}"
                         if not by.startswith("-") else by[1:]))
         reply_to(ws, ref)
-        again = event(client, _c=found["Tally"], _h="increment", by=by).text
+        again = event(client, _c=found["AttackTally"], _h="increment", by=by).text
         assert again == http
         ref += 1
-        ws.send_text(ev(ref, ROUTE, _c=found["Tally"], _h="increment", by=0))
+        ws.send_text(ev(ref, ROUTE, _c=found["AttackTally"], _h="increment", by=0))
         assert reply_to(ws, ref)["ops"][0]["html"] == again
         ref += 1
-        ws.send_text(ev(ref, ROUTE, _c=found["Tally"], _h="increment",
+        ws.send_text(ev(ref, ROUTE, _c=found["AttackTally"], _h="increment",
                         by=f"-{by}" if not by.startswith("-") else by[1:]))
         reply_to(ws, ref)
-    typed = event(client, _c=found["Typed"], _h="save", n="4", day="2026-03-01").text
+    typed = event(client, _c=found["AttackTyped"], _h="save", n="4", day="2026-03-01").text
     ref += 1
-    ws.send_text(ev(ref, ROUTE, _c=found["Typed"], _h="save", n=4, day="2026-03-01"))
+    ws.send_text(ev(ref, ROUTE, _c=found["AttackTyped"], _h="save", n=4, day="2026-03-01"))
     assert reply_to(ws, ref)["ops"][0]["html"] == typed
 
 
