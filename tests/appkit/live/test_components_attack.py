@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import concurrent.futures
 import copy
 import dataclasses
@@ -1324,3 +1325,68 @@ def test_a_component_past_its_ttl_answers_gone_over_both_transports() -> None:
         frames(ws, 1)
         ws.send_text(ev(1, ROUTE, _c=token, _h="increment"))
         assert reply_to(ws, 1)["error"]["status"] == 410
+
+
+class AttackClear(Component):
+    items: list[str] = ["a"]
+
+    @handler
+    def on_clear(self) -> None:
+        self.items = []
+
+    def render(self) -> Any:
+        return P(len(self.items), id=f"{self.id}-n")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: decorating an on_<event> method with @handler "
+                   "changes its event's name: `@handler def on_clear` answers only to "
+                   "'on_clear', not 'clear' (undecorated it answers to 'clear'), and "
+                   "self.on('clear') raises ConfigurationError")
+def test_a_decorated_on_method_keeps_its_event_name() -> None:
+    app = App("clear")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Clear", AttackClear.mount())
+
+    with live_client(app) as c:
+        token = token_of(c.get("/").text, "AttackClear")
+        assert event(c, _c=token, _h="clear").status_code == 200
+
+
+@dataclasses.dataclass
+class Basket:
+    items: list[str] = dataclasses.field(default_factory=list)
+
+
+class AttackBasket(Component):
+    seen: collections.deque[str] = collections.deque(maxlen=10)
+    basket: Basket = Basket()
+
+    @handler
+    def add(self, item: str) -> None:
+        self.seen.append(item)
+        self.basket.items.append(item)
+
+    def render(self) -> Any:
+        return P(",".join(self.basket.items) + "|" + ",".join(self.seen), id=f"{self.id}-b")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: only list/dict/set defaults are copied per "
+                   "instance (_fresh): any other mutable default (a deque, a dataclass) is "
+                   "one object shared by every instance, so one session's changes show in "
+                   "another session's component")
+def test_mutable_defaults_are_not_shared_between_sessions() -> None:
+    app = App("baskets")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Basket", AttackBasket.mount())
+
+    with live_client(app) as ann, live_client(app) as bob:
+        mine = token_of(ann.get("/").text, "AttackBasket")
+        theirs = token_of(bob.get("/").text, "AttackBasket")
+        assert event(ann, _c=mine, _h="add", item="secret").status_code == 200
+        answer = event(bob, _c=theirs, _h="add", item="milk")
+        assert answer.status_code == 200
+        assert "secret" not in answer.text, answer.text
