@@ -297,6 +297,16 @@ def all_tokens(html: str, name: str = "AttackTally") -> list[str]:
             if n == name]
 
 
+def count_now(client: Client, token: str) -> int:
+    """The count as the server holds it now (an event that changes nothing answers 204)."""
+    answer = event(client, _c=token, _h="increment", by="0")
+    if answer.status_code == 204:
+        answer = event(client, _c=token, _h="increment", by="1")
+        event(client, _c=token, _h="increment", by="-1")
+        return count_of(answer.text) - 1
+    return count_of(answer.text)
+
+
 def count_of(html: str) -> int:
     found = re.search(r'-n">(-?\d+)</p>', html)
     assert found is not None, html
@@ -411,7 +421,7 @@ def test_a_tampered_token_is_refused_logged_and_changes_nothing(
         answer = event(client, _c=forge(token), _h="increment", by="5")
     assert 400 <= answer.status_code < 500 and answer.status_code != 410, answer.text
     assert refusals(caplog), "no log record"
-    assert count_of(event(client, _c=token, _h="increment", by="0").text) == 3
+    assert count_now(client, token) == 3
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: a token whose MAC part has a non-ASCII "
@@ -490,7 +500,7 @@ def test_another_sessions_component_id_is_refused(caplog: pytest.LogCaptureFixtu
             assert event(thief, _c=stolen.replace(stolen.split(".")[0], token.split(".")[0]),
                          _h="increment").status_code == 403
         assert len(refusals(caplog)) == 2
-        assert count_of(event(mine, _c=token, _h="increment", by="0").text) == 3
+        assert count_now(mine, token) == 3
 
 
 def test_a_component_driven_from_another_sessions_socket_is_refused() -> None:
@@ -503,7 +513,7 @@ def test_a_component_driven_from_another_sessions_socket_is_refused() -> None:
         ws.send_text(ev(1, ROUTE, _c=token, _h="increment"))
         reply = reply_to(ws, 1)
         assert reply["ok"] is False and reply["error"]["status"] == 403
-        assert count_of(event(mine, _c=token, _h="increment", by="0").text) == 3
+        assert count_now(mine, token) == 3
 
 
 class _Clock:
@@ -615,7 +625,7 @@ def test_an_undeclared_event_is_refused_logged_and_changes_nothing(
         answer = event(client, _c=token, _h=name)
     assert answer.status_code == 404 and refusals(caplog)
     assert all(len(m) < 400 for m in refusals(caplog))     # a huge name is not logged whole
-    assert count_of(event(client, _c=token, _h="increment", by="0").text) == 3
+    assert count_now(client, token) == 3
 
 
 UNDECLARED_FIELDS = [
@@ -764,7 +774,7 @@ def test_state_growing_past_the_maximum_is_refused_naming_component_and_field(
     token = token_of(client.get("/").text)
     with caplog.at_level(logging.WARNING, "appkit.live.components"):
         for _ in range(5):
-            assert event(client, _c=token, _h="grow").status_code == 200
+            assert event(client, _c=token, _h="grow").status_code in (200, 204)
         warned = [r for r in caplog.records if "AttackTally's state is" in r.getMessage()]
         assert warned and "'log'" in warned[-1].getMessage()       # past 64 KB: a warning
         before = copy.deepcopy(instance_of(client, token).state_dict())
@@ -981,10 +991,6 @@ def test_special_parameters_come_from_the_app_serving_the_event() -> None:
             assert f">{name}<" in answer.text, answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a handler parameter of a dataclass type (bound "
-                   "like a route's from the fields amount, note) is refused: the unknown-"
-                   "field check allows only the parameter's own name, so every event is a "
-                   "400 'takes no amount'")
 def test_a_handler_taking_a_dataclass_binds_its_fields(client: Client) -> None:
     token = token_of(client.get("/ledger").text, "AttackLedger")
     answer = event(client, _c=token, _h="add", amount="2.50", note="milk")
@@ -1062,7 +1068,7 @@ def test_many_events_give_the_same_html_both_ways(client: Client) -> None:
         assert again == http
         ref += 1
         ws.send_text(ev(ref, ROUTE, _c=found["AttackTally"], _h="increment", by=0))
-        assert reply_to(ws, ref)["ops"][0]["html"] == again
+        assert reply_to(ws, ref)["ops"] == []          # the same HTML: nothing to send
         ref += 1
         ws.send_text(ev(ref, ROUTE, _c=found["AttackTally"], _h="increment",
                         by=f"-{by}" if not by.startswith("-") else by[1:]))
@@ -1070,7 +1076,8 @@ def test_many_events_give_the_same_html_both_ways(client: Client) -> None:
     typed = event(client, _c=found["AttackTyped"], _h="save", n="4", day="2026-03-01").text
     ref += 1
     ws.send_text(ev(ref, ROUTE, _c=found["AttackTyped"], _h="save", n=4, day="2026-03-01"))
-    assert reply_to(ws, ref)["ops"][0]["html"] == typed
+    assert reply_to(ws, ref)["ops"] == []   # the same values again: the same HTML, nothing sent
+    assert "2026-03-01" in typed
 
 
 # ---- bounds and leaks ----------------------------------------------------------------
