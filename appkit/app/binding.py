@@ -89,8 +89,8 @@ def _to_datetime(value: Any) -> dt.datetime:
 def _to_str(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, UploadFile):
-        raise ValueError("a file")
+    if isinstance(value, UploadFile | list | tuple | dict):
+        raise ValueError("a file, or several values")  # never the repr of a list
     return str(value)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import OrderedDict
 from typing import Any, Protocol
@@ -39,6 +40,10 @@ class StateStore(Protocol):
         """Forget it."""
         ...
 
+    def sweep(self) -> int:
+        """Forget the expired ones; how many went."""
+        ...
+
 
 class MemoryStore:
     """Instances in memory, bounded in time (``ttl`` seconds since last used) and per
@@ -48,48 +53,59 @@ class MemoryStore:
         self.ttl = ttl
         self.per_session = per_session
         self._sessions: dict[str, OrderedDict[str, list[Any]]] = {}
+        # Mounts run in the thread pool (plain handlers), events on the loop.
+        self._lock = threading.Lock()
 
     def put(self, owner: str, cid: str, instance: Any, nonce: str) -> None:
-        self.sweep()
-        mine = self._sessions.setdefault(owner, OrderedDict())
-        mine[cid] = [instance, nonce, asyncio.Lock(), time.monotonic() + self.ttl]
-        while len(mine) > self.per_session:
-            dropped, entry = mine.popitem(last=False)
+        dropped: list[tuple[str, Any]] = []
+        with self._lock:
+            mine = self._sessions.setdefault(owner, OrderedDict())
+            mine[cid] = [instance, nonce, asyncio.Lock(), time.monotonic() + self.ttl]
+            while len(mine) > self.per_session:
+                gone, entry = mine.popitem(last=False)
+                dropped.append((gone, entry[0]))
+        for gone, instance in dropped:
             logger.info("Dropped component %s (%s): more than %d in one session",
-                        dropped, type(entry[0]).__name__, self.per_session)
+                        gone, type(instance).__name__, self.per_session)
 
     def get(self, owner: str, cid: str) -> tuple[Any, str, asyncio.Lock] | None:
-        mine = self._sessions.get(owner)
-        entry = mine.get(cid) if mine is not None else None
-        if entry is None or entry[3] < time.monotonic():
-            return None
-        return entry[0], entry[1], entry[2]
+        with self._lock:
+            mine = self._sessions.get(owner)
+            entry = mine.get(cid) if mine is not None else None
+            if entry is None or entry[3] < time.monotonic():
+                return None
+            return entry[0], entry[1], entry[2]
 
     def touch(self, owner: str, cid: str) -> None:
-        mine = self._sessions.get(owner)
-        if mine is not None and cid in mine:
-            mine[cid][3] = time.monotonic() + self.ttl
-            mine.move_to_end(cid)
+        with self._lock:
+            mine = self._sessions.get(owner)
+            if mine is not None and cid in mine:
+                mine[cid][3] = time.monotonic() + self.ttl
+                mine.move_to_end(cid)
 
     def delete(self, owner: str, cid: str) -> None:
-        mine = self._sessions.get(owner)
-        if mine is not None:
-            mine.pop(cid, None)
-            if not mine:
-                del self._sessions[owner]
+        with self._lock:
+            mine = self._sessions.get(owner)
+            if mine is not None:
+                mine.pop(cid, None)
+                if not mine:
+                    del self._sessions[owner]
 
     def sweep(self) -> int:
-        """Forget the expired instances; how many went."""
+        """Forget the expired instances (the live layer's sweeper calls it); how many
+        went."""
         now = time.monotonic()
         gone = 0
-        for owner in list(self._sessions):
-            mine = self._sessions[owner]
-            for cid in [c for c, e in mine.items() if e[3] < now]:
-                del mine[cid]
-                gone += 1
-            if not mine:
-                del self._sessions[owner]
+        with self._lock:
+            for owner in list(self._sessions):
+                mine = self._sessions[owner]
+                for cid in [c for c, e in mine.items() if e[3] < now]:
+                    del mine[cid]
+                    gone += 1
+                if not mine:
+                    del self._sessions[owner]
         return gone
 
     def __len__(self) -> int:
-        return sum(len(mine) for mine in self._sessions.values())
+        with self._lock:
+            return sum(len(mine) for mine in self._sessions.values())

@@ -32,36 +32,23 @@ like a route's, and answers the component rendered again. See docs/components.md
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import copy
+import contextvars
 import dataclasses
-import hashlib
-import hmac
-import inspect
 import json
 import logging
-import secrets
-import time
 import typing
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from appkit.app.binding import Binder, field_reader
+from appkit.app.binding import field_reader
 from appkit.app.pipeline import current_connection
-from appkit.errors import BadRequest, ConfigurationError, Forbidden, HTTPError, NotFound
-from appkit.html import Div, Element
-from appkit.live.component_diff import diff, rendered
-from appkit.live.hub import user_topic
+from appkit.errors import ConfigurationError, HTTPError
+from appkit.html import Element
 
-if TYPE_CHECKING:
-    from appkit.app.application import App
-    from appkit.live.component_store import MemoryStore
-
-__all__ = ["Component", "ComponentGone", "handler", "state", "ROUTE", "COMPONENT_FIELDS"]
+__all__ = ["Component", "ComponentGone", "handler", "state", "ROUTE", "COMPONENT_FIELDS",
+           "RENDERING"]
 
 logger = logging.getLogger("appkit.live.components")
 
@@ -76,6 +63,11 @@ _HANDLER = "__appkit_handler__"
 #: A state larger than this (JSON bytes) is logged; larger than the maximum refused.
 STATE_WARNING = 64 * 1024
 STATE_MAXIMUM = 512 * 1024
+
+#: The component being rendered (and how many children it has mounted so far): a
+#: ``mount`` inside its ``render`` is its child, kept across its renders.
+RENDERING: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "appkit_component_rendering", default=None)
 
 
 class ComponentGone(HTTPError):
@@ -149,32 +141,30 @@ class Component:
 
     @classmethod
     def mount(cls, **params: Any) -> Element:
-        """A new instance, mounted with ``params`` (``on_mount``), kept for the user's
-        session and rendered: put it in a page. Call it while serving a request.
+        """A new instance, mounted with ``params`` (``on_mount``; ``slots={...}`` fills
+        its slots), kept for the user's session and rendered: put it in a page. Call it
+        while serving a request. Inside another component's ``render`` it is that
+        component's child, kept across its renders (as ``self.child`` with the order of
+        the calls as the key).
 
         Raises:
-            ConfigurationError: outside a request, or ``on_mount`` is async (use
+            ConfigurationError: outside a request, or a hook is async (use
                 ``await Component.mount_async(...)``).
             Forbidden: the user may not use this component.
         """
+        parent = RENDERING.get()
+        if parent is not None:
+            parent[1] += 1
+            return parent[0].child(cls, f"{cls.name}#{parent[1]}", **params)
         components, conn = _here(cls)
-        instance = components.new(cls, conn, params.pop("slots", None))
-        if inspect.iscoroutinefunction(cls.on_mount):
-            raise ConfigurationError(
-                f"{cls.name}.on_mount is async: mount it with "
-                f"`await {cls.name}.mount_async(...)` in an async handler")
-        instance.on_mount(**params)
-        return components.keep_and_render_sync(instance, conn)
+        return components.mount_sync(cls, conn, params)
 
     @classmethod
     async def mount_async(cls, **params: Any) -> Element:
-        """``mount`` for components whose hooks are async (in an ``async def`` handler)."""
+        """``mount`` for components whose hooks are async, or that have permissions, in
+        an ``async def`` handler."""
         components, conn = _here(cls)
-        instance = components.new(cls, conn, params.pop("slots", None))
-        result = instance.on_mount(**params)
-        if inspect.isawaitable(result):
-            await result
-        return await components.keep_and_render(instance, conn)
+        return await components.mount(cls, conn, params)
 
     def on(self, event: str, **values: Any) -> dict[str, Any]:
         """The attributes that make an element send ``event`` to this component (a
@@ -184,8 +174,12 @@ class Component:
                 f"{self.name} has no handler {event!r}: declare it with @handler "
                 f"(it has: {', '.join(sorted(self._spec.handlers)) or 'none'})")
         vals = {"_h": event, **values}
+        # The token comes from the component's element (data-c) and the answer replaces
+        # it: the page's script adds both, so nothing here is inherited by the author's
+        # own htmx elements inside. Clicks while one is on its way queue, none is lost.
         return {"hx-post": root_path() + ROUTE,
-                "hx-vals": json.dumps(vals, separators=(",", ":"), default=str)}
+                "hx-vals": json.dumps(vals, separators=(",", ":"), default=str),
+                "hx-sync": "this:queue all"}
 
     def slot(self, name: str) -> Any:
         """What the parent put in the slot ``name`` (``mount(..., slots={name: ...})``),
@@ -211,14 +205,15 @@ class Component:
             again = components.render_again(found[1], conn)
             if again is not None:
                 return again
-        element = cls.mount(**params)
+        element = components.mount_sync(cls, conn, dict(params))
         children[key] = (cls, element.attrs["id"])
         return element
 
     # ---- hooks (override) -------------------------------------------------------------------
 
-    def on_mount(self, **params: Any) -> Any:
-        """Set the state from the mount's parameters (the default sets fields by name)."""
+    def on_mount(self, *args: Any, **params: Any) -> Any:
+        """Set the state from the mount's parameters (the default sets fields by name;
+        override it with the parameters your component takes)."""
         for key, value in params.items():
             if key not in self._spec.fields:
                 raise ConfigurationError(
@@ -259,7 +254,7 @@ def _make_spec(cls: type[Component]) -> _Spec:
     for name, tp in hints.items():
         if name.startswith("_") or typing.get_origin(tp) is ClassVar or tp is ClassVar:
             continue
-        if name in ("id", "name", "permissions"):
+        if name in ("id", "name", "permissions", "slots"):
             continue
         default = getattr(cls, name, None)
         spec = default if isinstance(default, _State) else _State(default, False)
@@ -273,10 +268,10 @@ def _make_spec(cls: type[Component]) -> _Spec:
         fn = getattr(cls, attr, None)
         if not callable(fn) or attr.startswith("_"):
             continue
-        if getattr(fn, _HANDLER, False):
-            handlers[attr] = attr
-        elif attr.startswith("on_") and attr not in ("on_mount", "on"):
-            handlers[attr[3:]] = attr
+        if attr in ("on_mount", "on"):
+            continue
+        if getattr(fn, _HANDLER, False) or attr.startswith("on_"):
+            handlers[attr[3:] if attr.startswith("on_") else attr] = attr
     return _Spec(fields, types, bound, handlers)
 
 
@@ -286,7 +281,7 @@ def root_path() -> str:
     return str(conn.scope.get("root_path", "")) if conn is not None else ""
 
 
-def _here(cls: type[Component]) -> tuple[Components, HTTPConnection]:
+def _here(cls: type[Component]) -> tuple[Any, HTTPConnection]:
     conn = current_connection()
     components = conn.scope.get(COMPONENTS_KEY) if conn is not None else None
     if conn is None or components is None:
@@ -294,294 +289,3 @@ def _here(cls: type[Component]) -> tuple[Components, HTTPConnection]:
             f"Mount {cls.name} while serving a request of an app with the live layer "
             "(in a handler: `return Page(..., Counter.mount())`)")
     return components, conn
-
-
-# ---- the app's components ---------------------------------------------------------------------
-
-
-class Components:
-    """The app's live components: their store, tokens and dispatch (``live.components``)."""
-
-    def __init__(self, app: App, store: MemoryStore, lifetime: float) -> None:
-        self.app = app
-        self.store = store
-        self.lifetime = lifetime
-        self._key = secrets.token_bytes(32)
-        #: The component classes this app has mounted, by name.
-        self.registry: dict[str, type[Component]] = {}
-
-    # ---- making and keeping ---------------------------------------------------------
-
-    def _register(self, cls: type[Component]) -> None:
-        """Note ``cls`` under its name: a token names a component by it, so two classes of
-        one name in one app are an error."""
-        other = self.registry.setdefault(cls.name, cls)
-        if other is not cls:
-            raise ConfigurationError(
-                f"Two components are called {cls.name!r} ({other.__module__}."
-                f"{other.__qualname__} and {cls.__module__}.{cls.__qualname__}): give one "
-                f"another name (name = '...')")
-
-    def new(self, cls: type[Component], conn: HTTPConnection,
-            slots: Mapping[str, Any] | None = None) -> Component:
-        """A new instance of ``cls`` for the user of ``conn`` (its permissions checked),
-        with the contents of its ``slots``."""
-        self._register(cls)
-        self._check_permissions(cls, conn)
-        unknown = sorted(set(slots or {}) - set(cls.slots))
-        if unknown:
-            raise ConfigurationError(
-                f"{cls.name} has no slot {', '.join(map(repr, unknown))} (its slots: "
-                f"{', '.join(cls.slots) or 'none'})")
-        instance = object.__new__(cls)
-        instance._appkit_slots = dict(slots or {})  # type: ignore[attr-defined]
-        for name, default in cls._spec.fields.items():
-            setattr(instance, name, _fresh(default))
-        instance.id = "c-" + secrets.token_hex(8)
-        return instance
-
-    def keep_and_render_sync(self, instance: Component, conn: HTTPConnection) -> Element:
-        if inspect.iscoroutinefunction(type(instance).before_render):
-            raise ConfigurationError(
-                f"{instance.name}.before_render is async: mount it with mount_async")
-        instance.before_render()
-        return self._keep(instance, conn, instance.render())
-
-    async def keep_and_render(self, instance: Component, conn: HTTPConnection) -> Element:
-        result = instance.before_render()
-        if inspect.isawaitable(result):
-            await result
-        return self._keep(instance, conn, instance.render())
-
-    def _keep(self, instance: Component, conn: HTTPConnection, content: Any) -> Element:
-        owner = self._owner(conn)
-        _check_size(instance)
-        expires = int(time.time() + self.lifetime)
-        nonce = secrets.token_hex(4)
-        token = self._token(owner, instance.id, instance.name, nonce, expires)
-        self.store.put(owner, instance.id, instance, nonce)
-        root = self._wrap(instance, token, content)
-        instance._appkit_last = rendered(root).kept()  # type: ignore[attr-defined]
-        instance._appkit_token = token  # type: ignore[attr-defined]
-        return root
-
-    def render_again(self, cid: str, conn: HTTPConnection) -> Element | None:
-        """The kept component ``cid`` of this user rendered as it is now (a parent renders
-        its child), or None when it is gone."""
-        kept = self.store.get(self._owner(conn), cid)
-        if kept is None:
-            return None
-        instance = kept[0]
-        if inspect.iscoroutinefunction(type(instance).before_render):
-            raise ConfigurationError(f"{instance.name}.before_render is async: a parent "
-                                     "cannot render it as a child yet")
-        instance.before_render()
-        root = self._wrap(instance, instance._appkit_token, instance.render())
-        instance._appkit_last = rendered(root).kept()
-        return root
-
-    def _wrap(self, instance: Component, token: str, content: Any) -> Element:
-        return Div(content, id=instance.id, data_component=instance.name,
-                   hx_vals=json.dumps({"_c": token}), hx_target="this", hx_swap="outerHTML")
-
-    # ---- tokens -------------------------------------------------------------------------
-
-    def _owner(self, conn: HTTPConnection) -> str:
-        manager = getattr(self.app, "sessions", None)
-        loaded = getattr(manager, "loaded", None)
-        return user_topic(loaded(conn) if loaded is not None else None)
-
-    def _token(self, owner: str, cid: str, name: str, nonce: str, expires: int) -> str:
-        body = f"{cid}.{name}.{nonce}.{expires}"
-        mac = hmac.new(self._key, f"{owner}\0{body}".encode(), hashlib.sha256).digest()[:20]
-        return body + "." + base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-    def _open(self, token: Any, owner: str) -> tuple[str, str, str]:
-        """(component id, name, nonce) of a token made for ``owner``; raises otherwise."""
-        if not isinstance(token, str) or len(token) > 300:
-            raise BadRequest("This event names no component")
-        parts = token.split(".")
-        if len(parts) != 5:
-            raise BadRequest("This event's component token is malformed")
-        cid, name, nonce, expires, mac = parts
-        good = self._token(owner, cid, name, nonce, int(expires) if expires.isdigit() else 0)
-        if not hmac.compare_digest(good.rsplit(".", 1)[1], mac):
-            raise Forbidden("This component token is not this session's")
-        if int(expires) < time.time():
-            raise ComponentGone("This part of the page expired: reload it")
-        return cid, name, nonce
-
-    # ---- events ---------------------------------------------------------------------------
-
-    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any],
-                       push: Callable[[list[dict[str, Any]]], bool] | None = None
-                       ) -> tuple[Element, list[dict[str, Any]]]:
-        """Run the event ``data`` (``_c`` token, ``_h`` handler, its parameters and bound
-        fields): the component rendered again, and the operations that bring the page's
-        copy up to date (none when nothing changed; see ``component_diff``).
-
-        A handler that is an async generator streams: after each ``yield`` the component
-        is rendered and ``push`` sends what changed to the page at once (it returns False
-        when the page has gone, which stops the handler). Without ``push`` (over HTTP) it
-        runs to its end. Other events of the component run between its steps.
-
-        Raises:
-            HTTPError: a refused event (400 bad data, 403 foreign or forbidden, 404 no
-                such handler, 410 gone); each is logged.
-        """
-        try:
-            return await self._dispatch(conn, data, push)
-        except HTTPError as exc:
-            logger.warning("Refused a component event (%d): %s", exc.status, exc.message)
-            raise
-
-    async def _dispatch(self, conn: HTTPConnection, data: Mapping[str, Any],
-                        push: Callable[[list[dict[str, Any]]], bool] | None
-                        ) -> tuple[Element, list[dict[str, Any]]]:
-        owner = self._owner(conn)
-        cid, name, nonce = self._open(data.get("_c"), owner)
-        kept = self.store.get(owner, cid)
-        if kept is None or not hmac.compare_digest(kept[1], nonce):
-            raise ComponentGone("This part of the page is no longer on the server: reload it")
-        instance, _, lock = kept
-        cls = type(instance)
-        if cls.name != name:
-            raise Forbidden("This component token names another component")
-        event = data.get("_h")
-        method = cls._spec.handlers.get(event) if isinstance(event, str) else None
-        if method is None:
-            raise NotFound(f"{cls.name} has no handler {str(event)[:60]!r}")
-        self._check_permissions(cls, conn)
-        bound = getattr(instance, method)
-        binder = _binder(self.app, cls, method, bound)
-        allowed = COMPONENT_FIELDS | cls._spec.bound.keys() | {
-            p.name for p in binder.params} | {  # a model's (or a form's) fields
-            f.name for p in binder.params if p.kind == "model"
-            for f in p.model.fields}  # type: ignore[union-attr]
-        unknown = sorted(k for k in data if k not in allowed)
-        if unknown:
-            raise BadRequest(f"{cls.name}.{event} takes no {', '.join(map(repr, unknown[:5]))}")
-        token = str(data["_c"])
-        async with lock:
-            updates = {key: reader.value(data[key], True)
-                       for key, reader in cls._spec.bound.items() if key in data}
-            kwargs = await binder.bind(conn, {  # type: ignore[arg-type]
-                k: v for k, v in data.items()
-                if k not in COMPONENT_FIELDS and k not in cls._spec.bound})
-            if inspect.isasyncgenfunction(bound):
-                for key, value in updates.items():
-                    setattr(instance, key, value)
-                stream = bound(**kwargs)
-            else:
-                stream = None
-                await _run_handler(instance, bound, kwargs, updates)
-                root, ops = await self._render(instance, token)
-        if stream is not None:
-            root, ops = await self._stream(instance, token, stream, lock, push)
-        self.store.touch(owner, cid)
-        return root, ops
-
-    async def _render(self, instance: Component, token: str
-                      ) -> tuple[Element, list[dict[str, Any]]]:
-        result = instance.before_render()
-        if inspect.isawaitable(result):
-            await result
-        root = self._wrap(instance, token, instance.render())
-        now = rendered(root)
-        ops = diff(getattr(instance, "_appkit_last", None), now, instance.id)
-        instance._appkit_last = now.kept()  # type: ignore[attr-defined]
-        return root, ops
-
-    async def _stream(self, instance: Component, token: str, stream: Any,
-                      lock: asyncio.Lock, push: Callable[[list[dict[str, Any]]], bool] | None
-                      ) -> tuple[Element, list[dict[str, Any]]]:
-        try:
-            while True:
-                async with lock:
-                    try:
-                        await stream.__anext__()
-                    except StopAsyncIteration:
-                        return await self._render(instance, token)
-                    _check_size(instance)
-                    if push is None:
-                        continue
-                    _, ops = await self._render(instance, token)
-                if ops and not push(ops):
-                    async with lock:  # the page went away: stop, keep what was done
-                        return await self._render(instance, token)
-        finally:
-            await stream.aclose()
-
-    def _check_permissions(self, cls: type[Component], conn: HTTPConnection) -> None:
-        if not cls.permissions:
-            return
-        provide = self.app.pipeline.providers.get("user")
-        if provide is None:
-            raise ConfigurationError(
-                f"{cls.name} has permissions but the app provides no user: "
-                "app.provide('user', fn)")
-        user = provide(conn)  # type: ignore[arg-type]
-        if inspect.isawaitable(user):
-            if hasattr(user, "close"):
-                user.close()
-            raise ConfigurationError(
-                f"{cls.name} checks permissions with the app's user, whose provider is "
-                "async: provide the user with a plain function")
-        if not all(check(user) for check in cls.permissions):
-            logger.warning("Refused %s to user %r", cls.name, user)
-            raise Forbidden(f"You may not use {cls.name}")
-
-
-_BINDERS: dict[tuple[type, str], Binder] = {}
-
-
-def _binder(app: App, cls: type[Component], event: str, bound: Callable[..., Any]) -> Binder:
-    found = _BINDERS.get((cls, event))
-    if found is None:
-        pipeline = app.pipeline
-        found = _BINDERS[(cls, event)] = Binder(
-            bound, set(), pipeline.providers, pipeline.typed_providers,
-            soft=frozenset(pipeline.soft_names))
-    return found
-
-
-async def _run_handler(instance: Component, bound: Callable[..., Any],
-                       kwargs: dict[str, Any], updates: dict[str, Any]) -> None:
-    """Set the bound fields and run the handler; if anything fails, the state is put back
-    as it was (a failed event changes nothing)."""
-    before = copy.deepcopy(instance.state_dict())
-    for key, value in updates.items():
-        setattr(instance, key, value)
-    try:
-        result = bound(**kwargs) if inspect.iscoroutinefunction(bound) else (
-            await run_in_threadpool(bound, **kwargs))
-        if inspect.isawaitable(result):
-            await result
-        _check_size(instance)
-    except BaseException:
-        for key, value in before.items():
-            setattr(instance, key, value)
-        raise
-
-
-def _fresh(default: Any) -> Any:
-    return copy.deepcopy(default) if isinstance(default, list | dict | set) else default
-
-
-def _check_size(instance: Component) -> None:
-    sizes = {}
-    for name, value in instance.state_dict().items():
-        try:
-            sizes[name] = len(json.dumps(value, default=str))
-        except (TypeError, ValueError):
-            sizes[name] = 0
-    total = sum(sizes.values())
-    if total <= STATE_WARNING:
-        return
-    biggest = max(sizes, key=lambda k: sizes[k])
-    if total > STATE_MAXIMUM:
-        raise BadRequest(
-            f"{instance.name}'s state would be {total:,} bytes (at most {STATE_MAXIMUM:,}); "
-            f"its largest field is {biggest!r} ({sizes[biggest]:,} bytes)")
-    logger.warning("%s's state is %s bytes (largest field %r: %s bytes)", instance.name,
-                   f"{total:,}", biggest, f"{sizes[biggest]:,}")

@@ -33,8 +33,9 @@ from appkit.html import Safe, Script, render
 from appkit.html.nodes import escape_attr
 from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
+from appkit.live.component_runtime import Components
 from appkit.live.component_store import MemoryStore
-from appkit.live.components import COMPONENTS_KEY, Components
+from appkit.live.components import COMPONENTS_KEY
 from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
@@ -145,9 +146,11 @@ class LiveExtension:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(min(30.0, self.settings.page_grace))
+            await asyncio.sleep(min(30.0, self.settings.page_grace,
+                                    self.settings.component_ttl))
             self.pages.sweep()
             self.hub.forget_idle(self.settings.page_grace)
+            self.components.store.sweep()
 
     # ---- pages ------------------------------------------------------------------------
 

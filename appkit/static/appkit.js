@@ -95,6 +95,59 @@
     }
   });
 
+  // ---- live components (appkit.live.Component) -------------------------------------------
+  // An element made by component.on(...) posts to the component route: its event carries
+  // the component's token (data-c on the component's element) and only the fields of the
+  // component's own forms, and the answer replaces the component. The page's live socket,
+  // when open, takes the request over (live.js) with the same fields.
+
+  function componentOf(elt) {
+    return elt && elt.closest ? elt.closest("[data-component]") : null;
+  }
+
+  function isComponentEvent(detail) {
+    return /\/_appkit-component$/.test(detail.path || "") && !!componentOf(detail.elt);
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    if (!isComponentEvent(d)) return;
+    var component = componentOf(d.elt);
+    var form = d.elt.closest("form");
+    if (form && !component.contains(form)) {
+      // htmx adds the fields of a form around the component: they are not its own.
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name && !component.contains(field)) d.parameters.delete(field.name);
+      });
+    }
+    d.parameters.set("_c", component.getAttribute("data-c"));
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var d = event.detail;
+    if (!d.requestConfig || !isComponentEvent(d.requestConfig)) return;
+    var component = document.getElementById(componentOf(d.requestConfig.elt) ?
+      componentOf(d.requestConfig.elt).id : "");
+    if (component) { d.target = component; d.swapOverride = "outerHTML"; }
+    if (d.xhr.status === 410) {        // the server no longer has it: a fresh page has
+      d.shouldSwap = false;
+      reloadOnce();
+    }
+  });
+
+  function reloadOnce() {
+    var key = "appkit-component-reloads";
+    var now = Date.now();
+    var times = JSON.parse(sessionStorage.getItem(key) || "[]").filter(function (t) {
+      return now - t < 60000;
+    });
+    if (times.length >= 3) return;   // the notice stays: it keeps happening
+    times.push(now);
+    sessionStorage.setItem(key, JSON.stringify(times));
+    window.location.reload();
+  }
+  window.appkitReloadOnce = reloadOnce;
+
   function formTarget(form, submitter) {
     var method = form.getAttribute("method") || "get";
     var action = form.action;

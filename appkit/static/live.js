@@ -119,6 +119,11 @@
       var item = S.pending.get(m.ref);
       S.pending.delete(m.ref);
       if (item) finish(item, m);
+      if (item && item.component && !m.ok && m.error && m.error.status === 410 &&
+          window.appkitReloadOnce) {
+        window.appkitReloadOnce();   // the server no longer has the component
+        return;
+      }
       if (m.session) saveSession(m.session, 0);
       if (m.ops) apply(m.ops, item ? item.edits : undefined);
       if (!m.ok && m.error) notify(m.error.message);
@@ -264,8 +269,7 @@
     var frame = { t: "ev", ref: ref, route: config.component, d: data };
     S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits,
                          component: true });
-    d.elt.setAttribute("aria-busy", "true");
-    send(frame);
+    send(frame);   // no aria-busy: Pico makes a busy button ignore the next click
   });
 
   function finish(item, reply) {
@@ -273,7 +277,7 @@
     var still = Array.from(S.pending.values()).some(function (other) {
       return other.form === form;
     });
-    if (!still) form.removeAttribute("aria-busy");
+    if (!still && !item.component) form.removeAttribute("aria-busy");
     // A component's form shows what its state says: its reply morphs it, nothing to clear.
     if (!reply.ok || !form.elements || item.component) return;
     // Clear what was sent, but never what the user typed since: a reply is older than

@@ -16,7 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 from appkit import App
 from appkit.testing import Client
 
-__all__ = ["LivePage", "closed_with", "ev", "frames", "live_client", "reply_to", "until_pong"]
+__all__ = ["LivePage", "closed_with", "component_token", "component_tokens", "ev", "frames",
+           "live_client", "reply_to", "until_pong"]
 
 
 class LivePage:
@@ -94,3 +95,16 @@ def reply_to(ws: Any, ref: int, within: float = 10.0) -> dict[str, Any]:
                 return frame
         time.sleep(0.01)
     raise AssertionError(f"no reply to {ref}")
+
+
+def component_tokens(html: str) -> list[tuple[str, str]]:
+    """(name, token) of every live component in ``html``, in order."""
+    return re.findall(r'data-component="([^"]*)" data-c="([^"]*)"', html)
+
+
+def component_token(html: str, name: str) -> str:
+    """The token of the first component called ``name`` in ``html``."""
+    for found, token in component_tokens(html):
+        if found == name:
+            return token
+    raise AssertionError(f"no component {name!r} in the page")

@@ -3,7 +3,6 @@ checked slots."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -12,7 +11,7 @@ from appkit import App
 from appkit.errors import ConfigurationError
 from appkit.html import H2, Article, Footer, P, Page, Span
 from appkit.live import Component, handler
-from tests.appkit.live.pages import live_client
+from tests.appkit.live.pages import component_tokens, live_client
 
 ROUTE = "/_appkit-component"
 
@@ -70,8 +69,7 @@ def compose_app() -> App:
 
 
 def tokens(html: str, name: str) -> list[str]:
-    return [json.loads(v.replace("&quot;", '"'))["_c"] for v in
-            re.findall(rf'data-component="{name}" hx-vals="([^"]*)"', html)]
+    return [token for found, token in component_tokens(html) if found == name]
 
 
 def post(client: Any, **data: Any) -> Any:

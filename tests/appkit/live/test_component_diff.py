@@ -4,13 +4,18 @@ collection that changed, appeared or went, or else the whole component."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from appkit import App
 from appkit.html import Li, P, Page, Ul
 from appkit.live import Component, handler
-from tests.appkit.live.pages import LivePage, frames, live_client, reply_to
+from tests.appkit.live.pages import (
+    LivePage,
+    component_token,
+    frames,
+    live_client,
+    reply_to,
+)
 
 ROUTE = "/_appkit-component"
 
@@ -79,9 +84,7 @@ class Driver:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.page = LivePage(client)
-        found = re.search(r'data-component="Rows" hx-vals="([^"]*)"', self.page.html)
-        assert found is not None
-        self.token = json.loads(found.group(1).replace("&quot;", '"'))["_c"]
+        self.token = component_token(self.page.html, "Rows")
         self.ws = self.page.connect()
         frames(self.ws, 1)
         self.ref = 0

@@ -13,7 +13,7 @@ from typing import Any
 from appkit import App
 from appkit.html import P, Page
 from appkit.live import Component, handler
-from tests.appkit.live.pages import LivePage, frames, live_client
+from tests.appkit.live.pages import LivePage, component_token, frames, live_client
 
 ROUTE = "/_appkit-component"
 STEPS: list[int] = []
@@ -52,9 +52,7 @@ def progress_app() -> App:
 
 
 def token(html: str) -> str:
-    found = re.search(r'data-component="Progress" hx-vals="([^"]*)"', html)
-    assert found is not None
-    return str(json.loads(found.group(1).replace("&quot;", '"'))["_c"])
+    return component_token(html, "Progress")
 
 
 def ev(ref: int, tok: str, name: str, **d: Any) -> str:

@@ -14,7 +14,13 @@ from appkit import App, BadRequest
 from appkit.html import Button, P, Page
 from appkit.live import Component, handler, state
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, frames, live_client, reply_to
+from tests.appkit.live.pages import (
+    LivePage,
+    component_token,
+    frames,
+    live_client,
+    reply_to,
+)
 
 ROUTE = "/_appkit-component"
 
@@ -57,9 +63,7 @@ def counter_app() -> App:
 
 
 def token_of(html: str) -> str:
-    found = re.search(r'data-component="Counter" hx-vals="([^"]*)"', html)
-    assert found is not None, html
-    return str(json.loads(found.group(1).replace("&quot;", '"'))["_c"])
+    return component_token(html, "Counter")
 
 
 def count_of(html: str) -> int:

@@ -32,13 +32,23 @@ from typing import Any
 
 import pytest
 
+import appkit.live.component_runtime as runtime_module
 import appkit.live.components as components_module
 from appkit import App, BadRequest
 from appkit.html import Button, Div, Form, Input, P, Page
 from appkit.live import Component, LiveSettings, append, handler, state
-from appkit.live.components import STATE_MAXIMUM, Components
+from appkit.live.component_runtime import Components
+from appkit.live.components import STATE_MAXIMUM
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, ev, frames, live_client, reply_to, until_pong
+from tests.appkit.live.pages import (
+    LivePage,
+    component_tokens,
+    ev,
+    frames,
+    live_client,
+    reply_to,
+    until_pong,
+)
 
 ROUTE = "/_appkit-component"
 REFUSED = "Refused a component event"
@@ -279,10 +289,7 @@ def make_app(settings: LiveSettings | None = None, name: str = "attack",
 
 def tokens(html: str) -> dict[str, str]:
     """Each component's token on a page, by its name (the last one of a name wins)."""
-    found = {}
-    for name, vals in re.findall(r'data-component="([^"]*)" hx-vals="([^"]*)"', html):
-        found[name] = str(json.loads(vals.replace("&quot;", '"'))["_c"])
-    return found
+    return dict(component_tokens(html))
 
 
 def token_of(html: str, name: str = "AttackTally") -> str:
@@ -292,9 +299,7 @@ def token_of(html: str, name: str = "AttackTally") -> str:
 
 
 def all_tokens(html: str, name: str = "AttackTally") -> list[str]:
-    return [str(json.loads(v.replace("&quot;", '"'))["_c"])
-            for n, v in re.findall(r'data-component="([^"]*)" hx-vals="([^"]*)"', html)
-            if n == name]
+    return [token for n, token in component_tokens(html) if n == name]
 
 
 def count_now(client: Client, token: str) -> int:
@@ -397,8 +402,9 @@ TAMPERED_TOKENS: list[tuple[str, Any]] = [
         [*t.split(".")[:3], str(int(t.split(".")[3]) + 10**6), t.split(".")[4]])),
     ("expiry-text", lambda t: ".".join([*t.split(".")[:3], "never", t.split(".")[4]])),
     ("expiry-negative", lambda t: ".".join([*t.split(".")[:3], "-1", t.split(".")[4]])),
-    ("nonce-changed", lambda t: ".".join(
-        [t.split(".")[0], t.split(".")[1], "00000000", *t.split(".")[3:]])),
+    ("nonce-changed", lambda t: ".".join(   # the same key id (its first 6), another nonce
+        [t.split(".")[0], t.split(".")[1], t.split(".")[2][:6] + "00000000",
+         *t.split(".")[3:]])),
     ("id-changed", lambda t: "c-0000000000000000" + t[t.index("."):]),
     ("name-changed", lambda t: t.replace(".AttackTally.", ".AttackTyped.")),
     ("resigned-other-key", lambda t: signed_with(b"k" * 32, "user:anyone",
@@ -424,9 +430,6 @@ def test_a_tampered_token_is_refused_logged_and_changes_nothing(
     assert count_now(client, token) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a token whose MAC part has a non-ASCII "
-                   "character makes hmac.compare_digest raise TypeError in Components._open: "
-                   "500 (and an ERROR log) instead of a 4xx")
 def test_a_token_with_a_non_ascii_mac_is_a_4xx(
         client: Client, error_logs: list[logging.LogRecord]) -> None:
     token = token_of(client.get("/").text)
@@ -435,9 +438,6 @@ def test_a_token_with_a_non_ascii_mac_is_a_4xx(
     assert not error_logs
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an expiry of Unicode digits that int() "
-                   "refuses (e.g. '\u00b2') passes str.isdigit() in Components._open, then "
-                   "int() raises ValueError: 500 instead of a 4xx")
 def test_a_token_with_a_superscript_expiry_is_a_4xx(
         client: Client, error_logs: list[logging.LogRecord]) -> None:
     token = token_of(client.get("/").text)
@@ -534,7 +534,7 @@ def test_an_expired_token_answers_gone_and_is_logged(
         monkeypatch: pytest.MonkeyPatch) -> None:
     token = token_of(client.get("/").text)
     clock = _Clock()
-    monkeypatch.setattr(components_module, "time", clock)
+    monkeypatch.setattr(runtime_module, "time", clock)
     lifetime = components_of(client).lifetime
     clock.offset = lifetime - 60
     assert event(client, _c=token, _h="increment").status_code == 200
@@ -544,15 +544,11 @@ def test_an_expired_token_answers_gone_and_is_logged(
     assert answer.status_code == 410 and refusals(caplog)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a component's token is never renewed (every "
-                   "answer carries the token made at mount), so a component in constant use "
-                   "answers 410 once the token's lifetime (24 h) since its mount has passed, "
-                   "though its instance is kept alive by every event")
 def test_a_component_in_use_keeps_working_past_its_first_tokens_lifetime(
         client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     token = token_of(client.get("/").text)
     clock = _Clock()
-    monkeypatch.setattr(components_module, "time", clock)
+    monkeypatch.setattr(runtime_module, "time", clock)
     lifetime = components_of(client).lifetime
     for hours in range(1, int(lifetime // 3600) + 3):
         clock.offset = hours * 3600.0
@@ -592,10 +588,6 @@ def test_the_least_recently_used_component_is_dropped_first(
         assert len(components_of(c).store) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after a server restart (a new Components key) "
-                   "a page's component token answers 403 'not this session's' instead of "
-                   "410 (ComponentGone's docstring: gone when the server restarted, the page "
-                   "reloads it)")
 def test_a_token_from_before_a_restart_answers_gone(client: Client) -> None:
     token = token_of(client.get("/").text)
     app: Any = client.app
@@ -724,10 +716,6 @@ def test_a_wrong_json_type_over_the_socket_is_a_400(
     assert instance_of(client, token).state_dict() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a str field given several values (a form "
-                   "field sent twice over HTTP; a JSON list or object over the socket) stores "
-                   "the Python repr of the list (\"['a', 'b']\") instead of a 400 (a route "
-                   "takes one of the values)")
 def test_a_text_field_given_a_list_is_refused(client: Client) -> None:
     page = LivePage(client, path="/typed")
     token = token_of(page.html, "AttackTyped")
@@ -816,9 +804,6 @@ def test_a_handler_that_raises_over_the_socket_is_an_error_reply(
     assert (instance.count, instance.step, instance.log) == (3, 1, [])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: only the handler is undone on failure: when "
-                   "render() (or before_render) raises after a handler that succeeded, the "
-                   "new state stays, so the component fails on every later event (bricked)")
 def test_a_render_that_raises_changes_nothing(
         client: Client, error_logs: list[logging.LogRecord]) -> None:
     token = token_of(client.get("/").text)
@@ -918,9 +903,6 @@ def users(staff: bool) -> tuple[dict[str, Any], Any]:
     return user, current_user
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: permissions never work: app.provide wraps every "
-                   "provider in an async function, so Components._check_permissions always "
-                   "raises ConfigurationError ('provider is async'): every mount is a 500")
 def test_a_permitted_user_mounts_and_uses_a_component(
         error_logs: list[logging.LogRecord]) -> None:
     with live_client(make_app(user=users(staff=True)[1])) as c:
@@ -931,8 +913,6 @@ def test_a_permitted_user_mounts_and_uses_a_component(
     assert not error_logs
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: permissions never work (the user provider is "
-                   "always async): a refused mount is a 500 with an ERROR log, not a 403")
 def test_a_refused_mount_is_a_403_and_logged(
         caplog: pytest.LogCaptureFixture, error_logs: list[logging.LogRecord]) -> None:
     with live_client(make_app(user=users(staff=False)[1])) as c:
@@ -944,9 +924,6 @@ def test_a_refused_mount_is_a_403_and_logged(
     assert not error_logs
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: permissions never work (the user provider is "
-                   "always async): an event of a user who lost the permission is never "
-                   "checked with a 403")
 def test_an_event_of_a_user_who_lost_the_permission_is_a_403(
         caplog: pytest.LogCaptureFixture, error_logs: list[logging.LogRecord]) -> None:
     user, provider = users(staff=True)
@@ -978,10 +955,6 @@ def test_a_component_with_permissions_in_an_app_without_a_user_is_refused(
 # ---- binding like a route ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: components._BINDERS caches a handler's Binder "
-                   "per (class, handler) for the whole process, made with the FIRST app's "
-                   "providers: in a second app a handler's special parameters (app, user...) "
-                   "come from the first app")
 def test_special_parameters_come_from_the_app_serving_the_event() -> None:
     for name in ("first-app", "second-app"):
         with live_client(make_app(name=name)) as c:
@@ -998,10 +971,6 @@ def test_a_handler_taking_a_dataclass_binds_its_fields(client: Client) -> None:
     assert ">2.50<" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a component named with a dot (name = "
-                   "'attack.Cart') mounts, but its token then has six dot-separated parts and "
-                   "every event is refused as malformed (400); the name is not checked at "
-                   "class definition either")
 def test_a_component_named_with_a_dot_works(client: Client) -> None:
     token = token_of(client.get("/dotted").text, "attack.Cart")
     assert event(client, _c=token, _h="increment").status_code == 200
@@ -1109,10 +1078,6 @@ def test_a_thousand_mount_and_event_cycles_stay_bounded() -> None:
         assert grown < 200_000, grown
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: expired component instances are only swept when "
-                   "another component is mounted (MemoryStore.put): the live extension's "
-                   "periodic sweep never calls the component store's sweep, so after a burst "
-                   "the instances stay in memory past their TTL")
 def test_expired_instances_are_swept_without_a_new_mount() -> None:
     settings = LiveSettings(component_ttl=0.3, page_grace=0.2)
     with live_client(make_app(settings)) as c:
@@ -1126,10 +1091,6 @@ def test_expired_instances_are_swept_without_a_new_mount() -> None:
         assert len(components_of(c).store) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: MemoryStore is not thread-safe, yet mounts run "
-                   "in the thread pool (a plain def page handler): concurrent page loads race "
-                   "in MemoryStore.put/sweep ('OrderedDict mutated during iteration'), a 500 "
-                   "and a lost instance")
 def test_concurrent_page_loads_mount_safely(error_logs: list[logging.LogRecord]) -> None:
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)        # switch threads often: races show at once
@@ -1174,10 +1135,6 @@ class AttackParent(Component):
         return [P(self.n, id=f"{self.id}-p"), AttackChild.mount()]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a component mounted in another's render() is a "
-                   "new instance on every re-render of its parent: the child's state is lost "
-                   "(back to 0) and each parent event leaves an orphan instance in the store, "
-                   "filling the session's cap and evicting the user's other components")
 def test_a_child_component_keeps_its_state_when_its_parent_changes() -> None:
     app = App("nested")
 
@@ -1263,10 +1220,6 @@ class Counter(Component):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the documented component (appkit/live/"
-                   "components.py's docstring) fails mypy: Component.on_mount(self, **params) "
-                   "makes every on_mount with named parameters an incompatible override "
-                   "[override], so an app that type-checks needs a type: ignore per component")
 def test_the_documented_component_type_checks(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from pathlib import Path
@@ -1282,9 +1235,6 @@ def test_the_documented_component_type_checks(
     assert status == 0, out + err
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an undeclared field's name is echoed whole in the "
-                   "400 answer and in the log record (a 200 KB name gives a 200 KB log line), "
-                   "while a handler's name is cut to 60 characters")
 def test_a_huge_undeclared_field_name_is_not_echoed_whole(
         client: Client, caplog: pytest.LogCaptureFixture) -> None:
     token = token_of(client.get("/").text)
@@ -1345,10 +1295,6 @@ class AttackClear(Component):
         return P(len(self.items), id=f"{self.id}-n")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: decorating an on_<event> method with @handler "
-                   "changes its event's name: `@handler def on_clear` answers only to "
-                   "'on_clear', not 'clear' (undecorated it answers to 'clear'), and "
-                   "self.on('clear') raises ConfigurationError")
 def test_a_decorated_on_method_keeps_its_event_name() -> None:
     app = App("clear")
 
@@ -1379,10 +1325,6 @@ class AttackBasket(Component):
         return P(",".join(self.basket.items) + "|" + ",".join(self.seen), id=f"{self.id}-b")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: only list/dict/set defaults are copied per "
-                   "instance (_fresh): any other mutable default (a deque, a dataclass) is "
-                   "one object shared by every instance, so one session's changes show in "
-                   "another session's component")
 def test_mutable_defaults_are_not_shared_between_sessions() -> None:
     app = App("baskets")
 

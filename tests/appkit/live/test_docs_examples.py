@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import types
 from pathlib import Path
 from typing import Any
 
-from tests.appkit.live.pages import live_client
+from tests.appkit.live.pages import component_token, live_client
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -25,9 +24,7 @@ def run_blocks(page: str) -> dict[str, Any]:
 
 
 def token(html: str, name: str) -> str:
-    found = re.search(rf'data-component="{name}" hx-vals="([^"]*)"', html)
-    assert found is not None, html
-    return str(json.loads(found.group(1).replace("&quot;", '"'))["_c"])
+    return component_token(html, name)
 
 
 def test_the_counter_of_components_md() -> None:

@@ -13,7 +13,13 @@ from typing import Any
 from appkit import App
 from appkit.html import Page
 from appkit.live import FormComponent
-from tests.appkit.live.pages import LivePage, frames, live_client, reply_to
+from tests.appkit.live.pages import (
+    LivePage,
+    component_token,
+    frames,
+    live_client,
+    reply_to,
+)
 
 ROUTE = "/_appkit-component"
 SAVED: list[Any] = []
@@ -45,9 +51,7 @@ def form_app() -> App:
 
 
 def token(html: str) -> str:
-    found = re.search(r'data-component="PaymentForm" hx-vals="([^"]*)"', html)
-    assert found is not None
-    return str(json.loads(found.group(1).replace("&quot;", '"'))["_c"])
+    return component_token(html, "PaymentForm")
 
 
 def errors_of(html: str) -> dict[str, str]:
