@@ -8,8 +8,9 @@ markup without a component.
   time, always as long). Over the page's socket the reply carries that row only.
 - ``POST /rows/{n}``: the floor, a plain htmx route that renames person ``n`` and answers
   its ``tr``, as a hand-written htmx app would.
-- ``GET /counter``: the ``Counter`` of docs/components.md, mounted with ``start=3``;
-  ``GET /counter-plain``: the same page and markup with no component behind it.
+- ``GET /counter``: ``Counter`` (one number, one button), mounted with ``count=3``;
+  ``GET /counter-plain``: the same page and markup (a token of the same length) with no
+  component behind it.
 
 The names are the app's data, in memory (a module-level list, as a database would be
 shared). Handlers are plain ``def``s, as in examples/components (appkit runs them in the
@@ -24,8 +25,8 @@ import threading
 from typing import Any
 
 from appkit import App, NotFound
-from appkit.html import Button, Div, P, Page, Table, Tbody, Td, Th, Thead, Tr
-from appkit.live import Component, LiveSettings, handler, state
+from appkit.html import Button, Div, Element, Page, Table, Tbody, Td, Th, Thead, Tr
+from appkit.live import Component, LiveSettings, handler
 
 ROWS = 1000
 CHANGED = 500
@@ -44,7 +45,7 @@ def rename(n: int) -> str:
         return names[n - 1]
 
 
-def row(n: int) -> Tr:
+def row(n: int) -> Element:
     return Tr(Td(n), Td(names[n - 1]), id=f"r{n}")
 
 
@@ -63,21 +64,16 @@ class People(Component):
 
 
 class Counter(Component):
-    """The counter of docs/components.md."""
+    """A counter: one number kept on the server, one button that adds one to it."""
 
     count: int = 0
-    step: int = state(1, bind=True)
-
-    def on_mount(self, start: int = 0) -> None:
-        self.count = start
 
     @handler
-    def increment(self, by: int = 1) -> None:
-        self.count += by * self.step
+    def add(self) -> None:
+        self.count += 1
 
     def render(self) -> Any:
-        return [P(self.count, id=f"{self.id}-count"),
-                Button("+1", **self.on("increment", by=1))]
+        return Button(f"Clicked {self.count} times", **self.on("add"))
 
 
 def create_app(name: str = "bench-components") -> App:
@@ -96,15 +92,15 @@ def create_app(name: str = "bench-components") -> App:
 
     @app.get("/counter")
     def counter() -> Any:
-        return Page("Counter", Counter.mount(start=3))
+        return Page("Counter", Counter.mount(count=3))
 
     @app.get("/counter-plain")
     def counter_plain() -> Any:
         return Page("Counter", Div(
-            P(3, id="c-0000000000000000-count"),
-            Button("+1", hx_post="/counter/increment", hx_vals='{"by":1}'),
-            id="c-0000000000000000", data_component="Counter", hx_target="this",
-            hx_swap="outerHTML"))
+            Button("Clicked 3 times", hx_post="/_appkit-component", hx_vals='{"_h":"add"}'),
+            id="c-0000000000000000", data_component="Counter",
+            hx_vals='{"_c": "c-0000000000000000.Counter.00000000.1796650956.'
+                    'XYkM4CuMyEj1wkGP3eNBQvU9P3I"}', hx_target="this", hx_swap="outerHTML"))
 
     return app
 
