@@ -80,7 +80,7 @@ from bench.live import (  # noqa: E402
     ratio,
     verdict,
 )
-from bench.machine import cpu_model, version  # noqa: E402
+from bench.machine import cpu_model, machine_busy, version  # noqa: E402
 
 APPKIT = "bench.apps.components_appkit"
 NICEGUI = "bench/apps/components_nicegui.py"
@@ -501,7 +501,11 @@ def main() -> None:
     if "time" in parts:
         print(f"\n2. Server time per change of row 500 (process CPU, best of {repeat})",
               flush=True)
+        busy, t0 = machine_busy(), time.monotonic()
         times, sizes = asyncio.run(server_times(repeat, min_time))
+        load = (machine_busy() - busy) / (time.monotonic() - t0)
+        print(f"  (the machine was busy with {load:.2f} cores meanwhile, this benchmark's "
+              "one included)")
         for name, t in times.items():
             print(f"  {name:<26} {t * 1e6:9.1f} us  (answers {sizes[name]:,} B)", flush=True)
     if "memory" in parts:
