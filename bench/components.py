@@ -92,9 +92,9 @@ VARIANTS = {
     "NiceGUI ui.table": (NICEGUI, "/table", "nicegui", "tbody tr:nth-child(500)"),
     "NiceGUI li per row": (NICEGUI, "/list", "nicegui", "#r500"),
 }
-PHOENIX = ("Phoenix LiveView 0.14.1, 300 rows, one row changed: 1,818 B with components, "
-           "7,274 B without (Henrik Nyh, \"Phoenix LiveView: How many bytes?\", 2020; "
-           "old figures of another framework, not measured here)")
+PHOENIX = ("Phoenix LiveView 0.14.1, one row of 300 changed: 1,818 B with components, 7,274 B "
+           "without (Henrik Nyh's blog post of 2020; old figures of another framework, not "
+           "measured here)")
 
 
 # ---- 1. bytes on the wire ------------------------------------------------------------------
