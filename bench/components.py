@@ -394,8 +394,9 @@ async def _server_times(calls: dict[str, Callable[[], Awaitable[int]]], repeat: 
 PAGES = {"with": "/counter", "without": "/counter-plain"}
 
 
-async def traced_growth(n: int) -> dict[str, float]:
-    """Bytes Python allocated and kept per page load, with and without the component."""
+async def traced_growth(n: int, n_people: int) -> dict[str, float]:
+    """Bytes Python allocated and kept per page load: ``n`` with and without the counter,
+    and ``n_people`` of ``People`` (1,000 keyed rows)."""
     from bench.apps import components_appkit
 
     tracemalloc.start()
@@ -405,22 +406,24 @@ async def traced_growth(n: int) -> dict[str, float]:
         async with Asgi(app) as asgi:
             _, headers = await open_session(asgi, PAGES["without"])
             growth = {}
-            for kind, path in sorted(PAGES.items(), reverse=True):  # without, then with
+            for kind, path, loads, warm in (("without", PAGES["without"], n, 20),
+                                            ("with", PAGES["with"], n, 20),
+                                            ("people", "/", n_people, 3)):
                 kept = len(store)
-                for _ in range(20):
+                for _ in range(warm):
                     await asgi.request("GET", path, headers={"cookie": headers["cookie"]})
                 gc.collect()
                 before = tracemalloc.get_traced_memory()[0]
-                for _ in range(n):
+                for _ in range(loads):
                     status, _, _ = await asgi.request("GET", path,
                                                       headers={"cookie": headers["cookie"]})
                     if status != 200:
                         raise SystemExit(f"GET {path} answered {status}")
                 gc.collect()
-                growth[kind] = (tracemalloc.get_traced_memory()[0] - before) / n
-                if len(store) - kept != (n + 20 if kind == "with" else 0):
+                growth[kind] = (tracemalloc.get_traced_memory()[0] - before) / loads
+                if len(store) - kept != (0 if kind == "without" else loads + warm):
                     raise SystemExit(f"{len(store) - kept} components kept after "
-                                     f"{n + 20} loads of {path}")
+                                     f"{loads + warm} loads of {path}")
             return growth
     finally:
         tracemalloc.stop()
@@ -466,7 +469,8 @@ def main() -> None:
                         help="comma-separated parts (default all)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
-    repeats, repeat, min_time, n = (1, 3, 0.05, 300) if args.quick else (5, 7, 0.2, 2000)
+    repeats, repeat, min_time, n, n_people = (
+        (1, 3, 0.05, 300, 20) if args.quick else (5, 7, 0.2, 2000, 100))
     started = time.monotonic()
     tmp = private_folders()
     print(f"Machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
@@ -510,11 +514,13 @@ def main() -> None:
             print(f"  {name:<26} {t * 1e6:9.1f} us  (answers {sizes[name]:,} B)", flush=True)
     if "memory" in parts:
         print(f"\n3. Memory per counter, N = {n:,} page loads", flush=True)
-        traced = asyncio.run(traced_growth(n))
+        traced = asyncio.run(traced_growth(n, n_people))
         rss = rss_growth(n)
         for kind in ("with", "without"):
             print(f"  {kind:<8} the component: tracemalloc {traced[kind]:8.0f} B, RSS "
                   f"{rss[kind]:8.0f} B per page load", flush=True)
+        print(f"  People (1,000 keyed rows), {n_people} loads: tracemalloc "
+              f"{traced['people']:,.0f} B per page load", flush=True)
     tmp.cleanup()
     report(wires, times, traced, rss)
     print(f"\nThe run took {time.monotonic() - started:.0f} s.")
@@ -552,6 +558,7 @@ def report(wires: dict[str, Wire], times: dict[str, float], traced: dict[str, fl
                   f"{rss[kind]:,.0f} |")
         print(f"| the component's own | {traced['with'] - traced['without']:,.0f} | "
               f"{rss['with'] - rss['without']:,.0f} |")
+        print(f"| (People, 1,000 keyed rows: a page load) | {traced['people']:,.0f} | |")
 
     print("\n## Targets\n")
     print("| target | measured | verdict |")
