@@ -20,10 +20,10 @@ What it measures, side by side in one run:
    (no server, no network; the lifespan run), best of N runs of process CPU time
    (``time.process_time``: every thread of this process, the thread pool included), the
    garbage collector on, the number of events per run doubled until a run takes 0.2 s.
-   appkit's component event over the page's socket (the ``ev`` frame in, the ``reply`` out)
-   and over HTTP (``POST /_appkit-component``, which answers the whole component); a plain
-   appkit htmx route answering the row (the floor); bare Starlette answering it with an
-   f-string.
+   appkit's component event over the page's socket (the ``ev`` frame in, the ``reply`` out,
+   acknowledged as ``live.js`` does) and over HTTP (``POST /_appkit-component``, which
+   answers the whole component); a plain appkit htmx route answering the row (the floor);
+   bare Starlette answering it with an f-string.
 3. **Memory per live component**: N page loads of ``/counter`` (each mounts one counter,
    all in one session) against N of ``/counter-plain`` (the same markup, no component):
    the growth divided by N, measured two ways: Python's allocations (``tracemalloc``, the
@@ -339,6 +339,8 @@ async def events(stack: contextlib.AsyncExitStack) -> dict[str, Callable[[], Awa
                 ops = reply.get("ops") or [{}]
                 if not reply["ok"] or len(ops) != 1 or ops[0].get("target") != "r500":
                     raise SystemExit(f"the socket's reply is not one row: {reply}")
+                if "id" in reply:  # as live.js does
+                    socket.send(json.dumps({"t": "ack", "id": reply["id"]}))
                 return len(json.dumps(reply))
 
     def post(asgi: Asgi, path: str, data: bytes, headers: dict[str, str], what: str
@@ -470,7 +472,7 @@ def main() -> None:
     args = parser.parse_args()
     parts = set(args.only.split(","))
     repeats, repeat, min_time, n, n_people = (
-        (1, 3, 0.05, 300, 20) if args.quick else (5, 7, 0.2, 2000, 100))
+        (1, 3, 0.05, 300, 20) if args.quick else (5, 15, 0.2, 2000, 100))
     started = time.monotonic()
     tmp = private_folders()
     print(f"Machine: {os.cpu_count()} cores, {cpu_model()}, {platform.system()} "
