@@ -1,6 +1,7 @@
 """NiceGUI for ``bench/components.py``: the 1,000 people of ``components_appkit.py``, and a
 button ``Change row 500`` that renames person 500 (the same names, as long).
 
+- ``/``: links to the two (the benchmark's readiness check loads it).
 - ``/table``: a ``ui.table`` (columns ``#`` and ``Name``, all rows shown, no pagination);
   the button sets ``table.rows[499]`` and calls ``table.update()``.
 - ``/list``: a ``ul`` with one ``li`` per person (``id="r<n>"``, text ``"<n> <name>"``); the
@@ -25,6 +26,12 @@ _renames = itertools.count(1)
 
 def new_name() -> str:
     return f"Renamed person {next(_renames):06d}"
+
+
+@ui.page("/")
+def index() -> None:
+    ui.link("Table", "/table")
+    ui.link("List", "/list")
 
 
 @ui.page("/table")
