@@ -21,6 +21,7 @@ bench: setup
 	$(PY) bench/build.py
 	$(PY) bench/jobs.py
 	$(PY) bench/live.py
+	$(PY) bench/components.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check appkit shell tests examples bench scripts

@@ -118,7 +118,7 @@ def serve(name: str, port: int) -> None:
 
     import uvicorn
 
-    app = importlib.import_module(SERVED[name]).app
+    app = importlib.import_module(SERVED.get(name, name)).app
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
 
 
@@ -152,7 +152,9 @@ def rss_kb(pid: int) -> int:
 
 
 class Server:
-    """One app in a process of its own, with ``preload`` messages."""
+    """One app in a process of its own, with ``preload`` messages. ``name``: one of
+    ``SERVED`` or a module with an ``app`` (served by uvicorn), ``nicegui``, or a script
+    (``bench/apps/....py``, run with the port as its argument)."""
 
     def __init__(self, name: str, preload: int = 0) -> None:
         self.name = name
@@ -163,8 +165,9 @@ class Server:
                "XDG_DATA_HOME": self._tmp.name, "XDG_CONFIG_HOME": self._tmp.name,
                "XDG_CACHE_HOME": self._tmp.name, "XDG_STATE_HOME": self._tmp.name,
                "XDG_RUNTIME_DIR": self._tmp.name}
-        if name == "nicegui":
-            cmd = [sys.executable, str(ROOT / "bench/apps/live_nicegui.py"), str(self.port)]
+        if name == "nicegui" or name.endswith(".py"):
+            script = "bench/apps/live_nicegui.py" if name == "nicegui" else name
+            cmd = [sys.executable, str(ROOT / script), str(self.port)]
         else:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name,
                    "--port", str(self.port)]
