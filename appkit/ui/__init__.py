@@ -1,0 +1,1 @@
+"""``appkit.ui``: the desktop UI kit (an extension, with its assets vendored)."""
