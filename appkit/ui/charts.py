@@ -220,7 +220,9 @@ def _plot(kind: str, id: str, x: Sequence[Any], series: Mapping[str, Sequence[An
     return Figure(
         Figcaption(title) if title else None,
         Div(cls="chart-plot"),
-        Script(_json({"x": xs, "y": ys}), type="application/json", cls="chart-data"),
+        # "<" as \u003c: no text in the data can open or close a tag inside the script.
+        Script(_json({"x": xs, "y": ys}).replace("<", "\\u003c"), type="application/json",
+               cls="chart-data"),
         Div(id=f"{id}-feed", cls="chart-feed", hidden=True),
         id=id, cls=_classes(f"chart chart-{kind}", attrs), data_chart=config,
         role="img", aria_label=title or f"{kind.capitalize()} chart", **attrs)
