@@ -1,0 +1,119 @@
+"""Layer 3, the menu bar of a real window (``app.menu(...)`` through ``App.run()``), under
+Xvfb with a window manager: the toolkit's menu bar holds the app's menus; clicking a menu
+and choosing an item with the keyboard runs the item's route, or loads its page; the
+item's shortcut runs it too. All input goes through the X server, as a user's would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.shell.test_window import DEADLINE, Child, wait_exit
+from tests.shell.wm import ManagedDisplay, close_client, find_client
+from tests.shell.x11 import screenshot
+
+pytestmark = pytest.mark.window
+
+SCRIPT = Path(__file__).with_name("menu_script.py")
+TITLE = "Menus"
+
+
+@contextmanager
+def menu_window(gui: str, env: dict[str, str]) -> Iterator[Child]:
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), gui], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        yield Child(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class Input:
+    """Pointer and keyboard input through XTEST, as if from the user's devices."""
+
+    def __init__(self, display: str) -> None:
+        from Xlib.display import Display
+
+        self.connection = Display(display)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def click(self, x: int, y: int) -> None:
+        from Xlib import X
+        from Xlib.ext import xtest
+
+        xtest.fake_input(self.connection, X.MotionNotify, x=x, y=y)
+        self.connection.sync()
+        time.sleep(0.1)
+        xtest.fake_input(self.connection, X.ButtonPress, 1)
+        xtest.fake_input(self.connection, X.ButtonRelease, 1)
+        self.connection.sync()
+
+    def keys(self, *names: str) -> None:
+        """Press the keys named (X keysyms) together, then release them."""
+        from Xlib import XK, X
+        from Xlib.ext import xtest
+
+        codes = [self.connection.keysym_to_keycode(XK.string_to_keysym(name))
+                 for name in names]
+        for code in codes:
+            xtest.fake_input(self.connection, X.KeyPress, code)
+        for code in reversed(codes):
+            xtest.fake_input(self.connection, X.KeyRelease, code)
+        self.connection.sync()
+        time.sleep(0.15)
+
+
+def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts(
+        gui: str, desktop: ManagedDisplay, gui_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**gui_env, "DISPLAY": desktop.display}
+    with menu_window(gui, env) as child:
+        child.expect("dom: ")
+        bar = json.loads(child.expect("menubar: ").split(": ", 1)[1])
+        assert bar == [{"File": ["Say hello", "Second page"]}, {"Help": ["Home"]}]
+        client = find_client(desktop.display, TITLE)
+        assert client is not None
+        x, y = client.geometry[:2]
+        user = Input(desktop.display)
+        try:
+            # Open "File" (the menu bar's first entry, at the window's top left) with the
+            # pointer; the first item with the keyboard.
+            user.click(x + 18, y + 12)
+            time.sleep(0.5)
+            screenshot(desktop.display).save(tmp_path / "menu-open.png")  # for review
+            user.keys("Down")
+            user.keys("Return")
+            assert child.expect("handler ran: ", timeout=10) == "handler ran: 1"
+
+            # The item's shortcut, typed in the page.
+            user.click(x + 200, y + 200)
+            user.keys("Control_L", "Shift_L", "h")
+            assert child.expect("handler ran: ", timeout=10) == "handler ran: 2"
+
+            # The second item (past the separator) loads its page.
+            user.click(x + 18, y + 12)
+            time.sleep(0.5)
+            user.keys("Down")
+            user.keys("Down")
+            user.keys("Return")
+            assert child.expect("page: ", timeout=10) == 'page: "Second"'
+        finally:
+            user.close()
+        close_client(desktop.display, client.window)
+        assert wait_exit(child, DEADLINE) == 0
