@@ -1,12 +1,11 @@
-"""Run by the menu tests in a child process: an app with a menu bar in a real pywebview
-window (``App.run()``).
+"""Run by the menu tests in a child process: ``menu_app.py``'s app in a real pywebview
+window, through ``App.run()``.
 
     python menu_script.py gtk|qt
 
-Prints ``dom: <the page title>`` once the page has loaded, ``menubar: <JSON>`` (the menus and
-items the toolkit's own menu bar holds, read from it), ``handler ran: <n>`` each time the
-menu's route runs, ``page: <its title>`` for each page loaded after the first, and
-``exit <code>`` at the end.
+Prints ``dom: <the page title>`` once the page has loaded, ``menubar: <JSON>`` (the menus
+and items the toolkit's own menu bar holds, read from it), ``page: <its title>`` for each
+page loaded after the first, and ``exit 0`` at the end.
 """
 
 from __future__ import annotations
@@ -21,39 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from appkit import App  # noqa: E402
-from appkit.html import H1, P, Page  # noqa: E402
-from appkit.ui.menus import Menu, MenuItem, Separator  # noqa: E402
-
-TITLE = "Menus"
-
-
-def menu_app() -> App:
-    app = App("menu-window-test", title=TITLE)
-    ran: list[int] = []
-
-    @app.get("/")
-    def index() -> Any:
-        return Page(TITLE, H1("Home"), P("A page with a menu bar."))
-
-    @app.get("/second")
-    def second() -> Any:
-        return Page("Second", H1("Second"))
-
-    @app.post("/hello")
-    def hello() -> Any:
-        ran.append(1)
-        print(f"handler ran: {len(ran)}", flush=True)
-        return ""
-
-    app.menu(
-        Menu("File",
-             MenuItem("Say hello", post=hello, shortcut="Ctrl+Shift+H"),
-             Separator(),
-             MenuItem("Second page", navigate=second)),
-        Menu("Help", MenuItem("Home", navigate=index)),
-    )
-    return app
+from tests.shell.menu_app import create_app  # noqa: E402
 
 
 def gtk_menubar() -> list[Any]:
@@ -111,7 +78,7 @@ def main() -> int:
     import webview
 
     gui = sys.argv[1]
-    app = menu_app()
+    app = create_app()
 
     def probe() -> None:
         while not webview.windows:
