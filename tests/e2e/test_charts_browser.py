@@ -36,16 +36,22 @@ def chart_app() -> App:
             app.hub.subscribe("load"),
             LineChart("load", x=[1, 2, 3], series={"cpu": [0.5, 0.9, 0.6], "io": [1, 2, 3]},
                       title="Load", keep=5),
-            BarChart("spent", ["Jan", "Feb"], {"food": [120, 90], "rent": [800, 800]},
+            BarChart("spent", ["Jan", "</script><b>Feb"], {"food": [120, 90],
+                                                           "rent": [800, 800]},
                      title="Spent"),
             PieChart("share", {"Food": 25, "Rent": 75}, title="Share"),
             Button("More", hx_get=more, hx_target="#later"),
+            Button("Add a point", hx_post=point, hx_swap="none"),
             Div(id="later"),
         )
 
     @app.get("/more")
     def more() -> Any:
         return LineChart("later-chart", x=[0, 1], series={"y": [3, 4]})
+
+    @app.post("/point")
+    def point() -> Any:
+        return add_points("load", x=[4], series={"cpu": [0.8], "io": [4]})
 
     @app.get("/big")
     def big() -> Any:
@@ -95,6 +101,8 @@ def test_line_and_bar_charts_are_drawn_under_a_strict_policy(
     assert inked(page, "load") > 500
     assert inked(page, "spent") > 2000  # four filled bars
     assert series(page, "spent") == [[0, 1], [120, 90], [800, 800]]
+    assert page.evaluate("""() => window.appkitCharts.charts.get(
+        document.getElementById('spent')).labels""") == ["Jan", "</script><b>Feb"]
     # uPlot's legend names the series; the x axis of the bars shows the labels.
     expect(page.locator("#load .u-legend")).to_contain_text("cpu")
     expect(page.locator("#spent .u-legend")).to_contain_text("rent")
@@ -175,3 +183,37 @@ def test_a_pie_is_an_svg_that_a_publish_replaces(
     app.hub.publish("load", PieChart("share", {"Food": 1, "Rent": 1, "Fun": 2}))
     expect(pie.locator(".chart-legend")).to_contain_text("Fun: 2 (50%)")
     expect(pie.locator("svg path")).to_have_count(3)
+
+
+def test_points_in_an_htmx_answer_are_added(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    page.goto(live_server(StrictCSP(chart_app())))
+    ready(page, "load", 3)
+    page.get_by_role("button", name="Add a point").click()
+    ready(page, "load", 4)
+    assert series(page, "load")[1] == [0.5, 0.9, 0.6, 0.8]
+
+
+def test_a_change_of_theme_redraws_the_axes_in_the_new_text_colour(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    page.emulate_media(color_scheme="light")
+    page.goto(live_server(StrictCSP(chart_app())))
+    ready(page, "load", 3)
+    axis = """() => {
+        const figure = document.getElementById('load');
+        const plot = window.appkitCharts.charts.get(figure).plot;
+        return [plot.axes[0].stroke(plot, 0), getComputedStyle(figure).color];
+    }"""
+    light, text = page.evaluate(axis)
+    assert light == text
+    page.get_by_role("button", name="Add a point").click()
+    ready(page, "load", 4)
+    page.evaluate("document.documentElement.setAttribute('data-theme', 'dark')")
+    page.wait_for_function("""() => {
+        const figure = document.getElementById('load');
+        const plot = window.appkitCharts.charts.get(figure).plot;
+        return plot.axes[0].stroke(plot, 0) === getComputedStyle(figure).color;
+    }""")
+    dark, text = page.evaluate(axis)
+    assert dark == text and dark != light
+    assert series(page, "load")[0] == [1, 2, 3, 4]  # the added point stays

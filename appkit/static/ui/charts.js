@@ -28,20 +28,28 @@
     return getComputedStyle(figure).color || "#333";
   }
 
-  function build(figure) {
+  // Draws the chart from the data the server sent, or (same) from the points it shows
+  // now, added ones included (a change of theme).
+  function build(figure, same) {
     var old = charts.get(figure);
     if (old) { old.plot.destroy(); charts.delete(figure); }
     var conf = config(figure);
     var text = dataOf(figure);
     var area = figure.querySelector(":scope > .chart-plot");
     if (!conf || !area || !window.uPlot) return;
-    var parsed;
-    try { parsed = JSON.parse(text); } catch (e) { return; }
-    area.textContent = "";
     var bars = conf.kind === "bar";
-    var labels = bars ? parsed.x.slice() : null;
-    var data = [bars ? labels.map(function (_, i) { return i; }) : parsed.x.slice()]
-      .concat(parsed.y.map(function (ys) { return ys.slice(); }));
+    var labels, data;
+    if (same && old) {
+      labels = old.labels;
+      data = old.data;
+    } else {
+      var parsed;
+      try { parsed = JSON.parse(text); } catch (e) { return; }
+      labels = bars ? parsed.x.slice() : null;
+      data = [bars ? labels.map(function (_, i) { return i; }) : parsed.x.slice()]
+        .concat(parsed.y.map(function (ys) { return ys.slice(); }));
+    }
+    area.textContent = "";
     var ink = colour(figure);
     var grid = { stroke: "rgba(127,127,127,0.25)", width: 1 };
     var count = conf.series.length;
@@ -85,7 +93,7 @@
     };
     if (bars) opts.scales.y = { range: function (u, min, max) {
       return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } };
-    var state = { conf: conf, text: text, data: data, labels: labels };
+    var state = { conf: conf, text: text, data: data, labels: labels, ink: ink };
     state.plot = new uPlot(opts, data, area);
     charts.set(figure, state);
     resize.observe(area);
@@ -204,11 +212,25 @@
     });
   });
 
+  // The axes take the page's text colour: a change of theme draws the charts anew.
+  function restyle() {
+    charts.forEach(function (state, figure) {
+      if (state.ink !== colour(figure)) build(figure, true);
+    });
+  }
+
   function start() {
     observer.observe(document.documentElement, {
       childList: true, subtree: true, characterData: true, attributes: true,
       attributeFilter: ["data-chart"],
     });
+    new MutationObserver(function () { requestAnimationFrame(restyle); })
+      .observe(document.documentElement, { attributes: true,
+                                           attributeFilter: ["data-theme", "class"] });
+    if (window.matchMedia) {
+      var dark = window.matchMedia("(prefers-color-scheme: dark)");
+      if (dark.addEventListener) dark.addEventListener("change", restyle);
+    }
     scan(document.documentElement);
     flush();
   }
