@@ -45,7 +45,7 @@ from appkit.html import (
 )
 from appkit.ui._assets import asset_url, install_head
 
-__all__ = ["BarChart", "ChartError", "LineChart", "PALETTE", "PieChart", "add_points",
+__all__ = ["BarChart", "ChartError", "LineChart", "PALETTE", "PieChart", "add_points", "assets",
            "from_rows", "install"]
 
 #: The colours series and slices get, in order (readable on light and dark pages).

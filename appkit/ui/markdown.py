@@ -30,7 +30,7 @@ from appkit.errors import PayloadTooLarge
 from appkit.html import Div, Element, Link, Safe
 from appkit.ui._assets import asset_url, install_head
 
-__all__ = ["Markdown", "MarkdownTooLarge", "highlight_css", "install", "render_markdown"]
+__all__ = ["Markdown", "MarkdownTooLarge", "assets", "highlight_css", "install", "render_markdown"]
 
 #: The longest text ``Markdown`` renders by default (characters).
 MAX_CHARS = 200_000

@@ -29,7 +29,7 @@ from appkit.errors import AppkitError
 from appkit.html import Element, Form, Input, Li, Link, P, Script, Span, Ul
 from appkit.ui._assets import asset_url, install_head
 
-__all__ = ["Reorder", "ReorderError", "install"]
+__all__ = ["Reorder", "ReorderError", "assets", "install"]
 
 
 class ReorderError(AppkitError, ValueError):
