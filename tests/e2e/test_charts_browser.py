@@ -217,3 +217,26 @@ def test_a_change_of_theme_redraws_the_axes_in_the_new_text_colour(
     dark, text = page.evaluate(axis)
     assert dark == text and dark != light
     assert series(page, "load")[0] == [1, 2, 3, 4]  # the added point stays
+
+
+def test_bars_added_live_bring_their_labels_and_keep_drops_the_oldest(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    app = App("bars-browser")
+    charts.install(app)
+
+    @app.get("/")
+    def index() -> Any:
+        return HtmlPage("Bars", app.hub.subscribe("bars"),
+                        BarChart("months", ["Jan", "Feb"], {"spent": [1, 2]}, keep=3))
+
+    page.goto(live_server(StrictCSP(app)))
+    expect(page.locator("html")).to_have_attribute("data-live", "live", timeout=10_000)
+    ready(page, "months", 2)
+    app.hub.publish("bars", add_points("months", x=["Mar", "Apr"], series={"spent": [3, 4]}))
+    ready(page, "months", 3)
+    state = page.evaluate("""() => {
+        const s = window.appkitCharts.charts.get(document.getElementById('months'));
+        return [s.labels, Array.from(s.plot.data[0]), Array.from(s.plot.data[1])];
+    }""")
+    assert state == [["Feb", "Mar", "Apr"], [0, 1, 2], [2, 3, 4]]
+    assert inked(page, "months") > 2000
