@@ -64,6 +64,8 @@ def normalize_shortcut(text: str) -> str:
         modifiers.add(name)
     if len(key) == 1 and key.isprintable() and not key.isspace():
         canonical = key.upper()
+        if not canonical.isalnum():
+            modifiers.discard("Shift")  # a sign names the character typed, Shift or not
     elif key.lower() in _NAMED:
         canonical = _NAMED[key.lower()]
     else:

@@ -37,6 +37,7 @@ def menu_app(ran: list[str]) -> App:
         return P(f"Hello {len(ran)}", id="said", hx_swap_oob="true")
 
     app.menu(Menu("File", MenuItem("Hello", post=hello, shortcut="Ctrl+Shift+H"),
+                  MenuItem("Again", post=hello, shortcut="Ctrl++"),
                   MenuItem("Second", navigate=second, shortcut="Alt+2")))
     return app
 
@@ -47,6 +48,7 @@ def test_shortcuts_and_the_shells_event_run_the_items(
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(live_server(StrictCSP(menu_app(ran))))
+    page.wait_for_function("window.appkitMenu !== undefined")
     search = page.get_by_label("Search")
     search.click()
     search.press("h")
@@ -62,8 +64,12 @@ def test_shortcuts_and_the_shells_event_run_the_items(
         {detail: {post: '/hello'}}))""")
     expect(page.locator("#said")).to_have_text("Hello 2")
 
+    page.keyboard.press("Control+Shift+Equal")  # "+" on a US keyboard
+    expect(page.locator("#said")).to_have_text("Hello 3")
+
     page.keyboard.press("Alt+2")
     expect(page.get_by_role("heading", name="Second page")).to_be_visible()
+    page.wait_for_function("window.appkitMenu !== undefined")  # its deferred script ran
     page.evaluate("""document.dispatchEvent(new CustomEvent('shell:menu',
         {detail: {navigate: '/'}}))""")
     expect(page.get_by_label("Search")).to_be_visible()

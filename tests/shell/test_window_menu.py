@@ -102,6 +102,7 @@ def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts(
         tmp_path: Path) -> None:
     env = {**gui_env, "DISPLAY": desktop.display, "PYTHONPATH": str(ROOT)}
     log = Path(env["XDG_DATA_HOME"]) / "menu-window-test" / "menu-log.txt"
+    access = Path(env["XDG_STATE_HOME"]) / "menu-window-test" / "log" / "app.log"
     with menu_window(gui, mode, env) as child:
         child.expect("ready: ")
         if mode == "packaged":
@@ -114,7 +115,10 @@ def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts(
         x, y = client.geometry[:2]
         user = Input(desktop.display)
         try:
-            time.sleep(1.0)  # the page and its scripts have loaded
+            # The page has its menu script (what a chosen item is sent to).
+            assert wait_for(lambda: access.exists() and "GET /_appkit/ui/menu.js"
+                            in access.read_text(encoding="utf-8"), 30)
+            time.sleep(0.5)
             # Open "File" (the menu bar's first entry, at the window's top left) with the
             # pointer; choose the first item with the keyboard.
             user.click(x + 18, y + 12)

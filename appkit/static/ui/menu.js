@@ -40,10 +40,12 @@
     else if (/^Digit[0-9]$/.test(event.code)) key = event.code.slice(5);
     else if (key === " ") key = "Space";
     else if (key.length === 1) key = key.toUpperCase();
+    // A sign typed with Shift ("+" on most keyboards) is written without it: "Ctrl++".
+    var sign = key.length === 1 && !/[A-Z0-9]/.test(key);
     var parts = [];
     if (event.ctrlKey) parts.push("Ctrl");
     if (event.altKey) parts.push("Alt");
-    if (event.shiftKey) parts.push("Shift");
+    if (event.shiftKey && !sign) parts.push("Shift");
     if (event.metaKey) parts.push("Meta");
     parts.push(key);
     return parts.join("+");

@@ -21,7 +21,8 @@ from shell.menus import check_menu, event_script
 @pytest.mark.parametrize(("given", "normal"), [
     ("ctrl+n", "Ctrl+N"), ("Shift+Ctrl+s", "Ctrl+Shift+S"), ("Cmd+Alt+1", "Alt+Meta+1"),
     ("control + shift + del", "Ctrl+Shift+Delete"), ("F5", "F5"), ("Shift+F10", "Shift+F10"),
-    ("Ctrl++", "Ctrl++"), ("Alt+up", "Alt+ArrowUp"), ("Ctrl+/", "Ctrl+/"),
+    ("Ctrl++", "Ctrl++"), ("Ctrl+Shift++", "Ctrl++"), ("Alt+up", "Alt+ArrowUp"),
+    ("Ctrl+/", "Ctrl+/"),
 ])
 def test_shortcuts_are_written_one_way(given: str, normal: str) -> None:
     assert normalize_shortcut(given) == normal
