@@ -77,7 +77,7 @@ def Reorder(items: Iterable[Item], *, post: Any, id: str, label: str, name: str 
             Span("\u2807", cls="reorder-handle", aria_hidden="true", title="Drag to move"),
             Input(type="hidden", name=name, value=text),
             Span(content, cls="reorder-content"),
-            data_reorder_item=True, data_reorder_label=name_of, tabindex="0", aria_pressed="false",
+            data_reorder_item=True, data_reorder_label=name_of, tabindex="0",
             aria_roledescription="movable item"))
     extra = attrs.pop("cls", None)
     return Form(

@@ -107,7 +107,7 @@ def test_the_keyboard_alone_moves_an_item_and_escape_puts_it_back(
     expect(first).to_be_focused()
 
     page.keyboard.press("Space")
-    expect(first).to_have_attribute("aria-pressed", "true")
+    expect(first).to_have_class("reorder-held")
     expect(page.locator("#todos .reorder-status")).to_contain_text("Picked up Buy milk")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
@@ -118,7 +118,7 @@ def test_the_keyboard_alone_moves_an_item_and_escape_puts_it_back(
     assert posted == [[2, 3, 1, 4]]
     moved = page.locator("#todos [data-reorder-item]").nth(2)
     expect(moved).to_be_focused()
-    expect(moved).to_have_attribute("aria-pressed", "false")
+    expect(moved).not_to_have_class("reorder-held")
 
     # Picked up, moved to the top, then Escape: back where it was, nothing posted.
     page.keyboard.press("Enter")

@@ -65,7 +65,6 @@
     held = { item: item, form: form, start: order(form),
              from: itemsOf(form).indexOf(item) };
     item.classList.add("reorder-held");
-    item.setAttribute("aria-pressed", "true");
     say(form, "Picked up " + nameOf(item) + ", position " + position(form, item) +
         ". Arrow keys move it, Space drops it, Escape cancels.");
   }
@@ -74,7 +73,6 @@
     var h = held;
     held = null;
     h.item.classList.remove("reorder-held");
-    h.item.setAttribute("aria-pressed", "false");
     if (cancel) {
       moveTo(h.item, h.from);
       h.item.focus();
