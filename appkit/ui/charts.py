@@ -184,8 +184,9 @@ def assets(app: Any) -> list[Element]:
     return [
         Link(rel="stylesheet", href=asset_url(app, "vendor/uplot/uPlot.min.css")),
         Link(rel="stylesheet", href=asset_url(app, "ui/charts.css")),
-        Script(src=asset_url(app, "vendor/uplot/uPlot.iife.min.js"), defer=True),
+        # charts.js first: it makes sure uPlot can load (see there).
         Script(src=asset_url(app, "ui/charts.js"), defer=True),
+        Script(src=asset_url(app, "vendor/uplot/uPlot.iife.min.js"), defer=True),
     ]
 
 

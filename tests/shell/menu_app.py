@@ -1,7 +1,8 @@
-"""An app with a menu bar, for the real-window menu tests (``menu_script.py`` runs it with
-``App.run()``; the development mode runs this file with ``appkit run``). Its routes note
-each visit in ``menu-log.txt`` in the app's data folder, one line each: ``hello`` for the
-menu's route, ``second`` for the page an item navigates to."""
+"""An app with a menu bar and a chart, for the real-window tests of the UI kit
+(``menu_script.py`` runs it with ``App.run()``; the development mode runs this file with
+``appkit run``). Its routes note each visit in ``menu-log.txt`` in the app's data folder,
+one line each: ``hello`` for the menu's route, ``second`` for the page an item navigates
+to."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from appkit import App
 from appkit.html import H1, P, Page
+from appkit.ui import charts
+from appkit.ui.charts import LineChart
 from appkit.ui.menus import Menu, MenuItem, Separator
 
 TITLE = "Menus"
@@ -16,6 +19,7 @@ TITLE = "Menus"
 
 def create_app() -> App:
     app = App("menu-window-test", title=TITLE)
+    charts.install(app)
 
     def note(what: str) -> None:
         app.paths.data.mkdir(parents=True, exist_ok=True)
@@ -24,7 +28,8 @@ def create_app() -> App:
 
     @app.get("/")
     def index() -> Any:
-        return Page(TITLE, H1("Home"), P("A page with a menu bar."))
+        return Page(TITLE, H1("Home"), P("A page with a menu bar."),
+                    LineChart("chart", x=[1, 2, 3], series={"y": [1, 3, 2]}, height=120))
 
     @app.get("/second")
     def second() -> Any:

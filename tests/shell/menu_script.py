@@ -4,7 +4,8 @@ window, through ``App.run()``.
     python menu_script.py gtk|qt
 
 Prints ``dom: <the page title>`` once the page has loaded, ``menubar: <JSON>`` (the menus
-and items the toolkit's own menu bar holds, read from it), ``page: <its title>`` for each
+and items the toolkit's own menu bar holds, read from it), ``chart: <points drawn>`` (the
+page's line chart, null when it was not drawn), ``page: <its title>`` for each
 page loaded after the first, and ``exit 0`` at the end.
 """
 
@@ -89,6 +90,14 @@ def main() -> int:
             return
         text = window.evaluate_js("document.title")
         print(f"dom: {json.dumps(text)}", flush=True)
+        drawn = None
+        for _ in range(100):
+            drawn = window.evaluate_js(
+                "document.getElementById('chart').getAttribute('data-chart-ready')")
+            if drawn:
+                break
+            time.sleep(0.1)
+        print(f"chart: {json.dumps(drawn)}", flush=True)
         bar = gtk_menubar() if gui == "gtk" else qt_menubar(window)
         print(f"menubar: {json.dumps(bar)}", flush=True)
         window.events.loaded.clear()

@@ -1,7 +1,9 @@
 """Layer 3, the menu bar of a real window (``app.menu(...)`` through ``App.run()``), under
 Xvfb with a window manager: the toolkit's menu bar holds the app's menus; clicking a menu
 and choosing an item with the keyboard runs the item's route, or loads its page; the
-item's shortcut runs it too. All input goes through the X server, as a user's would."""
+item's shortcut runs it too. All input goes through the X server, as a user's would. The
+page's chart is drawn under the C.UTF-8 locale (WebKitGTK then says navigator.language is
+"C", which uPlot could not load with)."""
 
 from __future__ import annotations
 
@@ -97,10 +99,13 @@ class Input:
         time.sleep(0.15)
 
 
-def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts(
+def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts_and_charts_draw(
         gui: str, mode: str, desktop: ManagedDisplay, gui_env: dict[str, str],
         tmp_path: Path) -> None:
-    env = {**gui_env, "DISPLAY": desktop.display, "PYTHONPATH": str(ROOT)}
+    env = {**gui_env, "DISPLAY": desktop.display, "PYTHONPATH": str(ROOT),
+           "LANG": "C.UTF-8"}  # Debian's default, where nothing else is set
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
     log = Path(env["XDG_DATA_HOME"]) / "menu-window-test" / "menu-log.txt"
     access = Path(env["XDG_STATE_HOME"]) / "menu-window-test" / "log" / "app.log"
     with menu_window(gui, mode, env) as child:
@@ -108,7 +113,9 @@ def test_the_menu_bar_runs_routes_loads_pages_and_takes_shortcuts(
         if mode == "packaged":
             # The toolkit's own menu bar, read in the window's process.
             child.expect("dom: ")
+            chart_line = child.expect("chart: ")
             bar = json.loads(child.expect("menubar: ").split(": ", 1)[1])
+            assert chart_line == 'chart: "3"', chart_line
             assert bar == [{"File": ["Say hello", "Second page"]}, {"Help": ["Home"]}]
         client = find_client(desktop.display, TITLE, timeout=30)
         assert client is not None

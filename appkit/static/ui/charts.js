@@ -10,6 +10,14 @@
   "use strict";
   if (window.appkitCharts) return;
 
+  // uPlot formats numbers for navigator.language as it loads (this file loads first).
+  // WebKitGTK under the C locale says "C", which Intl refuses: uPlot would not load.
+  try {
+    new Intl.NumberFormat(navigator.language);
+  } catch (e) {
+    Object.defineProperty(navigator, "language", { value: "en-US", configurable: true });
+  }
+
   var charts = new Map();  // figure -> {plot, conf, text, data, labels}
   var pending = new Set();
   var frame = 0;
@@ -239,6 +247,8 @@
     charts: charts,
     refresh: function () { scan(document.documentElement); flush(); },
   };
+  // Deferred, uPlot runs after this file and before DOMContentLoaded.
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  else if (window.uPlot) start();
+  else window.addEventListener("load", start);
 })();

@@ -151,4 +151,4 @@ def test_install_puts_the_scripts_on_every_page_once() -> None:
                       "ui/charts.js", "ui/charts.css"):
             assert page.count(f"/_appkit/{asset}?v=") == 1, asset
             assert client.get(f"/_appkit/{asset}").status_code == 200
-        assert page.index("uPlot.iife.min.js") < page.index("ui/charts.js")
+        assert page.index("ui/charts.js") < page.index("uPlot.iife.min.js")
