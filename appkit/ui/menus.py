@@ -1,15 +1,15 @@
 """The window's menu bar: menus whose items go to a page or run a route, with keyboard
 shortcuts.
 
-    from appkit.ui.menus import Menu, MenuItem, Separator
+    from appkit.ui.menus import Command, Menu, Separator
 
     app.menu(
         Menu("File",
-             MenuItem("New expense", navigate=new_expense, shortcut="Ctrl+N"),
-             MenuItem("Import CSV...", post=import_csv, shortcut="Ctrl+I"),
+             Command("New expense", navigate=new_expense, shortcut="Ctrl+N"),
+             Command("Import CSV...", post=import_csv, shortcut="Ctrl+I"),
              Separator(),
-             MenuItem("Jobs", navigate="/jobs")),
-        Menu("View", MenuItem("Dark theme", post=toggle_theme, shortcut="Ctrl+Shift+D")),
+             Command("Jobs", navigate="/jobs")),
+        Menu("View", Command("Dark theme", post=toggle_theme, shortcut="Ctrl+Shift+D")),
     )
 
 An item either ``navigate``s (the window loads that page) or ``post``s to a route (the
@@ -30,7 +30,7 @@ from typing import Any
 
 from appkit.errors import ConfigurationError
 
-__all__ = ["Menu", "MenuItem", "Separator", "normalize_shortcut"]
+__all__ = ["Command", "Menu", "Separator", "normalize_shortcut"]
 
 _MODIFIERS = {"ctrl": "Ctrl", "control": "Ctrl", "alt": "Alt", "option": "Alt",
               "shift": "Shift", "meta": "Meta", "cmd": "Meta", "super": "Meta"}
@@ -91,9 +91,11 @@ def _url(target: Any) -> str:
 
 
 @dataclass(frozen=True)
-class MenuItem:
-    """An item of a menu: it ``navigate``s to a page, or ``post``s to a route (each a route
-    handler or a path); ``shortcut`` (``"Ctrl+N"``) chooses it from the keyboard.
+class Command:
+    """An item of the window's menu bar (named apart from ``appkit.ui.MenuItem``, an item
+    of a dropdown menu in the page): it ``navigate``s to a page, or ``post``s to a route
+    (each a route handler or a path); ``shortcut`` (``"Ctrl+N"``) chooses it from the
+    keyboard.
 
     Raises:
         ConfigurationError: neither or both of ``navigate`` and ``post``, an empty title,
@@ -136,20 +138,20 @@ class Separator:
 
 class Menu:
     """A menu of the menu bar (or a submenu, inside another ``Menu``): ``Menu("File",
-    MenuItem(...), Separator(), Menu("Export", ...))``.
+    Command(...), Separator(), Menu("Export", ...))``.
 
     Raises:
-        ConfigurationError: an empty title, or an item that is not a ``MenuItem``,
+        ConfigurationError: an empty title, or an item that is not a ``Command``,
             ``Separator`` or ``Menu``.
     """
 
-    def __init__(self, title: str, *items: MenuItem | Separator | Menu) -> None:
+    def __init__(self, title: str, *items: Command | Separator | Menu) -> None:
         if not isinstance(title, str) or not title.strip():
             raise ConfigurationError(f"A menu needs a title, not {title!r}")
         for item in items:
-            if not isinstance(item, MenuItem | Separator | Menu):
+            if not isinstance(item, Command | Separator | Menu):
                 raise ConfigurationError(
-                    f"The menu {title!r} holds {item!r}: give MenuItem, Separator or Menu")
+                    f"The menu {title!r} holds {item!r}: give Command, Separator or Menu")
         self.title = title
         self.items = items
 

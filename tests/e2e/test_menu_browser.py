@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from appkit import App
 from appkit.html import H1, Input, P
 from appkit.html import Page as HtmlPage
-from appkit.ui.menus import Menu, MenuItem
+from appkit.ui.menus import Command, Menu
 from tests.e2e.csp import StrictCSP
 
 pytestmark = pytest.mark.browser
@@ -36,9 +36,9 @@ def menu_app(ran: list[str]) -> App:
         ran.append("hello")
         return P(f"Hello {len(ran)}", id="said", hx_swap_oob="true")
 
-    app.menu(Menu("File", MenuItem("Hello", post=hello, shortcut="Ctrl+Shift+H"),
-                  MenuItem("Again", post=hello, shortcut="Ctrl++"),
-                  MenuItem("Second", navigate=second, shortcut="Alt+2")))
+    app.menu(Menu("File", Command("Hello", post=hello, shortcut="Ctrl+Shift+H"),
+                  Command("Again", post=hello, shortcut="Ctrl++"),
+                  Command("Second", navigate=second, shortcut="Alt+2")))
     return app
 
 

@@ -12,7 +12,7 @@ from appkit import App
 from appkit.html import H1, P, Page
 from appkit.ui import charts
 from appkit.ui.charts import LineChart
-from appkit.ui.menus import Menu, MenuItem, Separator
+from appkit.ui.menus import Command, Menu, Separator
 
 TITLE = "Menus"
 
@@ -43,10 +43,10 @@ def create_app() -> App:
 
     app.menu(
         Menu("File",
-             MenuItem("Say hello", post=hello, shortcut="Ctrl+Shift+H"),
+             Command("Say hello", post=hello, shortcut="Ctrl+Shift+H"),
              Separator(),
-             MenuItem("Second page", navigate=second)),
-        Menu("Help", MenuItem("Home", navigate=index)),
+             Command("Second page", navigate=second)),
+        Menu("Help", Command("Home", navigate=index)),
     )
     return app
 

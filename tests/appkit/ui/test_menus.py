@@ -13,7 +13,7 @@ from appkit import App
 from appkit.errors import ConfigurationError
 from appkit.html import Page
 from appkit.testing import Client
-from appkit.ui.menus import Menu, MenuItem, Separator, normalize_shortcut
+from appkit.ui.menus import Command, Menu, Separator, normalize_shortcut
 from shell.errors import ShellError
 from shell.menus import check_menu, event_script
 
@@ -42,17 +42,17 @@ def test_bad_shortcuts_are_refused(given: str, message: str) -> None:
 
 def test_items_need_one_target_and_a_title() -> None:
     with pytest.raises(ConfigurationError, match="needs one of navigate"):
-        MenuItem("Open")
+        Command("Open")
     with pytest.raises(ConfigurationError, match="needs one of navigate"):
-        MenuItem("Open", navigate="/a", post="/b")
+        Command("Open", navigate="/a", post="/b")
     with pytest.raises(ConfigurationError, match="needs a title"):
-        MenuItem(" ", navigate="/a")
+        Command(" ", navigate="/a")
     with pytest.raises(ConfigurationError, match="holds 'Open'"):
         Menu("File", "Open")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="goes to 'https://example.org'"):
-        MenuItem("Out", navigate="https://example.org").to_data()
+        Command("Out", navigate="https://example.org").to_data()
     with pytest.raises(ConfigurationError, match="goes to '//evil.example/'"):
-        MenuItem("Out", navigate="//evil.example/").to_data()
+        Command("Out", navigate="//evil.example/").to_data()
 
 
 def test_the_menu_bar_as_plain_data_with_route_urls() -> None:
@@ -66,8 +66,8 @@ def test_the_menu_bar_as_plain_data_with_route_urls() -> None:
     def jobs() -> Any:
         return ""
 
-    app.menu(Menu("File", MenuItem("Jobs", navigate=jobs, shortcut="ctrl+j"), Separator(),
-                  Menu("Export", MenuItem("CSV", post="/export/csv"))))
+    app.menu(Menu("File", Command("Jobs", navigate=jobs, shortcut="ctrl+j"), Separator(),
+                  Menu("Export", Command("CSV", post="/export/csv"))))
     data = app.menu_data()
     assert data == [{"title": "File", "items": [
         {"title": "Jobs", "action": {"navigate": "/jobs", "shortcut": "Ctrl+J"}},
@@ -88,8 +88,8 @@ def test_every_page_carries_the_menu_for_its_shortcuts() -> None:
     def hello() -> Any:
         return ""
 
-    app.menu(Menu("File", MenuItem("</script> hello", post=hello, shortcut="Ctrl+H")))
-    app.menu(Menu("Edit", MenuItem("Hello", post=hello, shortcut="Ctrl+E")))  # replaces
+    app.menu(Menu("File", Command("</script> hello", post=hello, shortcut="Ctrl+H")))
+    app.menu(Menu("Edit", Command("Hello", post=hello, shortcut="Ctrl+E")))  # replaces
     with Client(app) as client:
         page = client.get("/").text
     assert page.count('<script type="application/json" id="appkit-menu">') == 1
