@@ -21,6 +21,7 @@ from appkit.app import (
     Socket,
     hx,
 )
+from appkit.app.forms import FormModel, Submitted, form_for
 from appkit.data.errors import (
     DatabaseTooNew,
     DataError,
@@ -42,10 +43,11 @@ from appkit.errors import (
     WindowUnavailable,
 )
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
-from appkit.jobs.scheduler import JobsSettings
+from appkit.jobs.settings import JobsSettings
 from appkit.live.settings import LiveSettings
 from appkit.sessions import Session, Sessions, toast
 from appkit.standard import App
+from appkit.ui.settings import UISettings
 
 __version__ = "0.1.0"
 
@@ -66,7 +68,11 @@ __all__ = [
     "InvalidInputs",
     "JobsError",
     "JobsSettings",
+    "FormModel",
     "LiveSettings",
+    "Submitted",
+    "UISettings",
+    "form_for",
     "MethodNotAllowed",
     "MigrationFailed",
     "HxHeaders",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from appkit.app.application import App as CoreApp
 from appkit.app.extensions import Extension, ExtensionSettings
 from appkit.data.extension import DataSettings
-from appkit.jobs.scheduler import JobsSettings
+from appkit.jobs.settings import JobsSettings
 from appkit.live.settings import LiveSettings
 from appkit.sessions.manager import Sessions
 

@@ -78,6 +78,7 @@ from html import unescape  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlencode, urlsplit  # noqa: E402
 
+from appkit.testing.proxy import CuttableProxy  # noqa: E402
 from bench.machine import cpu_model, machine_busy, version  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -209,81 +210,6 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class CuttableProxy:
-    """A loopback TCP proxy (the idea of tests/e2e/proxy.py): ``cut()`` resets every open
-    connection and refuses new ones, ``restore()`` listens again on the same port."""
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
-        self._pairs: set[asyncio.StreamWriter] = set()
-
-    def __enter__(self) -> CuttableProxy:
-        self._thread.start()
-        self.restore()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cut()
-        self._run(self._finish())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
-
-    def restore(self) -> None:
-        self._run(self._listen())
-
-    def cut(self) -> None:
-        self._run(self._cut())
-
-    async def _finish(self) -> None:
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _listen(self) -> None:
-        if self._server is None:
-            self._server = await asyncio.start_server(self._forward, HOST, self.port,
-                                                      reuse_address=True)
-
-    async def _cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._pairs):
-            if writer.transport is not None:
-                writer.transport.abort()
-        self._pairs.clear()
-
-    async def _forward(self, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(HOST, self.target)
-        except OSError:
-            writer.close()
-            return
-        self._pairs.update((writer, up_writer))
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            with contextlib.suppress(OSError, RuntimeError):
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._pairs.difference_update((writer, up_writer))
 
 
 # ---- the browser -----------------------------------------------------------------------

@@ -139,7 +139,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self.pipeline = Pipeline(self)
         self.pipeline.providers["htmx"] = HtmxDetails
         self.pipeline.typed_providers.update({HtmxDetails: HtmxDetails, App: lambda c: self})
-        self.assets = StaticFolder(_APPKIT_STATIC, "/_appkit")
+        self.assets = StaticFolder(_APPKIT_STATIC, "/_appkit", fixed=True)
         home = self._home()
         self.static = self._own_static(static_dir, home)
         self._starlette = Starlette(

@@ -315,6 +315,16 @@ class _Param:
         self.header = name.replace("_", "-")
 
 
+def field_reader(name: str, tp: Any, default: Any, where: str) -> _Field:
+    """A reader of one value of type ``tp`` as routes read it: ``reader.value(raw,
+    present)`` converts it or raises ``BadRequest`` naming the field and the value.
+
+    Raises:
+        ConfigurationError: a type appkit cannot read from a request (``where`` names it).
+    """
+    return _field(name, tp, default, where)
+
+
 class Binder:
     """Reads a handler's arguments from a request, as its signature asks.
 
@@ -382,6 +392,11 @@ class Binder:
                     f"Annotate it (e.g. {p.name}: str) to read it from the query string, "
                     f"form, body, cookies or headers"
                 )
+        if getattr(typing.get_origin(tp), "__appkit_form__", False):  # Submitted[Model]
+            from appkit.app.forms import form_for
+
+            self.reads_body = True
+            return _Param(p.name, "model", model=form_for(typing.get_args(tp)[0]))  # type: ignore[arg-type]
         if _is_model(tp):
             self.reads_body = True
             return _Param(p.name, "model", model=_Model(tp, where))

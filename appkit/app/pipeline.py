@@ -22,6 +22,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from starlette.exceptions import HTTPException
@@ -38,7 +39,7 @@ from appkit.errors import ConfigurationError, HTTPError, MethodNotAllowed, NotFo
 if TYPE_CHECKING:
     from appkit.app.application import App
 
-__all__ = ["Pipeline", "Step", "RESPONSE_KEY"]
+__all__ = ["CONNECTION", "Pipeline", "Step", "RESPONSE_KEY", "current_connection"]
 
 logger = logging.getLogger("appkit")
 
@@ -47,6 +48,15 @@ RESPONSE_KEY = "appkit.response"
 _PROVIDED_KEY = "appkit.provided"
 _ERROR_KEY = "appkit.error"
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: The connection being served (a request, a websocket, a live event), for code that
+#: renders on its behalf without being handed it (a component mounted in a handler).
+CONNECTION: ContextVar[HTTPConnection | None] = ContextVar("appkit_connection", default=None)
+
+
+def current_connection() -> HTTPConnection | None:
+    """The connection being served here, or None outside one."""
+    return CONNECTION.get()
 
 
 class Step(Protocol):
@@ -181,6 +191,7 @@ class Pipeline:
         reads_body = binder.reads_body or any(m not in ("GET", "HEAD") for m in handler.methods)
 
         async def endpoint(request: Request) -> Response:
+            current = CONNECTION.set(request)
             try:
                 try:
                     for step in steps:
@@ -199,6 +210,7 @@ class Pipeline:
                     response = await self.crash(request, exc)
                 return await self.leave(request, response)
             finally:
+                CONNECTION.reset(current)
                 if reads_body:
                     await request.close()  # uploaded files' temporary files
 

@@ -47,8 +47,13 @@ class StaticURL:
 class StaticFolder:
     """Serve ``directory`` below ``prefix`` and make cache-busting URLs for its files."""
 
-    def __init__(self, directory: str | os.PathLike[str], prefix: str) -> None:
+    def __init__(self, directory: str | os.PathLike[str], prefix: str, *,
+                 fixed: bool = False) -> None:
+        """``fixed``: the files never change while the process runs (appkit's own, shipped
+        with the package): each file's hash is worked out once, with no ``stat`` per URL."""
         self.directory = Path(directory)
+        self.fixed = fixed
+        self._urls: dict[str, str] = {}
         self._root = self.directory.resolve()
         self.prefix = prefix.rstrip("/")
         self._files = StaticFiles(directory=self.directory, check_dir=False)
@@ -61,6 +66,11 @@ class StaticFolder:
         Raises:
             FileNotFoundError: there is no such file in the folder.
         """
+        if self.fixed:
+            url = self._urls.get(path)
+            if url is None:
+                url = self._urls[path] = f"{self.prefix}/{path.lstrip('/')}?v={self.hash(path)}"
+            return url
         return f"{self.prefix}/{path.lstrip('/')}?v={self.hash(path)}"
 
     def hash(self, path: str) -> str:
@@ -75,6 +85,8 @@ class StaticFolder:
             filename = str(full)
         else:
             filename = cached[0]
+            if self.fixed:
+                return cached[3]
         stat = os.stat(filename)
         if cached and cached[1] == stat.st_mtime_ns and cached[2] == stat.st_size:
             return cached[3]

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from appkit.app.binding import Binder
+from appkit.app.pipeline import CONNECTION
 from appkit.app.routing import RouteHandler, call_handler
 from appkit.errors import BadRequest, HTTPError, NotFound, PayloadTooLarge
 from appkit.html import Div, P, render
@@ -153,6 +154,7 @@ def websocket_endpoint(app: App, handler: RouteHandler
     async def endpoint(websocket: WebSocket) -> None:
         socket = Socket(websocket, size)
         websocket.scope["appkit.socket"] = socket
+        CONNECTION.set(websocket)  # this task's own context: no reset needed
         await websocket.accept()
         try:
             await pipeline.enter(websocket, handler)

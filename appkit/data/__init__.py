@@ -13,8 +13,9 @@ An ``App`` has one store: ``app.db`` is this thread's ``Database`` (the data ext
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from appkit.app.extensions import lazy_names
 from appkit.data.errors import (
     DatabaseTooNew,
     DataError,
@@ -41,15 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'appkit.data' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

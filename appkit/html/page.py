@@ -15,15 +15,18 @@ __all__ = ["Document", "Page", "oob", "HEAD_TAGS"]
 HEAD_TAGS = frozenset({"title", "meta", "link", "style", "base"})
 
 
-def Page(title: str, *body: Any, **main_attrs: Any) -> tuple[Element, Element]:  # noqa: N802
+def Page(title: str, *body: Any, heading: bool = True,  # noqa: N802
+         **main_attrs: Any) -> tuple[Element, Element]:
     """A page's title and its main content: ``(Title(title), Main(H1(title), *body))``.
 
     Returned from a handler, the title goes into ``<head>`` and the rest into ``<body>``.
-    ``main_attrs`` go on ``<main>`` (which gets ``class="container"`` unless you give one).
+    ``heading=False`` leaves the ``<h1>`` out (the title is then the window's only).
+    ``main_attrs`` go on ``<main>`` (which gets ``class="container"``, a centred column,
+    unless you give one: ``cls="container-fluid"`` uses the window's width).
     """
     if not any(attr_name(k) == "class" for k in main_attrs):
         main_attrs["cls"] = "container"
-    return Title(title), Main(H1(title), *body, **main_attrs)
+    return Title(title), Main(H1(title) if heading else None, *body, **main_attrs)
 
 
 def Document(  # noqa: N802 (a factory)

@@ -29,12 +29,30 @@ by every process that opens it. See docs/jobs.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from appkit.app.extensions import lazy_names
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
-from appkit.jobs.extension import JobsExtension
 from appkit.jobs.runs import LogChunk, Run, Status
-from appkit.jobs.scheduler import Jobs, JobsSettings
+from appkit.jobs.settings import JobsSettings
 from appkit.jobs.tasks import Task
-from appkit.jobs.worker import progress
+
+if TYPE_CHECKING:
+    from appkit.jobs.extension import JobsExtension
+    from appkit.jobs.scheduler import Jobs
+    from appkit.jobs.worker import progress
+
+# The scheduler is imported when first asked for, so that `import appkit` (and a worker
+# process, which needs only the task's module and `progress`) stays light.
+_LAZY = {
+    "Jobs": "appkit.jobs.scheduler",
+    "JobsExtension": "appkit.jobs.extension",
+    "progress": "appkit.jobs.worker",
+}
+
+
+__getattr__ = lazy_names(__name__, _LAZY)
+
 
 __all__ = [
     "InvalidInputs",

@@ -388,10 +388,13 @@ class Dashboard(Router):
     def _buttons(self, run: Run, view: str) -> Any:
         target = f"#jobs-run-{run.id}" if view == "row" else "#jobs-run-state"
         if not run.done:
+            # Asked in the page's own dialog (appkit.js), as every hx-confirm is.
             return Button("Cancel", cls="secondary outline", hx_post=self.cancel.url(
                 run_id=run.id), hx_vals={"view": view}, hx_target=target,
                 hx_swap="outerHTML" if view == "row" else "innerHTML",
-                aria_label=f"Cancel run {run.id}")
+                hx_confirm=f"Cancel run {run.id} of {run.task}? A running run is stopped "
+                           "where it is.",
+                data_confirm_title="Cancel a run", aria_label=f"Cancel run {run.id}")
         if run.task in self.jobs.tasks:
             return Button("Run again", cls="outline", hx_post=self.rerun.url(run_id=run.id),
                           hx_swap="none", aria_label=f"Run {run.task} again")

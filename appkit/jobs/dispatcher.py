@@ -52,7 +52,7 @@ from appkit.jobs.runs import Status
 from appkit.jobs.worker import WorkerJob
 
 if TYPE_CHECKING:
-    from appkit.jobs.scheduler import JobsSettings
+    from appkit.jobs.settings import JobsSettings
     from appkit.jobs.tasks import Task
 
 __all__ = ["Dispatcher"]

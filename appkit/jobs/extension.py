@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from appkit.app.extensions import Command
 from appkit.errors import ConfigurationError
-from appkit.jobs.scheduler import Jobs, JobsSettings
+from appkit.jobs.scheduler import Jobs
+from appkit.jobs.settings import JobsSettings
 
 if TYPE_CHECKING:
     from appkit.app.application import App

@@ -33,13 +33,12 @@ from types import FrameType
 from typing import Any, Protocol
 
 from appkit.errors import ConfigurationError
+from appkit.jobs.settings import WORKER_KINDS
 from appkit.jobs.tasks import TaskRef
 from appkit.jobs.worker import WorkerJob
 
 __all__ = ["Launcher", "Started", "Exited", "NotStarted", "LauncherLost", "LaunchEvent",
            "WorkerKey", "make_launcher", "check_main_guard", "WORKER_KINDS"]
-
-WORKER_KINDS = ("auto", "forkserver", "spawn")
 
 
 #: Which worker: ``(run_id, claim)`` (``WorkerJob.key``).

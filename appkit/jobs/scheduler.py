@@ -27,7 +27,6 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -39,62 +38,20 @@ from appkit.jobs._wakeup import notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.dispatcher import Dispatcher
 from appkit.jobs.errors import UnknownTask
-from appkit.jobs.launching import WORKER_KINDS, check_main_guard
+from appkit.jobs.launching import check_main_guard
 from appkit.jobs.runs import LogChunk, Run, Status
+from appkit.jobs.settings import JobsSettings
 from appkit.jobs.tasks import Task, seconds, timestamp
 
 if TYPE_CHECKING:
     from appkit.jobs.dashboard import Dashboard
-    from appkit.jobs.extension import JobsExtension
 
-__all__ = ["Jobs", "JobsSettings"]
+__all__ = ["Jobs", "JobsSettings"]  # JobsSettings: appkit.jobs.settings
 
 PathSource = str | os.PathLike[str] | Callable[[], str | os.PathLike[str]]
 logger = logging.getLogger("appkit.jobs")
 _F = TypeVar("_F", bound=Callable[..., Any])
 _WAIT_STEP = 0.05
-
-
-@dataclass(frozen=True)
-class JobsSettings:
-    """How a scheduler runs (change them with ``jobs.configure(...)`` before it starts).
-
-    Attributes:
-        max_concurrent_runs: how many runs this scheduler process runs at once (each in a
-            process of its own); the others wait in the queue. Several scheduler processes
-            on one database each run up to this many.
-        poll_interval: seconds between two looks at the database when nothing woke the
-            scheduler (a fallback: queuing, cancelling and finishing wake it at once).
-        stop_timeout: seconds ``stop()`` lets running runs finish before killing them.
-        workers: how worker processes start: ``"auto"`` (``forkserver`` on Linux, else
-            ``spawn``), ``"forkserver"`` (a helper process forks one per run: fast) or
-            ``"spawn"`` (a fresh interpreter per run).
-    """
-
-    max_concurrent_runs: int = 2
-    poll_interval: float = 2.0
-    stop_timeout: float = 2.0
-    workers: str = "auto"
-
-    def __post_init__(self) -> None:
-        runs = self.max_concurrent_runs
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-            raise ConfigurationError(
-                f"max_concurrent_runs must be a whole number, 1 or more, not {runs!r}")
-        seconds(self.poll_interval, "poll_interval")
-        if not isinstance(self.stop_timeout, int | float) or self.stop_timeout < 0:
-            raise ConfigurationError(
-                f"stop_timeout must be 0 or more seconds, not {self.stop_timeout!r}")
-        if self.workers not in WORKER_KINDS:
-            raise ConfigurationError(
-                f"workers must be one of {', '.join(WORKER_KINDS)}, not {self.workers!r}")
-
-
-    def extension(self) -> JobsExtension:
-        """The jobs extension (``app.jobs``) with these settings."""
-        from appkit.jobs.extension import JobsExtension
-
-        return JobsExtension(self)
 
 
 class Jobs:

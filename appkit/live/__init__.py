@@ -25,12 +25,22 @@ from __future__ import annotations
 from typing import Any
 
 from appkit.html import Div, Element, oob
+from appkit.live.component_store import MemoryStore, StateStore
+from appkit.live.components import Component, ComponentGone, handler, state
 from appkit.live.extension import LiveExtension
+from appkit.live.form_component import FormComponent
 from appkit.live.hub import Broker, Hub, LocalBroker, Topic
 from appkit.live.settings import LiveSettings
 
 __all__ = [
     "Broker",
+    "Component",
+    "ComponentGone",
+    "FormComponent",
+    "MemoryStore",
+    "StateStore",
+    "handler",
+    "state",
     "Hub",
     "LiveExtension",
     "LiveSettings",

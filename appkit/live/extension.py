@@ -16,20 +16,26 @@ import json
 import logging
 import secrets
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.routing import compile_path
 
 from appkit.app.extensions import Command
+from appkit.app.pipeline import CONNECTION
 from appkit.app.routing import RouteHandler, call_handler
 from appkit.app.websockets import Socket, SocketClosed
-from appkit.errors import HTTPError
-from appkit.html import Element, Meta, Script
+from appkit.errors import HTTPError, NotFound
+from appkit.html import Safe, Script, render
+from appkit.html.nodes import escape_attr
 from appkit.live import bridge
 from appkit.live.bridge import BridgeServer
+from appkit.live.component_store import MemoryStore
+from appkit.live.components import COMPONENTS_KEY, Components
+from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
 from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
@@ -37,11 +43,13 @@ from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
     CLOSE_IDLE,
+    CLOSE_SESSION,
     CLOSE_VERSION,
     VERSION,
     ProtocolError,
     parse,
 )
+from appkit.live.sessions import SessionWrites, changes, snapshot
 from appkit.live.settings import LiveSettings
 
 if TYPE_CHECKING:
@@ -55,6 +63,7 @@ logger = logging.getLogger("appkit.live")
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _RUNNING_PER_PAGE = 16  # events of one page running at once
 ROUTE = "/_appkit-live"
+_ORIGIN = "appkit.live.origin"  # scope key: the page whose event changed the session
 
 
 class LiveExtension:
@@ -79,6 +88,11 @@ class LiveExtension:
         self._bridge: BridgeServer | None = None
         self._serving = 0
         self._events: set[asyncio.Task[None]] = set()
+        self._heads: dict[str, tuple[str, Safe]] = {}
+        self._session_writes = SessionWrites()
+        #: Without sessions (the bare core), the handshake's CSRF token: pages carry it,
+        #: another site's page cannot read it.
+        self.token = secrets.token_urlsafe(24)
 
     def setup(self, app: App) -> None:
         """Add the page's websocket, the page's script and the hub's lifespan."""
@@ -87,6 +101,13 @@ class LiveExtension:
         app.websocket(ROUTE, name="appkit-live",
                       max_message_size=self.settings.max_message_size)(self._serve)
         app.add_head(self._head)
+        app.post(ROUTE + "/session", name="appkit-live-session")(self._save_session)
+        self.components = Components(app, MemoryStore(
+            self.settings.component_ttl, self.settings.components_per_session),
+            lifetime=max(self.settings.component_ttl, 24 * 3600.0))
+        self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
+            self._component_event)
+        app.pipeline.add(_SessionWatch(self))
         self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
         app.on_shutdown(self._stop)
@@ -130,21 +151,27 @@ class LiveExtension:
 
     # ---- pages ------------------------------------------------------------------------
 
-    def _head(self, conn: HTTPConnection) -> list[Element]:
+    def _head(self, conn: HTTPConnection) -> list[Any]:
         app = self._app
         assert app is not None
         url = app.root_path
+        fixed = self._heads.get(url)
+        if fixed is None:  # what every page under this root path shares, rendered once
+            config = json.dumps(
+                {"build": self.build, "boot": self.boot, "url": url + ROUTE,
+                 "heartbeat": self.settings.heartbeat, "max": self.settings.max_message_size,
+                 "probe": url + app.assets.url("live.js"), "component": url + COMPONENT_ROUTE},
+                separators=(",", ":"))
+            if getattr(app, "sessions", None) is None:
+                config = config[:-1] + f',"token":"{self.token}"}}'
+            scripts = render([
+                Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
+                Script(src=url + app.assets.url("live.js"), defer=True)])
+            fixed = self._heads[url] = (
+                '<meta name="appkit-live" content="' + escape_attr(config[:-1]), Safe(scripts))
         user = user_topic(_session(app, conn))
-        config = {"build": self.build, "boot": self.boot, "url": url + ROUTE,
-                  "user": [user, self.hub.seq(user)],
-                  "heartbeat": self.settings.heartbeat,
-                  "max": self.settings.max_message_size,
-                  "probe": url + app.assets.url("live.js")}
-        return [
-            Meta(name="appkit-live", content=json.dumps(config, separators=(",", ":"))),
-            Script(src=url + app.assets.url("vendor/idiomorph.min.js"), defer=True),
-            Script(src=url + app.assets.url("live.js"), defer=True),
-        ]
+        mine = escape_attr(f',"user":{json.dumps([user, self.hub.seq(user)])}}}')
+        return [Safe(f'{fixed[0]}{mine}">'), fixed[1]]
 
     # ---- the page's socket --------------------------------------------------------------
 
@@ -153,6 +180,17 @@ class LiveExtension:
         assert app is not None
         session = _session(app, request)
         owner = user_topic(session)
+        if getattr(app, "sessions", None) is None:
+            # No session, so no CSRF check on the way in: the page's own token stands in.
+            token = request.query_params.get("appkit-csrf", "")
+            if not token:
+                await socket.close(1008, "The live socket needs the page's token")
+                return
+            if not secrets.compare_digest(token, self.token):
+                # A page of an earlier server process: a new page gets the new token.
+                await socket.websocket.send_text(json.dumps({"t": "reload", "why": "build"}))
+                await socket.close(CLOSE_BUILD, "The server restarted: reload")
+                return
         hello = await self._receive(socket)
         if hello is None:
             return
@@ -246,7 +284,10 @@ class LiveExtension:
             with contextlib.suppress(asyncio.CancelledError, SocketClosed, Exception):
                 await receive
             if not done:
-                await socket.close(CLOSE_IDLE, "No word from the page; reconnect")
+                # A page that reads nothing either blocks this close too: let it go.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(
+                        socket.close(CLOSE_IDLE, "No word from the page; reconnect"), 5.0)
             return None
         try:
             message = receive.result()
@@ -264,6 +305,8 @@ class LiveExtension:
         elif kind == "ev":
             page = connection.page
             ref = frame["ref"]
+            if connection.closing is not None:
+                return  # not taken: the page sends it again when it reconnects
             if ref <= page.seen_ref:
                 kept = page.replies.get(ref)
                 if kept is not None:
@@ -285,33 +328,58 @@ class LiveExtension:
             # On a task of its own: the page's pings and other events go on meanwhile, and
             # the reply goes to the page's socket of the moment (it may have reconnected).
             page.running.add(ref)
-            task = asyncio.get_running_loop().create_task(self._event(frame, page, request))
+            task = asyncio.get_running_loop().create_task(
+                self._event(frame, page, request, page.owner))
             self._events.add(task)
             task.add_done_callback(self._events.discard)
         else:
             raise ProtocolError("hello comes once, first")
 
     async def _event(self, frame: dict[str, Any], page: PageState,
-                     request: HTTPConnection) -> None:
+                     request: HTTPConnection, owner: str) -> None:
         ref = frame["ref"]
+        app = self._app
+        assert app is not None
+        session = _session(app, request)
+        before = snapshot(session)
         try:
-            reply = await self._run_event(frame, request)
+            reply = await self._run_event(frame, request, page)
         finally:
             page.running.discard(ref)
+        write = changes(before, session, owner, page.page_id)
+        if write is not None:  # the page posts the key to save it (see live/sessions.py)
+            reply["session"] = self._session_writes.add(write)
         page.remember_reply(ref, reply)
         if page.connection is not None:
             page.connection.send(dict(reply), essential=True)
 
-    async def _run_event(self, frame: dict[str, Any], request: HTTPConnection
-                         ) -> dict[str, Any]:
+    async def _run_event(self, frame: dict[str, Any], request: HTTPConnection,
+                         page: PageState | None = None) -> dict[str, Any]:
         ref, route_path = frame["ref"], frame["route"]
         app = self._app
         assert app is not None
+        if route_path == COMPONENT_ROUTE:  # a component's event: the same dispatch as HTTP
+            conn = HTTPConnection({**request.scope, "path": route_path, "path_params": {}})
+            CONNECTION.set(conn)
+            try:
+                answered, _ = await app.pipeline.run_hooks(conn, self._component_route)
+                if answered:
+                    return _error_reply(ref, 403, "The app refused this (sign in first?)")
+                _, ops = await self.components.dispatch(
+                    conn, dict(frame.get("d", {})), None if page is None else _pusher(page))
+            except HTTPError as exc:
+                return _error_reply(ref, exc.status, exc.message)
+            except Exception:
+                logger.exception("Unhandled error in a component's event")
+                return _error_reply(ref, 500, "The app hit an error while handling this. "
+                                              "The details are in the app's log.")
+            return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
         found = self._route(route_path)
         if found is None:
             return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
         handler, binder, params = found
         conn = HTTPConnection({**request.scope, "path": route_path, "path_params": params})
+        CONNECTION.set(conn)  # the event's own task: its context ends with it
         try:
             answered, _ = await app.pipeline.run_hooks(conn, handler)
             if answered:
@@ -328,6 +396,44 @@ class LiveExtension:
             return _error_reply(ref, 500, "The app hit an error while handling this. The "
                                           "details are in the app's log.")
         return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
+
+    async def _component_event(self, request: Request) -> Any:
+        """``POST /_appkit-component``: a component's event over HTTP (htmx)."""
+        form = await request.form()
+        data: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            if key in data:
+                data[key] = [*data[key], value] if isinstance(data[key], list) else [
+                    data[key], value]
+            else:
+                data[key] = value
+        element, ops = await self.components.dispatch(request, data)
+        return element if ops else Response(status_code=204)  # 204: htmx swaps nothing
+
+    # ---- the session ------------------------------------------------------------------
+
+    def _save_session(self, request: HTTPConnection, key: str) -> Response:
+        """``POST /_appkit-live/session``: save what a live event changed in the session."""
+        app = self._app
+        assert app is not None
+        session = _session(app, request)
+        write = None if session is None else self._session_writes.take(
+            key, user_topic(session))
+        if write is None:
+            raise NotFound("These session changes are unknown, expired or saved already")
+        write.apply(session)
+        request.scope[_ORIGIN] = write.page_id
+        return Response(status_code=204)
+
+    def session_changed(self, owner: str, except_page: str | None = None) -> int:
+        """Close the live sockets of the session ``owner`` (4205): each page reconnects at
+        once and reads the session anew. Returns how many were closed."""
+        closed = 0
+        for page in self.pages.of(owner):
+            if page.connection is not None and page.page_id != except_page:
+                page.connection.close(CLOSE_SESSION, "The session changed: reconnect")
+                closed += 1
+        return closed
 
     def _route(self, path: str) -> tuple[RouteHandler, Binder, dict[str, Any]] | None:
         from appkit.app.binding import Binder
@@ -355,6 +461,21 @@ class LiveExtension:
 
     def __repr__(self) -> str:
         return f"<LiveExtension {self.settings!r}>"
+
+
+def _pusher(page: PageState) -> Callable[[list[dict[str, Any]]], bool]:
+    """Sends a streaming component's updates to ``page`` (False once it has gone); a newer
+    whole-component update replaces one still waiting to be sent."""
+
+    def push(ops: list[dict[str, Any]]) -> bool:
+        connection = page.connection
+        if connection is None or connection.closing is not None:
+            return False
+        key = f"ops\0{ops[0]['target']}" if len(ops) == 1 and ops[0]["op"] == "morph" else None
+        connection.send_latest({"t": "ops", "ops": ops}, key)
+        return True
+
+    return push
 
 
 def _error_reply(ref: int, status: int, message: str) -> dict[str, Any]:
@@ -387,3 +508,26 @@ def _takes_socket(handler: RouteHandler) -> bool:
         hints = {}
     return any(name == "socket" or hints.get(name) is Socket
                for name in inspect.signature(handler.fn).parameters)
+
+
+class _SessionWatch:
+    """A pipeline step: it tells ``Component.mount`` the app's components, and an HTTP
+    answer that changed the session's values closes the live sockets of that session (they
+    reconnect with the new cookie)."""
+
+    def __init__(self, live: LiveExtension) -> None:
+        self.live = live
+
+    async def enter(self, conn: HTTPConnection, route: RouteHandler | None) -> None:
+        conn.scope[COMPONENTS_KEY] = self.live.components  # for Component.mount
+
+    async def leave(self, conn: HTTPConnection, response: Response) -> Response:
+        app = self.live._app
+        session = None if app is None else _session(app, conn)
+        if (session is not None and getattr(session, "values_changed", False)
+                and getattr(session, "has_csrf_token", False)):
+            self.live.session_changed(user_topic(session), conn.scope.get(_ORIGIN))
+        return response
+
+    def page(self, conn: HTTPConnection, head: list[Any], body: list[Any]) -> None:
+        return None

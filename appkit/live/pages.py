@@ -80,6 +80,10 @@ class Pages:
             return None
         return page
 
+    def of(self, owner: str) -> list[PageState]:
+        """The pages of ``owner``."""
+        return [page for page in self._pages.values() if page.owner == owner]
+
     def _room_for(self, owner: str) -> bool:
         """Make room for one more page of ``owner``: the oldest closed ones are forgotten
         first; False when all of them are open."""
@@ -216,6 +220,13 @@ class Connection:
         self._queue.append((frame, key))
         self._queued_bytes += size
         self._wake.set()
+
+    def send_latest(self, frame: dict[str, Any], key: str | None) -> None:
+        """Queue ``frame``, replacing a frame of the same ``key`` still waiting (a slow
+        page gets the newest state, not every step)."""
+        if key is not None:
+            self._drop_waiting(key)
+        self.send(frame, key)
 
     def _drop_waiting(self, key: str) -> None:
         for index, (frame, waiting) in enumerate(self._queue):

@@ -35,6 +35,10 @@ class LiveSettings:
             kept after its socket closed, for it to resume.
         pages_per_user: open or resumable pages one user may have; the oldest closed one
             is forgotten first.
+        component_ttl: seconds a live component is kept after its last event (its page
+            then gets "reload").
+        components_per_session: live components one session may have; past it the least
+            recently used one is dropped.
 
     Raises:
         ConfigurationError: a value out of range, named with the fix.
@@ -49,14 +53,16 @@ class LiveSettings:
     idle_timeout: float = 60.0
     page_grace: float = 600.0
     pages_per_user: int = 64
+    component_ttl: float = 3600.0
+    components_per_session: int = 200
 
     def __post_init__(self) -> None:
         for name in ("history", "history_bytes", "max_message_size", "outbox_frames",
-                     "outbox_bytes", "pages_per_user"):
+                     "outbox_bytes", "pages_per_user", "components_per_session"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigurationError(f"{name} is a whole number, 1 or more, not {value!r}")
-        for name in ("heartbeat", "idle_timeout", "page_grace"):
+        for name in ("heartbeat", "idle_timeout", "page_grace", "component_ttl"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(f"{name} is a positive number of seconds, not "

@@ -45,15 +45,29 @@ class Session(MutableMapping[str, Any]):
         SessionValueError: a key is not a str, or a value is not JSON (on assignment).
     """
 
-    __slots__ = ("_data", "_csrf", "_toasts", "modified")
+    __slots__ = ("_data", "_csrf", "_toasts", "_modified", "values_changed")
 
     def __init__(self, data: dict[str, Any] | None = None, *, csrf_token: str | None = None,
                  toasts: list[dict[str, str]] | None = None) -> None:
         self._data: dict[str, Any] = dict(data or {})
         self._csrf = csrf_token
         self._toasts: list[dict[str, str]] = list(toasts or [])
-        #: True when the session has changed in this request and will be saved.
-        self.modified = False
+        self._modified = False
+        #: True when a value was set or removed (not a toast, not the token): the user's
+        #: open live pages then read the session again.
+        self.values_changed = False
+
+    @property
+    def modified(self) -> bool:
+        """True when the session has changed in this request and will be saved. Set it
+        after changing a value in place (``session["cart"].append(...)``)."""
+        return self._modified
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        self._modified = value
+        if value:
+            self.values_changed = True
 
     # ---- the mapping -------------------------------------------------------------------
 
@@ -66,11 +80,11 @@ class Session(MutableMapping[str, Any]):
                 f"Session keys are text, not {type(key).__name__}: {key!r}. Use str(key)")
         _check_json(key, value)
         self._data[key] = value
-        self.modified = True
+        self._modified = self.values_changed = True
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
-        self.modified = True
+        self._modified = self.values_changed = True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -86,7 +100,7 @@ class Session(MutableMapping[str, Any]):
         stay, so the page that is open keeps working."""
         if self._data:
             self._data.clear()
-            self.modified = True
+            self._modified = self.values_changed = True
 
     def __repr__(self) -> str:
         return f"Session({self._data!r})"
@@ -99,7 +113,7 @@ class Session(MutableMapping[str, Any]):
         unsafe request: the ``X-CSRF-Token`` header or the ``appkit-csrf`` form field."""
         if self._csrf is None:
             self._csrf = secrets.token_urlsafe(32)
-            self.modified = True
+            self._modified = True
         return self._csrf
 
     @property
@@ -109,13 +123,13 @@ class Session(MutableMapping[str, Any]):
 
     def _queue_toast(self, toast: dict[str, str]) -> None:
         self._toasts.append(toast)
-        self.modified = True
+        self._modified = True
 
     def _take_toasts(self) -> list[dict[str, str]]:
         if not self._toasts:
             return []
         taken, self._toasts = self._toasts, []
-        self.modified = True
+        self._modified = True
         return taken
 
     @property

@@ -7,7 +7,8 @@
 //   with the htmx ws extension's websocket handshakes (appkit-csrf query parameter);
 // - shows toasts: a close button removes one, and each hides itself after a few seconds;
 // - asks hx-confirm's question in a dialog of the page (OK / Cancel), not the browser's own
-//   confirm(), which a native window titles with the app's loopback address.
+//   confirm(), which a native window titles with the app's loopback address; it is titled
+//   "Confirm", or by a data-confirm-title attribute on the element or an ancestor.
 (function () {
   "use strict";
 
@@ -47,6 +48,15 @@
     note.prepend(close);
     notices().appendChild(note);
   }
+
+  // 422: a form with errors (appkit.app.forms) answers itself again, every error by its
+  // field: htmx swaps it like a success, and shows no notice.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
@@ -137,19 +147,25 @@
 
   // Ask ``question`` in a modal <dialog>; ``answer(true)`` on OK, ``answer(false)`` on
   // Cancel, Escape or a close. Keyboard: focus starts on OK, Tab moves between the two
-  // buttons (the dialog is modal), Enter or Space presses one, Escape cancels.
-  function ask(question, answer) {
+  // buttons (the dialog is modal), Enter or Space presses one, Escape cancels. It is built
+  // as appkit.ui's Dialog is (the same classes), so with the UI kit both look the same.
+  function ask(question, answer, title) {
     var id = "appkit-confirm-" + (++confirmCount);
     var dialog = document.createElement("dialog");
-    dialog.className = "appkit-confirm";
+    dialog.className = "appkit-dialog appkit-confirm";
     dialog.setAttribute("aria-labelledby", id);
     var article = document.createElement("article");
+    var header = document.createElement("header");
+    var heading = document.createElement("h2");
+    heading.className = "appkit-dialog-title";
+    heading.textContent = title || "Confirm";
+    header.appendChild(heading);
     var text = document.createElement("p");
     text.id = id;
     text.className = "appkit-confirm-question";
     text.textContent = question;
     var buttons = document.createElement("footer");
-    buttons.className = "appkit-confirm-buttons";
+    buttons.className = "appkit-dialog-buttons appkit-confirm-buttons";
     var cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "secondary appkit-confirm-cancel";
@@ -159,7 +175,7 @@
     ok.className = "appkit-confirm-ok";
     ok.textContent = "OK";
     buttons.append(cancel, ok);
-    article.append(text, buttons);
+    article.append(header, text, buttons);
     dialog.appendChild(article);
     var result = false;
     var returnFocus = document.activeElement;
@@ -183,11 +199,14 @@
       return;  // no hx-confirm on the element: htmx goes on by itself
     }
     event.preventDefault();
+    // data-confirm-title on the element (or an ancestor) titles the dialog.
+    var titled = event.detail.elt && event.detail.elt.closest
+      ? event.detail.elt.closest("[data-confirm-title]") : null;
     ask(question, function (confirmed) {
       if (confirmed) {
         event.detail.issueRequest(true);  // true: do not ask again with confirm()
       }
-    });
+    }, titled ? titled.getAttribute("data-confirm-title") : null);
   });
 
   // ---- toasts --------------------------------------------------------------------------
@@ -294,6 +313,7 @@
   window.appkit = {
     notify: function (text) { show(null, text); },
     // Ask a yes/no question in the page's own dialog; calls answer(true or false).
+    // confirm(question, answer, title): title is "Confirm" unless given.
     confirm: ask,
     csrfToken: csrfToken,
   };

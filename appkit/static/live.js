@@ -15,6 +15,8 @@
     topics: {}, ref: 0, replied: 0, pending: new Map(), tries: 0, startedAt: 0,
     sentAt: 0, pingAt: 0, ackTimer: null, stopped: false, reloading: false, welcomed: false,
     transmitted: 0,  // the last event that went out on a socket (later ones never left)
+    edits: 0,        // counts the user's input: a field edited after an event left keeps
+                     // what the user typed when that event's (older) reply arrives
     live: false      // whether the page has live parts (else it opens no socket)
   };
   S.topics[config.user[0]] = config.user[1];
@@ -46,7 +48,7 @@
     });
     if (any && S.open) send({ t: "follow", topics: added });
     else if (any && !S.ws && !S.stopped) { S.live = true; connect(); }
-    return found || !!document.querySelector("[data-live-send]");
+    return found || !!document.querySelector("[data-live-send], [data-component]");
   }
   document.addEventListener("htmx:afterSettle", function () { scan(); });
 
@@ -58,7 +60,8 @@
   function connect() {
     if (S.stopped || S.reloading || (S.ws && S.ws.readyState <= 1)) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + location.host + config.url + "?appkit-csrf=" + encodeURIComponent(csrf());
+    var url = scheme + location.host + config.url + "?appkit-csrf=" +
+              encodeURIComponent(csrf() || config.token || "");
     status("connecting");
     var ws = S.ws = new WebSocket(url);
     ws.onopen = function () {
@@ -116,8 +119,11 @@
       var item = S.pending.get(m.ref);
       S.pending.delete(m.ref);
       if (item) finish(item, m);
-      if (m.ops) apply(m.ops);
+      if (m.session) saveSession(m.session, 0);
+      if (m.ops) apply(m.ops, item ? item.edits : undefined);
       if (!m.ok && m.error) notify(m.error.message);
+    } else if (m.t === "ops") {             // a streaming component's step
+      apply(m.ops);
     } else if (m.t === "reload") {
       reload(m.why);
     }
@@ -133,18 +139,50 @@
     if (S.lastId > S.acked && send({ t: "ack", id: S.lastId })) S.acked = S.lastId;
   }
 
+  // An event's handler changed the session: the socket cannot set the cookie, so the page
+  // posts the one-time key the reply carried and that answer does (a reply sent again
+  // after a reconnect posts a key already used: 404, nothing to do).
+  function saveSession(key, tries) {
+    fetch(config.url + "/session", {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf() },
+      body: "key=" + encodeURIComponent(key)
+    }).then(function (response) {
+      if (!response.ok && response.status !== 404) throw new Error(String(response.status));
+    }).catch(function () {
+      if (tries < 60) setTimeout(function () { saveSession(key, tries + 1); }, 1000);
+    });
+  }
+
   // ---- applying what the server sends ------------------------------------------------
 
-  function apply(ops) {
+  // Morph options: the focused field keeps its value; with `since`, so does every field
+  // the user edited after that point (a reply is older than that input).
+  function options(style, since) {
+    // idiomorph leaves the focused element's children alone with ignoreActiveValue: right
+    // for a field being typed in, wrong for a clicked button (its label would go stale).
+    var active = document.activeElement;
+    var typing = !!active && (/^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) ||
+                              active.isContentEditable);
+    var opts = { morphStyle: style, ignoreActiveValue: typing };
+    if (since !== undefined) {
+      opts.callbacks = { beforeNodeMorphed: function (old) {
+        return !(old.__appkitEdit > since);
+      } };
+    }
+    return opts;
+  }
+
+  function apply(ops, since) {
     ops.forEach(function (op) {
       var el = document.getElementById(op.target);
       if (!el) return;
       if (op.op === "remove") { el.remove(); return; }
       if (op.op === "morph") {
-        Idiomorph.morph(el, op.html, { morphStyle: "outerHTML", ignoreActiveValue: true });
+        Idiomorph.morph(el, op.html, options("outerHTML", since));
         processed(document.getElementById(op.target));
       } else if (op.op === "inner") {
-        Idiomorph.morph(el, op.html, { morphStyle: "innerHTML", ignoreActiveValue: true });
+        Idiomorph.morph(el, op.html, options("innerHTML", since));
         processed(el);
       } else {
         var holder = document.createElement("template");
@@ -157,7 +195,7 @@
           // An element the page has already (the same id) is updated, never doubled.
           var same = node.id ? document.getElementById(node.id) : null;
           if (same) {
-            Idiomorph.morph(same, node, { morphStyle: "outerHTML", ignoreActiveValue: true });
+            Idiomorph.morph(same, node, options("outerHTML", since));
             return;
           }
           if (node.nodeType === 1) el.insertAdjacentElement(where, node);
@@ -189,6 +227,10 @@
     return data;
   }
 
+  document.addEventListener("input", function (event) {
+    if (event.target && "value" in event.target) event.target.__appkitEdit = ++S.edits;
+  }, true);
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute || !form.hasAttribute("data-live-send")) return;
@@ -201,9 +243,29 @@
       return;
     }
     var ref = ++S.ref;
-    S.pending.set(ref, { form: form, sent: data, frame: frame });
+    S.pending.set(ref, { form: form, sent: data, frame: frame, edits: S.edits });
     form.setAttribute("aria-busy", "true");
     send(frame);   // when offline it goes out after the reconnect
+  });
+
+  // A component's event (an htmx POST to the component route) goes over the socket while
+  // it is open: the same dispatch answers it, a reply morphs the component.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var d = event.detail;
+    if (!S.open || !config.component || d.verb !== "post" || d.path !== config.component) return;
+    event.preventDefault();
+    var data = {};
+    d.formData.forEach(function (value, key) {
+      if (typeof value !== "string") return;
+      if (key in data) data[key] = [].concat(data[key], value);
+      else data[key] = value;
+    });
+    var ref = ++S.ref;
+    var frame = { t: "ev", ref: ref, route: config.component, d: data };
+    S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits,
+                         component: true });
+    d.elt.setAttribute("aria-busy", "true");
+    send(frame);
   });
 
   function finish(item, reply) {
@@ -212,7 +274,8 @@
       return other.form === form;
     });
     if (!still) form.removeAttribute("aria-busy");
-    if (!reply.ok) return;
+    // A component's form shows what its state says: its reply morphs it, nothing to clear.
+    if (!reply.ok || !form.elements || item.component) return;
     // Clear what was sent, but never what the user typed since: a reply is older than
     // the user's newest input.
     Array.prototype.forEach.call(form.elements, function (field) {
@@ -230,6 +293,7 @@
   function closed(code, reason) {
     if (S.reloading) return;
     if (RELOAD[code]) return reload("build");
+    if (code === 4205) return connect();   // the session changed: read it anew
     if (POLICY[code]) {
       S.stopped = true;
       status("closed");

@@ -1,1 +1,82 @@
-"""``appkit.ui``: the desktop UI kit (an extension, with its assets vendored)."""
+"""``appkit.ui``: a desktop UI kit, so an app looks and works like a desktop tool with no
+CSS written by its author, offline.
+
+    from appkit import App
+    from appkit.ui import Card, Icon, NavItem, Shell, ToolButton, UISettings
+
+    app = App("expenses", extensions=[UISettings()])
+
+    @app.get("/")
+    def index():
+        return Shell(Card(P("Spent this month: 1,234.00"), title="May"),
+                     title="Expenses", nav=[NavItem("Overview", "/", icon="house")],
+                     current="/", toolbar=[ToolButton("Add", icon="plus")])
+
+- ``UISettings``: the kit on every page (its stylesheet and script), the density and the
+  default theme; light and dark follow the system until the user picks one.
+- ``Shell``, ``NavItem``, ``ThemeToggle``: the window's layout (tool bar, sidebar, content,
+  status bar) and the theme switch.
+- ``Card``, ``Grid``, ``Group``, ``Toolbar``, ``ToolButton``: layout pieces.
+- ``Tabs``/``Tab``, ``Dropdown``/``MenuItem``/``MenuSeparator``, ``Dialog``/
+  ``DialogButton``/``DialogClose``, ``Badge``, ``ProgressBar``: widgets that work from the
+  keyboard, in the page.
+- ``Icon("trash")``: Lucide's icons, inline.
+
+See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from appkit.ui.errors import UIError, UnknownIcon
+from appkit.ui.extension import UIExtension
+from appkit.ui.icons import Icon, icon_names
+from appkit.ui.layout import (
+    Card,
+    Grid,
+    Group,
+    NavItem,
+    Shell,
+    ThemeToggle,
+    Toolbar,
+    ToolButton,
+)
+from appkit.ui.settings import UISettings
+from appkit.ui.widgets import (
+    Badge,
+    Dialog,
+    DialogButton,
+    DialogClose,
+    Dropdown,
+    MenuItem,
+    MenuSeparator,
+    ProgressBar,
+    Tab,
+    Tabs,
+)
+
+__all__ = [
+    "Badge",
+    "Card",
+    "Dialog",
+    "DialogButton",
+    "DialogClose",
+    "Dropdown",
+    "Grid",
+    "Group",
+    "Icon",
+    "MenuItem",
+    "MenuSeparator",
+    "NavItem",
+    "ProgressBar",
+    "Shell",
+    "Tab",
+    "Tabs",
+    "ThemeToggle",
+    "ToolButton",
+    "Toolbar",
+    "UIError",
+    "UIExtension",
+    "UISettings",
+    "UnknownIcon",
+    "icon_names",
+]

@@ -13,7 +13,8 @@ import pytest
 
 PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions",
                   "appkit.data", "appkit.data.admin", "appkit.jobs", "appkit.jobs.dashboard",
-                  "appkit.build", "appkit.testing", "shell", "shell.menus", "appkit.ui.markdown",
+                  "appkit.build", "appkit.testing", "appkit.ui", "appkit.live",
+                  "appkit.app.forms", "shell", "shell.menus", "appkit.ui.markdown",
                   "appkit.ui.charts", "appkit.ui.reorder", "appkit.ui.menus"]
 
 

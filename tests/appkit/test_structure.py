@@ -16,10 +16,11 @@ LAYERS = {
     "appkit.html": 0, "appkit.errors": 0,
     "appkit.desktop": 1, "appkit.app": 1,
     "appkit.sessions": 2, "appkit.data": 2, "appkit.jobs": 2, "appkit.live": 2,
+    "appkit.ui": 2,
     "appkit.standard": 3, "appkit": 3, "appkit.testing": 3, "appkit.loader": 3,
     "appkit.devchild": 3, "appkit.build": 3, "appkit.cli": 4,
 }
-EXTENSIONS = {"appkit.sessions", "appkit.data", "appkit.jobs", "appkit.live"}
+EXTENSIONS = {"appkit.sessions", "appkit.data", "appkit.jobs", "appkit.live", "appkit.ui"}
 
 
 def _modules(package: str) -> dict[str, Path]:

@@ -136,3 +136,32 @@ def test_sanitize_strips_cdn_comments_and_refuses_fetches() -> None:
     # Namespace identifiers in inline SVG are fine.
     css = b"a{background:url(\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'\")}"
     assert vendor.sanitize("x.css", css) == (css, [])
+
+
+def _icon(body: str, view_box: str = "0 0 24 24") -> str:
+    return ("<!-- @license lucide-static - ISC -->\n<svg\n  xmlns=\"http://www.w3.org/2000/svg\"\n"
+            f'  viewBox="{view_box}"\n  fill="none"\n  stroke="currentColor"\n>\n{body}\n</svg>\n')
+
+
+def test_lucide_icons_become_one_file_with_aliases(tmp_path: Path) -> None:
+    root = tmp_path / "package"
+    (root / "icons").mkdir(parents=True)
+    (root / "icon-nodes.json").write_text('{"trash": [], "dot": []}')
+    (root / "icons" / "trash.svg").write_text(_icon('  <path d="M3 6h18" />'))
+    (root / "icons" / "trash-2.svg").write_text(_icon('  <path d="M3 6h18" />'))
+    (root / "icons" / "dot.svg").write_text(_icon('  <circle cx="12" cy="12" r="1" />'))
+    data = vendor.lucide_icons(root, "icons")
+    assert data.decode().splitlines()[1] == '"dot":[["circle",{"cx":"12","cy":"12","r":"1"}]],'
+    assert json.loads(data) == {
+        "icons": {"dot": [["circle", {"cx": "12", "cy": "12", "r": "1"}]],
+                  "trash": [["path", {"d": "M3 6h18"}]]},
+        "aliases": {"trash-2": "trash"}}
+    (root / "icons" / "big.svg").write_text(_icon("<path d='M1 1'/>", view_box="0 0 48 48"))
+    with pytest.raises(vendor.VendorError, match="big.svg: not a 24x24 stroked icon"):
+        vendor.lucide_icons(root, "icons")
+
+
+def test_the_vendored_icons_are_lucides() -> None:
+    data = json.loads((VENDOR_DIR / "lucide-icons.json").read_text(encoding="utf-8"))
+    assert len(data["icons"]) > 2000 and data["aliases"]["trash-2"] == "trash"
+    assert all(target in data["icons"] for target in data["aliases"].values())

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from appkit.testing.proxy import CuttableProxy
 from examples.chat.app import create_app
-from tests.e2e.proxy import CuttableProxy
 
 pytestmark = pytest.mark.browser
 

@@ -17,9 +17,9 @@ from appkit import App, LiveSettings
 from appkit.html import Button, Div, Form, Input, Li, P, Ul
 from appkit.html import Page as HtmlPage
 from appkit.live import append, replace
+from appkit.testing.proxy import CuttableProxy
 from examples.chat.app import create_app as create_chat
 from shell.server import LoopbackServer
-from tests.e2e.proxy import CuttableProxy
 
 pytestmark = pytest.mark.browser
 
@@ -42,24 +42,6 @@ def _port(url: str) -> int:
     return int(url.rstrip("/").rsplit(":", 1)[1])
 
 
-@contextlib.contextmanager
-def _proxy(port: int) -> Iterator[CuttableProxy]:
-    """A CuttableProxy whose forwarding tasks have ended before its loop stops (else
-    asyncio logs "Task was destroyed but it is pending" in a later test)."""
-    with CuttableProxy(port) as proxy:
-        try:
-            yield proxy
-        finally:
-            proxy.cut()
-
-            async def settle() -> None:
-                others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-                if others:
-                    await asyncio.wait(others, timeout=2)
-
-            proxy._run(settle())
-
-
 @pytest.fixture
 def pages(browser: Any) -> Iterator[Callable[[], Page]]:
     opened: list[Page] = []
@@ -80,7 +62,7 @@ def test_a_5s_cut_while_the_server_publishes_50_messages_loses_and_doubles_nothi
     app = create_chat("chat-fifty")
     url = live_server(app)
     direct, away = pages(), pages()
-    with _proxy(_port(url)) as proxy, contextlib.closing(away):
+    with CuttableProxy(_port(url)) as proxy, contextlib.closing(away):
         direct.goto(url)
         away.goto(f"http://127.0.0.1:{proxy.port}/")
         _live(direct)
@@ -141,8 +123,6 @@ def test_a_delayed_reply_keeps_what_the_user_typed_in_the_focused_field(
     assert page.evaluate("document.activeElement.id") == "title"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a delayed reply morphs over a field the user "
-                   "edited since the send (only the focused field is kept)")
 def test_a_delayed_reply_keeps_what_the_user_typed_in_another_field(
         live_server: Callable[[Any], str], page: Page) -> None:
     page.goto(live_server(_slow_app("slow-two", seconds=1.5)))
@@ -182,7 +162,7 @@ def test_the_reply_to_a_slow_event_survives_a_short_cut(
     app = _slow_app("slow-cut", seconds=3)
     url = live_server(app)
     page = pages()
-    with _proxy(_port(url)) as proxy:
+    with CuttableProxy(_port(url)) as proxy:
         try:
             page.goto(f"http://127.0.0.1:{proxy.port}/")
             _live(page)
@@ -277,7 +257,7 @@ def test_a_cut_while_the_server_publishes_300_messages_catches_up(
     app = create_chat("chat-three-hundred")
     url = live_server(app)
     away = pages()
-    with _proxy(_port(url)) as proxy, contextlib.closing(away):
+    with CuttableProxy(_port(url)) as proxy, contextlib.closing(away):
         away.goto(f"http://127.0.0.1:{proxy.port}/")
         _live(away)
         proxy.cut()

@@ -36,6 +36,7 @@ def _apps() -> dict[str, Any]:
     return {
         "todo": create_todo_app(),
         "hello": importlib.import_module("examples.hello.app").app,
+        "ui": importlib.import_module("examples.ui.app").app,
     }
 
 

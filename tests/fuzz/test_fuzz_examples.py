@@ -1,4 +1,4 @@
-"""Property: the examples (hello, todo, jobs with its dashboard) answer every generated
+"""Property: the examples (hello, todo, jobs with its dashboard, ui) answer every generated
 request below 500, log no ERROR, and keep answering.
 
 The jobs example runs one real run at the start (so a run has a log to read from an
@@ -167,3 +167,23 @@ def test_cancel_and_run_again_answer_every_request(jobs: Target, request: Any) -
 @given(request=jobs_requests(["POST /jobs/tasks/{task:path}/run"], ["inputs"]))
 def test_run_now_answers_every_request(jobs: Target, request: Any) -> None:
     jobs.check(request)
+
+
+# ---- ui ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ui(error_logs: list[logging.LogRecord]) -> Iterator[Target]:
+    module = load_example(EXAMPLES / "ui" / "app.py", "_example_ui_under_fuzz")
+    try:
+        with Client(module.app) as client:
+            yield Target(client, error_logs)
+    finally:
+        sys.modules.pop("_example_ui_under_fuzz", None)
+
+
+@FUZZ
+@given(request=requests(["GET /", "GET /items", "GET /settings", "POST /_appkit-ui/theme"],
+                        ["theme"], ["appkit-session-ui-tour", "appkit-theme-ui-tour"],
+                        fields={"theme": mostly(st.sampled_from(["light", "dark", "system"]))}))
+def test_ui_answers_every_request(ui: Target, request: Any) -> None:
+    ui.check(request)

@@ -149,3 +149,10 @@ def test_oob_strategy_without_selector_or_id_raises_value_error() -> None:
 def test_head_tags() -> None:
     assert frozenset({"title", "meta", "link", "style", "base"}) == HEAD_TAGS
     assert "script" not in HEAD_TAGS
+
+
+def test_page_without_its_heading() -> None:
+    assert render(Page("Todo", P("x"), heading=False, cls="container-fluid")) == (
+        '<title>Todo</title><main class="container-fluid"><p>x</p></main>')
+    # The default keeps the heading (apps written before heading= look the same).
+    assert "<h1>Todo</h1>" in render(Page("Todo"))

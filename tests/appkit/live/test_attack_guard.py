@@ -4,6 +4,7 @@ missing launch cookie or a missing CSRF token never gets a live page."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,13 +14,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from appkit.testing import Client
 from shell.guard import TOKEN_PARAM, LoopbackGuard, new_token
-from tests.appkit.live.test_attack_protocol import (
+from tests.appkit.live.pages import (
     LivePage,
     closed_with,
     frames,
     live_client,
-    make_app,
 )
+from tests.appkit.live.test_attack_protocol import make_app
 
 ORIGIN = "http://127.0.0.1:8000"
 
@@ -82,9 +83,8 @@ def test_a_handshake_without_the_csrf_token_is_closed_with_1008(
     assert closed_with(ws)[0] == 1008
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: on an App without sessions the live handshake "
-                   "has no CSRF equivalent, and every visitor shares the topic user:anyone")
-def test_without_sessions_the_handshake_still_needs_a_token() -> None:
+def _core_live_app() -> Any:
+    """The bare core (no sessions) with the live layer and one live page."""
     from appkit.app import App as CoreApp
     from appkit.html import Page, Ul
     from appkit.live import LiveSettings
@@ -95,6 +95,11 @@ def test_without_sessions_the_handshake_still_needs_a_token() -> None:
     def index() -> Any:
         return Page("Live", Ul(id="m"), app.hub.subscribe("chat"))
 
+    return app
+
+
+def test_without_sessions_the_handshake_still_needs_a_token() -> None:
+    app = _core_live_app()
     with live_client(app) as client:
         html = client.get("/").text
         live = app.extension("live")
@@ -106,3 +111,24 @@ def test_without_sessions_the_handshake_still_needs_a_token() -> None:
         with pytest.raises(WebSocketDisconnect) as refused:
             assert json.loads(ws.receive_text())["t"] != "welcome"
         assert refused.value.code == 1008
+
+
+def test_without_sessions_the_pages_token_lets_it_in_and_an_old_one_reloads() -> None:
+    app = _core_live_app()
+    with live_client(app) as client:
+        html = client.get("/").text
+        config = json.loads(re.search(r'name="appkit-live" content="([^"]*)"', html)
+                            .group(1).replace("&quot;", '"'))  # type: ignore[union-attr]
+        live = app.extension("live")
+        hello = json.dumps({"t": "hello", "v": 1, "build": live.build, "boot": live.boot,
+                            "page": "c" * 32, "topics": {"chat": 0}})
+        ws = client.sockets.enter_context(  # type: ignore[attr-defined]
+            client.websocket_connect(f"/_appkit-live?appkit-csrf={config['token']}"))
+        ws.send_text(hello)
+        assert json.loads(ws.receive_text())["t"] == "welcome"
+        old = client.sockets.enter_context(  # type: ignore[attr-defined]
+            client.websocket_connect("/_appkit-live?appkit-csrf=from-an-earlier-process"))
+        assert json.loads(old.receive_text()) == {"t": "reload", "why": "build"}
+        with pytest.raises(WebSocketDisconnect) as refused:
+            old.receive_text()
+        assert refused.value.code == 4001

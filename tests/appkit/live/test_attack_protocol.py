@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import sys
 import threading
 import time
@@ -22,6 +21,15 @@ from appkit.app.websockets import Socket
 from appkit.html import Li, P, Page, Ul
 from appkit.live import append, replace
 from appkit.testing import Client
+from tests.appkit.live.pages import (
+    LivePage,
+    closed_with,
+    ev,
+    frames,
+    live_client,
+    reply_to,
+    until_pong,
+)
 
 
 def make_app(**settings: Any) -> App:
@@ -74,87 +82,10 @@ def make_app(**settings: Any) -> App:
     return app
 
 
-class LivePage:
-    """One page load of a client and its live socket(s)."""
-
-    def __init__(self, client: Client, page_id: str = "p" * 32, path: str = "/") -> None:
-        self.client = client
-        html = client.get(path).text
-        content = re.search(r'<meta name="appkit-live" content="([^"]*)"', html)
-        assert content is not None
-        self.config = json.loads(content.group(1).replace("&quot;", '"'))
-        self.page_id = page_id
-        found = re.search(r'data-live-seq="(\d+)"', html)
-        self.seq = int(found.group(1)) if found else 0
-        self.html = html
-
-    def socket(self, token: str | None = "", **headers: str) -> Any:
-        name = self.client.app.sessions.cookie_name  # type: ignore[attr-defined]
-        headers = {"cookie": f"{name}={self.client.cookies[name]}", **headers}
-        token = self.client.csrf_token() if token == "" else token
-        url = "/_appkit-live" + (f"?appkit-csrf={token}" if token is not None else "")
-        socket = self.client.websocket_connect(url, headers=headers)
-        return self.client.sockets.enter_context(socket)  # type: ignore[attr-defined]
-
-    def connect(self, **hello: Any) -> Any:
-        ws = self.socket()
-        frame = {"t": "hello", "v": 1, "build": self.config["build"],
-                 "boot": self.config["boot"], "page": self.page_id,
-                 "topics": {"chat": self.seq}, **hello}
-        ws.send_text(json.dumps(frame))
-        return ws
-
-
-def frames(ws: Any, n: int) -> list[dict[str, Any]]:
-    return [json.loads(ws.receive_text()) for _ in range(n)]
-
-
-def until_pong(ws: Any) -> list[dict[str, Any]]:
-    """Ping, then every frame up to the pong (the frames the server had sent before)."""
-    ws.send_text(json.dumps({"t": "ping"}))
-    got = []
-    while True:
-        frame = json.loads(ws.receive_text())
-        if frame["t"] == "pong":
-            return got
-        got.append(frame)
-
-
-def closed_with(ws: Any) -> tuple[int, list[dict[str, Any]]]:
-    got = []
-    with pytest.raises(WebSocketDisconnect) as closed:
-        while True:
-            got.append(json.loads(ws.receive_text()))
-    return closed.value.code, got
-
-
-def ev(ref: int, route: str, **d: Any) -> str:
-    return json.dumps({"t": "ev", "ref": ref, "route": route, "d": d})
-
-
-@contextlib.contextmanager
-def live_client(app: App) -> Iterator[Client]:
-    with Client(app) as c, contextlib.ExitStack() as sockets:
-        c.sockets = sockets  # type: ignore[attr-defined]
-        yield c
-
-
 @pytest.fixture
 def client() -> Iterator[Client]:
     with live_client(make_app()) as c:
         yield c
-
-
-def reply_to(ws: Any, ref: int, within: float = 10.0) -> dict[str, Any]:
-    """The reply to event ``ref`` (events run on tasks of their own: a pong may come
-    first), within ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        for frame in until_pong(ws):
-            if frame["t"] == "reply" and frame["ref"] == ref:
-                return frame
-        time.sleep(0.01)
-    raise AssertionError(f"no reply to {ref}")
 
 
 # ---- what the server must refuse or answer (these hold) --------------------------------
@@ -376,8 +307,6 @@ def test_after_a_server_restart_the_page_resyncs_and_runs_nothing_twice(
     assert reply["ok"] is False and reply["error"]["status"] == 409
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a live event sees the session as it was at the "
-                   "handshake: after signing out over HTTP the login wall still lets it in")
 def test_signing_out_closes_the_login_wall_for_live_events() -> None:
     app = make_app()
 
@@ -406,12 +335,19 @@ def test_signing_out_closes_the_login_wall_for_live_events() -> None:
         assert reply_to(ws, 1)["ok"] is True
         assert client.post("/logout").status_code == 200
         ws.send_text(ev(2, "/say", text="signed out"))
+        # The socket read the session at its handshake: signing out closed it (4205), so
+        # the event sent on it was not taken; the page reconnects, reading the session as
+        # the cookie has it now, and sends it again.
+        code, got = closed_with(ws)
+        assert code == 4205 and not [f for f in got if f["t"] == "reply"]
+        ws = page.connect(sent=2, replied=1, resumed=True)
+        welcome = frames(ws, 1)[0]
+        assert welcome["t"] == "welcome" and welcome["seen"] == 1
+        ws.send_text(ev(2, "/say", text="signed out"))
         reply = reply_to(ws, 2)
         assert reply["ok"] is False and app.state.said == ["signed in"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: what a live event's handler writes to the "
-                   "session is never saved (the session step's leave does not run)")
 def test_a_live_event_can_change_the_session() -> None:
     app = make_app()
 
@@ -428,8 +364,21 @@ def test_a_live_event_can_change_the_session() -> None:
         ws = LivePage(client).connect()
         frames(ws, 1)
         ws.send_text(ev(1, "/remember", colour="teal"))
-        assert reply_to(ws, 1)["ok"] is True
+        reply = reply_to(ws, 1)
+        assert reply["ok"] is True
+        # The socket cannot set a cookie: the page posts the reply's key, as live.js does.
+        token = client.csrf_token()
+        saved = client.post("/_appkit-live/session", data={"key": reply["session"]},
+                            headers={"X-CSRF-Token": token})
+        assert saved.status_code == 204 and "set-cookie" in saved.headers
         assert "teal" in client.get("/colour").text
+        # Once: the key is spent.
+        again = client.post("/_appkit-live/session", data={"key": reply["session"]},
+                            headers={"X-CSRF-Token": token})
+        assert again.status_code == 404
+        # The page that made the change keeps its socket (it has the session already).
+        ws.send_text(ev(2, "/remember", colour="red"))
+        assert reply_to(ws, 2)["ok"] is True
 
 
 def test_made_up_topic_names_do_not_pile_up_in_the_hub(client: Client) -> None:

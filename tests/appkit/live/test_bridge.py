@@ -4,18 +4,19 @@ polling; a datagram without the server's key is dropped."""
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 from typing import Any
 
 from appkit.live import bridge
 from appkit.testing import Client
 from tests.appkit.live.jobapp import app
-from tests.appkit.live.test_protocol import Page_, frames, live_client
+from tests.appkit.live.pages import LivePage, frames, live_client
 
 
 def test_a_job_publishes_to_the_pages_from_its_worker_process() -> None:
     with live_client(app) as client:
-        page = Page_(client)
+        page = LivePage(client, secrets.token_hex(16))
         ws = page.connect(topics={"reports": page.seq})
         assert frames(ws, 1)[0]["t"] == "welcome"
         run_id = app.jobs.enqueue("report", {"name": "May"})
@@ -30,7 +31,7 @@ def test_a_job_publishes_to_the_pages_from_its_worker_process() -> None:
 def test_a_datagram_without_the_key_is_dropped(error_logs: list[Any]) -> None:
     with live_client(app) as client:
         where = json.loads((app.paths.runtime / bridge.FILE_NAME).read_text())
-        page = Page_(client)
+        page = LivePage(client, secrets.token_hex(16))
         ws = page.connect(topics={"reports": page.seq})
         frames(ws, 1)
         forged = {"key": "0" * 32, "topic": "reports",

@@ -4,9 +4,7 @@ every bad frame or forged page closed with its code."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from appkit import App, LiveSettings
 from appkit.html import Li, P, Page, Ul
 from appkit.live import append, replace
 from appkit.testing import Client
+from tests.appkit.live.pages import LivePage, frames, live_client
 
 
 def make_app(**settings: Any) -> App:
@@ -41,45 +40,6 @@ def make_app(**settings: Any) -> App:
     return app
 
 
-class Page_:
-    """One page of a client: its live config (from the page's meta tag) and its socket."""
-
-    def __init__(self, client: Client, page_id: str | None = None) -> None:
-        self.client = client
-        html = client.get("/").text
-        content = re.search(r'<meta name="appkit-live" content="([^"]*)"', html)
-        assert content is not None
-        self.config = json.loads(content.group(1).replace("&quot;", '"'))
-        self.page_id = page_id or secrets.token_hex(16)
-        self.seq = int(re.search(r'data-live-seq="(\d+)"', html).group(1))  # type: ignore[union-attr]
-
-    def connect(self, **hello: Any) -> Any:
-        name = self.client.app.sessions.cookie_name  # type: ignore[attr-defined]
-        headers = {"cookie": f"{name}={self.client.cookies[name]}"}
-        token = self.client.csrf_token()
-        socket = self.client.websocket_connect(f"/_appkit-live?appkit-csrf={token}",
-                                               headers=headers)
-        ws = self.client.sockets.enter_context(socket)  # type: ignore[attr-defined]
-        frame = {"t": "hello", "v": 1, "build": self.config["build"],
-                 "boot": self.config["boot"], "page": self.page_id,
-                 "topics": {"chat": self.seq}, **hello}
-        ws.send_text(json.dumps(frame))
-        return ws
-
-
-def frames(ws: Any, n: int) -> list[dict[str, Any]]:
-    return [json.loads(ws.receive_text()) for _ in range(n)]
-
-
-@contextlib.contextmanager
-def live_client(app: App) -> Iterator[Client]:
-    """A client whose sockets are all left (also those closed on it) before the app
-    stops."""
-    with Client(app) as c, contextlib.ExitStack() as sockets:
-        c.sockets = sockets  # type: ignore[attr-defined]
-        yield c
-
-
 @pytest.fixture
 def client() -> Iterator[Client]:
     with live_client(make_app()) as c:
@@ -87,7 +47,7 @@ def client() -> Iterator[Client]:
 
 
 def test_a_page_gets_the_topics_messages_and_its_replies_in_order(client: Client) -> None:
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     ws = page.connect()
     (welcome,) = frames(ws, 1)
     assert welcome["t"] == "welcome" and welcome["seen"] == 0 and welcome["id"] == 1
@@ -105,7 +65,7 @@ def test_a_page_gets_the_topics_messages_and_its_replies_in_order(client: Client
 def test_a_reconnect_replays_what_was_missed_and_never_reruns_an_event(
         client: Client) -> None:
     app = client.app
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     ws = page.connect()
     frames(ws, 1)
     ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/say", "d": {"text": "one"}}))
@@ -131,7 +91,7 @@ def test_a_reconnect_replays_what_was_missed_and_never_reruns_an_event(
 def test_a_page_too_far_behind_gets_the_snapshot(client: Client) -> None:
     with live_client(make_app(history=2)) as small:
         app = small.app
-        page = Page_(small)
+        page = LivePage(small)
         for text in ("a", "b", "c", "d"):
             app.state.said.append(text)
             app.hub.publish("chat", append("messages", Li(text)))
@@ -149,7 +109,7 @@ def test_a_page_too_far_behind_gets_the_snapshot(client: Client) -> None:
     ('{"t": "nope", "v": 1}', 1007),
 ])
 def test_bad_first_frames_close_with_1007(client: Client, frame: str, code: int) -> None:
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     name = client.app.sessions.cookie_name  # type: ignore[attr-defined]
     with client.websocket_connect(f"/_appkit-live?appkit-csrf={client.csrf_token()}",
                                   headers={"cookie": f"{name}={client.cookies[name]}"}) as ws:
@@ -161,7 +121,7 @@ def test_bad_first_frames_close_with_1007(client: Client, frame: str, code: int)
 
 
 def test_a_new_build_reloads_and_another_sessions_page_is_refused(client: Client) -> None:
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     ws = page.connect(build="old-build")
     assert frames(ws, 1) == [{"t": "reload", "why": "build"}]
     with pytest.raises(WebSocketDisconnect) as closed:
@@ -172,7 +132,7 @@ def test_a_new_build_reloads_and_another_sessions_page_is_refused(client: Client
     ws.close()
     other = Client(client.app)                                 # another session
     other.sockets = client.sockets  # type: ignore[attr-defined]
-    thief = Page_(other, page_id=page.page_id)
+    thief = LivePage(other, page_id=page.page_id)
     ws = thief.connect()
     with pytest.raises(WebSocketDisconnect) as refused:
         ws.receive_text()
@@ -180,7 +140,7 @@ def test_a_new_build_reloads_and_another_sessions_page_is_refused(client: Client
 
 
 def test_a_users_topic_is_theirs_alone(client: Client) -> None:
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     ws = page.connect(topics={"user:someone-else": 0})
     frames(ws, 1)
     with pytest.raises(WebSocketDisconnect) as refused:
@@ -190,7 +150,7 @@ def test_a_users_topic_is_theirs_alone(client: Client) -> None:
 
 def test_an_oversized_frame_closes_with_1009() -> None:
     with live_client(make_app(max_message_size=1000)) as client:
-        ws = Page_(client).connect()
+        ws = LivePage(client, secrets.token_hex(16)).connect()
         frames(ws, 1)
         ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/say",
                                  "d": {"text": "x" * 2000}}))
@@ -202,7 +162,7 @@ def test_an_oversized_frame_closes_with_1009() -> None:
 def test_a_page_that_does_not_read_is_dropped_not_buffered() -> None:
     with live_client(make_app(outbox_frames=20)) as client:
         app = client.app
-        ws = Page_(client).connect()
+        ws = LivePage(client, secrets.token_hex(16)).connect()
         frames(ws, 1)
         for n in range(200):                                    # never acknowledged
             app.hub.publish("chat", append("messages", Li(f"{n}")))
@@ -221,7 +181,7 @@ def test_a_page_that_does_not_read_is_dropped_not_buffered() -> None:
 
 
 def test_a_topic_swapped_onto_the_page_later_is_followed(client: Client) -> None:
-    page = Page_(client)
+    page = LivePage(client, secrets.token_hex(16))
     ws = page.connect(topics={})
     frames(ws, 1)
     client.app.hub.publish("chat", append("messages", Li("before", id="m0")))

@@ -1,4 +1,7 @@
-"""A loopback TCP proxy a test controls, to cut a page's connection and restore it.
+"""A loopback TCP proxy a test controls, to cut a page's connection and restore it (a
+live page must lose nothing across it: see docs/live.md).
+
+    from appkit.testing.proxy import CuttableProxy
 
     with CuttableProxy(server_port) as proxy:
         page.goto(f"http://127.0.0.1:{proxy.port}/")
@@ -42,6 +45,7 @@ class CuttableProxy:
 
     def __exit__(self, *exc: Any) -> None:
         self.cut()
+        self._run(self._finish())  # its forwarding tasks end before its loop stops
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
@@ -56,6 +60,12 @@ class CuttableProxy:
     def cut(self) -> None:
         """Drop every open connection and refuse new ones."""
         self._run(self._cut())
+
+    async def _finish(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _listen(self) -> None:
         if self._server is None:

@@ -1,0 +1,96 @@
+"""Driving a live page's socket from a test: a page load (its live config and id) and the
+frames of the protocol (see appkit/live/protocol.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from appkit import App
+from appkit.testing import Client
+
+__all__ = ["LivePage", "closed_with", "ev", "frames", "live_client", "reply_to", "until_pong"]
+
+
+class LivePage:
+    """One page load of a client and its live socket(s)."""
+
+    def __init__(self, client: Client, page_id: str = "p" * 32, path: str = "/") -> None:
+        self.client = client
+        html = client.get(path).text
+        content = re.search(r'<meta name="appkit-live" content="([^"]*)"', html)
+        assert content is not None
+        self.config = json.loads(content.group(1).replace("&quot;", '"'))
+        self.page_id = page_id
+        found = re.search(r'data-live-seq="(\d+)"', html)
+        self.seq = int(found.group(1)) if found else 0
+        self.html = html
+
+    def socket(self, token: str | None = "", **headers: str) -> Any:
+        name = self.client.app.sessions.cookie_name  # type: ignore[attr-defined]
+        headers = {"cookie": f"{name}={self.client.cookies[name]}", **headers}
+        token = self.client.csrf_token() if token == "" else token
+        url = "/_appkit-live" + (f"?appkit-csrf={token}" if token is not None else "")
+        socket = self.client.websocket_connect(url, headers=headers)
+        return self.client.sockets.enter_context(socket)  # type: ignore[attr-defined]
+
+    def connect(self, **hello: Any) -> Any:
+        ws = self.socket()
+        frame = {"t": "hello", "v": 1, "build": self.config["build"],
+                 "boot": self.config["boot"], "page": self.page_id,
+                 "topics": {"chat": self.seq}, **hello}
+        ws.send_text(json.dumps(frame))
+        return ws
+
+
+def frames(ws: Any, n: int) -> list[dict[str, Any]]:
+    return [json.loads(ws.receive_text()) for _ in range(n)]
+
+
+def until_pong(ws: Any) -> list[dict[str, Any]]:
+    """Ping, then every frame up to the pong (the frames the server had sent before)."""
+    ws.send_text(json.dumps({"t": "ping"}))
+    got = []
+    while True:
+        frame = json.loads(ws.receive_text())
+        if frame["t"] == "pong":
+            return got
+        got.append(frame)
+
+
+def closed_with(ws: Any) -> tuple[int, list[dict[str, Any]]]:
+    got = []
+    with pytest.raises(WebSocketDisconnect) as closed:
+        while True:
+            got.append(json.loads(ws.receive_text()))
+    return closed.value.code, got
+
+
+def ev(ref: int, route: str, **d: Any) -> str:
+    return json.dumps({"t": "ev", "ref": ref, "route": route, "d": d})
+
+
+@contextlib.contextmanager
+def live_client(app: App) -> Iterator[Client]:
+    with Client(app) as c, contextlib.ExitStack() as sockets:
+        c.sockets = sockets  # type: ignore[attr-defined]
+        yield c
+
+
+def reply_to(ws: Any, ref: int, within: float = 10.0) -> dict[str, Any]:
+    """The reply to event ``ref`` (events run on tasks of their own: a pong may come
+    first), within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for frame in until_pong(ws):
+            if frame["t"] == "reply" and frame["ref"] == ref:
+                return frame
+        time.sleep(0.01)
+    raise AssertionError(f"no reply to {ref}")
