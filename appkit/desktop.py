@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
 
-from appkit.errors import AppkitError, WindowUnavailable
+from appkit.errors import AppkitError, ConfigurationError, WindowUnavailable
 from appkit.html import Element, Script
 
 __all__ = ["DesktopApp", "Dialogs", "Window"]
@@ -169,7 +169,18 @@ class DesktopApp:
     def menu(self, *menus: Any) -> None:
         """Give the window a menu bar: ``Menu`` objects of ``appkit.ui.menus``, whose items
         go to a page or post to a route, with keyboard shortcuts that work in the page (in
-        the browser mode too). A second call replaces the menus."""
+        the browser mode too). A second call replaces the menus.
+
+        Raises:
+            ConfigurationError: a menu is not an ``appkit.ui.menus.Menu``, or one of its
+                items cannot say where it goes (checked now, not when a page renders).
+        """
+        for menu in menus:
+            if not callable(getattr(menu, "to_data", None)):
+                raise ConfigurationError(
+                    f"app.menu() takes the window's menus, not {menu!r}: use "
+                    "appkit.ui.menus.Menu('File', Command(...), ...)")
+            menu.to_data()
         if self._menus is None:
             cast(Any, self).add_head(lambda conn: self._menu_head())
         self._menus = tuple(menus)

@@ -99,6 +99,15 @@ def test_every_page_carries_the_menu_for_its_shortcuts() -> None:
         {"title": "Hello", "action": {"post": "/hello", "shortcut": "Ctrl+E"}}]}]
 
 
+def test_app_menu_checks_what_it_is_given_at_once() -> None:
+    app = App("menu-check")
+    with pytest.raises(ConfigurationError, match="takes the window's menus, not 'File'"):
+        app.menu("File")
+    with pytest.raises(ConfigurationError, match="goes to 'jobs'"):
+        app.menu(Menu("File", Command("Jobs", navigate="jobs")))
+    assert app.menu_data() == []
+
+
 def test_an_app_without_a_menu_has_none() -> None:
     app = App("menu-none")
 
