@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from appkit.errors import AppkitError
 from appkit.html import (
     Circle,
     Div,
@@ -44,6 +43,7 @@ from appkit.html import (
     Ul,
 )
 from appkit.ui._assets import asset_url, install_head
+from appkit.ui.errors import UIError
 
 __all__ = ["BarChart", "ChartError", "LineChart", "PALETTE", "PieChart", "add_points", "assets",
            "from_rows", "install"]
@@ -56,7 +56,7 @@ _ID = re.compile(r"^[A-Za-z][\w-]{0,63}$")
 Number = int | float
 
 
-class ChartError(AppkitError, ValueError):
+class ChartError(UIError, ValueError):
     """The data given to a chart cannot be drawn (says which value and why)."""
 
 

@@ -25,14 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from appkit.errors import AppkitError
 from appkit.html import Element, Form, Input, Li, Link, P, Script, Span, Ul
 from appkit.ui._assets import asset_url, install_head
+from appkit.ui.errors import UIError
 
 __all__ = ["Reorder", "ReorderError", "assets", "install"]
 
 
-class ReorderError(AppkitError, ValueError):
+class ReorderError(UIError, ValueError):
     """A reorderable list was given what it cannot show (says what and why)."""
 
 
