@@ -48,7 +48,7 @@ def test_shortcuts_and_the_shells_event_run_the_items(
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.goto(live_server(StrictCSP(menu_app(ran))))
-    page.wait_for_function("window.appkitMenu !== undefined")
+    page.wait_for_function("() => window.appkitMenu !== undefined")
     search = page.get_by_label("Search")
     search.click()
     search.press("h")
@@ -69,7 +69,7 @@ def test_shortcuts_and_the_shells_event_run_the_items(
 
     page.keyboard.press("Alt+2")
     expect(page.get_by_role("heading", name="Second page")).to_be_visible()
-    page.wait_for_function("window.appkitMenu !== undefined")  # its deferred script ran
+    page.wait_for_function("() => window.appkitMenu !== undefined")  # its deferred script ran
     page.evaluate("""document.dispatchEvent(new CustomEvent('shell:menu',
         {detail: {navigate: '/'}}))""")
     expect(page.get_by_label("Search")).to_be_visible()
