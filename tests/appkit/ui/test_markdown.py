@@ -190,7 +190,7 @@ def test_hostile_input_at_the_limit_renders_in_bounded_time(unit: str) -> None:
     took = time.perf_counter() - started
     # markdown-it-py is linear on these (about 10 us a character at worst here, where a
     # quadratic parser would take minutes); the bound leaves room for a slow machine.
-    assert took < 15, f"{unit!r} * {len(text) // len(unit)} took {took:.1f} s"
+    assert took < 30, f"{unit!r} * {len(text) // len(unit)} took {took:.1f} s"
     assert "<script" not in html
 
 
