@@ -15,13 +15,15 @@ no native window (browser or headless mode, or an in-process test client) they r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
 
-from appkit.errors import AppkitError, WindowUnavailable
+from appkit.errors import AppkitError, ConfigurationError, WindowUnavailable
+from appkit.html import Element, Script
 
 __all__ = ["DesktopApp", "Dialogs", "Window"]
 
@@ -140,6 +142,7 @@ class DesktopApp:
     _on_closing: Callable[[], bool] | None = None
     _on_activate: Callable[[list[str], str], Any] | None = None
     _native: Any = None
+    _menus: tuple[Any, ...] | None = None
 
     @property
     def dialogs(self) -> Dialogs:
@@ -163,6 +166,35 @@ class DesktopApp:
         self._on_activate = fn
         return fn
 
+    def menu(self, *menus: Any) -> None:
+        """Give the window a menu bar: ``Menu`` objects of ``appkit.ui.menus``, whose items
+        go to a page or post to a route, with keyboard shortcuts that work in the page (in
+        the browser mode too). A second call replaces the menus.
+
+        Raises:
+            ConfigurationError: a menu is not an ``appkit.ui.menus.Menu``, or one of its
+                items cannot say where it goes (checked now, not when a page renders).
+        """
+        for menu in menus:
+            if not callable(getattr(menu, "to_data", None)):
+                raise ConfigurationError(
+                    f"app.menu() takes the window's menus, not {menu!r}: use "
+                    "appkit.ui.menus.Menu('File', Command(...), ...)")
+            menu.to_data()
+        if self._menus is None:
+            cast(Any, self).add_head(lambda conn: self._menu_head())
+        self._menus = tuple(menus)
+
+    def menu_data(self) -> list[dict[str, Any]]:
+        """The menu bar as plain data (``shell.menus``), its URLs worked out now."""
+        return [menu.to_data() for menu in self._menus or ()]
+
+    def _menu_head(self) -> list[Element]:
+        app = cast(Any, self)
+        data = json.dumps(self.menu_data()).replace("<", "\\u003c")
+        return [Script(data, type="application/json", id="appkit-menu"),
+                Script(src=app.root_path + app.assets.url("ui/menu.js"), defer=True)]
+
     def run(self, *, backend: str = "auto", argv: list[str] | None = None) -> None:
         """Show the app in a native window and block until the user closes it.
 
@@ -180,7 +212,7 @@ class DesktopApp:
             shell.run(cast(Any, self), title=self.title, app_id=self.name, backend=backend,
                       argv=argv, icon=self.icon, on_closing=self._on_closing,
                       on_activate=self._on_activate,
-                      on_native=self.attach_native)
+                      on_native=self.attach_native, menu=self.menu_data() or None)
         except shell.ShellError as exc:
             raise AppkitError(str(exc)) from None
 

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     return serve_child(app, title=title, app_id=app_id, icon=str(icon),
                        on_closing=getattr(app, "_on_closing", None),
                        on_activate=getattr(app, "_on_activate", None),
-                       on_native=getattr(app, "attach_native", None))
+                       on_native=getattr(app, "attach_native", None),
+                       menu=app.menu_data() if hasattr(app, "menu_data") else None)
 
 
 if __name__ == "__main__":

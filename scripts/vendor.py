@@ -126,6 +126,14 @@ PINS: dict[str, dict[str, Any]] = {
         "transform": {"lucide-icons.json": "lucide_icons"},
         "license_file": "LICENSE",
     },
+    # Line and bar charts (appkit/ui/charts.py, appkit/static/ui/charts.js): 51 KB (22 KB
+    # gzipped), draws 100,000 points in about 15 ms (Chart.js: 50-140 ms, ECharts: 160-200).
+    "uplot": {
+        "version": "1.6.32",
+        "files": {"dist/uPlot.iife.min.js": "uplot/uPlot.iife.min.js",
+                  "dist/uPlot.min.css": "uplot/uPlot.min.css"},
+        "license_file": "LICENSE",
+    },
 }
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

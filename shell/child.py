@@ -29,7 +29,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import IO, Any
 
 import uvicorn
@@ -43,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shell.guard import LoopbackGuard
 from shell.instance import ACTIVATE_PATH, read_activation
 from shell.limits import server_config
+from shell.menus import check_menu
 from shell.native import Native, RemoteNative
 
 __all__ = ["CLOSING_PATH", "RELOAD_PATH", "RESTART_ENV", "serve_child"]
@@ -78,9 +79,11 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
                 on_closing: Callable[[], bool] | None = None,
                 on_activate: Callable[[list[str], str], Any] | None = None,
                 on_native: Callable[[Native], None] | None = None,
-                config_stream: IO[str] | None = None, icon: str | None = None) -> int:
+                config_stream: IO[str] | None = None, icon: str | None = None,
+                menu: Sequence[Mapping[str, Any]] | None = None) -> int:
     """Serve ``app`` as the development loop's child; returns the exit code. ``icon``
-    (an image file) is the window's, which the parent shows.
+    (an image file) is the window's, and ``menu`` its menu bar (plain data:
+    ``shell.menus``), which the parent shows.
 
     Reads its configuration from ``config_stream`` (stdin by default); stops on SIGTERM or
     SIGINT with a graceful shutdown.
@@ -89,7 +92,8 @@ def serve_child(app: ASGIApp, *, title: str, app_id: str,
     config = json.loads(stream.readline())
     control = _Control(int(config["control_fd"]))
     # Loaded, not started: the parent first makes sure no other copy runs, then says go.
-    control.send(op="loaded", title=title, app_id=app_id, icon=icon)
+    control.send(op="loaded", title=title, app_id=app_id, icon=icon,
+                 menu=check_menu(menu) if menu else None)
     try:
         go = json.loads(stream.readline() or "{}")
     except ValueError:

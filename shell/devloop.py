@@ -33,6 +33,7 @@ from shell.backends import choose as choose_backend
 from shell.child import CLOSING_PATH, RESTART_ENV
 from shell.guard import TOKEN_PARAM, new_token
 from shell.instance import InstanceLock, forward_to_running
+from shell.menus import check_menu
 from shell.native import answer
 from shell.paths import AppDirs, write_private
 from shell.runner import (
@@ -239,7 +240,10 @@ def _start(child: _Child, chosen: Backend, reasons: list[str], watch: Sequence[P
         title = str(child.loaded.get("title") or "app")
         app_id = str(child.loaded.get("app_id") or title)
         icon = child.loaded.get("icon")
-        options = WindowOptions(title, icon=str(icon) if icon else None, app_id=app_id)
+        menu = child.loaded.get("menu")
+        # The menu bar is the one of the first start: a window's menus are made with it.
+        options = WindowOptions(title, icon=str(icon) if icon else None, app_id=app_id,
+                                menu=tuple(check_menu(menu)) if menu else ())
         dirs = AppDirs(app_id)
         lock = InstanceLock(dirs.runtime)
         while not lock.acquire():

@@ -37,6 +37,7 @@ from shell.errors import ShellError
 from shell.guard import DEFAULT_CSP, TOKEN_PARAM, LoopbackGuard, new_host_name, new_token
 from shell.instance import ACTIVATE_PATH, InstanceLock, forward_to_running, read_activation
 from shell.logs import setup_logging, teardown_logging
+from shell.menus import MenuData, check_menu
 from shell.native import Native, WindowNative
 from shell.paths import AppDirs, write_private
 from shell.server import LoopbackServer, ServerError
@@ -71,6 +72,7 @@ def run(
     on_native: Callable[[Native], None] | None = None,
     content_security_policy: str | None = DEFAULT_CSP,
     icon: str | os.PathLike[str] | None = None,
+    menu: MenuData | None = None,
 ) -> int:
     """Show ``app`` in a window; block until it closes. Returns the exit code (0).
 
@@ -91,10 +93,14 @@ def run(
         content_security_policy: the policy the guard adds to answers without one of their
             own (``shell.guard.DEFAULT_CSP``; None for none; frames stay refused).
         icon: an image file (PNG or ICO) for the window and the task bar.
+        menu: the window's menu bar, as plain data (see ``shell.menus``): choosing an
+            item sends the page a ``shell:menu`` event with the item's action.
 
     Raises:
-        ShellError: the server did not start, or the backend named cannot run here.
+        ShellError: the server did not start, the backend named cannot run here, or the
+            menu is malformed.
     """
+    menu_bar = tuple(check_menu(menu)) if menu else ()
     dirs = AppDirs(app_id or title)
     log_file = setup_logging(dirs.logs / "app.log", console=console_log)
     argv = list(sys.argv if argv is None else argv)
@@ -129,7 +135,7 @@ def run(
         if reasons:
             say(f"backend: {chosen.name} ({'; '.join(reasons)})")
         options = WindowOptions(title, icon=None if icon is None else os.fspath(icon),
-                                app_id=app_id or title)
+                                app_id=app_id or title, menu=menu_bar)
         return _serve_and_show(app, chosen, dirs, lock, log_file, options, on_closing,
                                on_activate, shutdown_timeout, say, content_security_policy)
     finally:

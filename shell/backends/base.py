@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from shell.errors import BackendUnavailable
 
@@ -32,7 +32,9 @@ class WindowState:
 class WindowOptions:
     """How the window looks when it opens. ``icon``: an image file (PNG or ICO) for the
     window and the task bar; ``app_id``: the program's name for the desktop (the X11
-    ``WM_CLASS`` instance, by which task bars group windows; its class is ``title``)."""
+    ``WM_CLASS`` instance, by which task bars group windows; its class is ``title``);
+    ``menu``: the menu bar, as plain data (``shell.menus``; backends without a window
+    ignore it)."""
 
     title: str
     state: WindowState = field(default_factory=WindowState)
@@ -40,6 +42,7 @@ class WindowOptions:
     background_color: str = "#FFFFFF"
     icon: str | None = None
     app_id: str | None = None
+    menu: tuple[Any, ...] = ()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 
 from shell.backends.base import BackendUnavailable, WindowHooks, WindowOptions, WindowState
 from shell.backends.browser import has_display
+from shell.menus import event_script, to_pywebview
 
 __all__ = ["WebviewBackend", "minimize_window", "restore_window"]
 
@@ -153,9 +154,10 @@ class WebviewBackend:
         window.events.restored += lambda: setattr(self, "_maximized", False)
         gui = self.gui if sys.platform == "linux" else None
         _name_the_program(gui, options.app_id or options.title, options.title)
+        menu = to_pywebview(options.menu, self._choose) if options.menu else []
         webview.start(_keep_python_responsive, (gui,), gui=gui,  # type: ignore[arg-type]
                       private_mode=False, icon=options.icon,
-                      storage_path=self.storage_path)
+                      storage_path=self.storage_path, menu=menu)
         self._window = None
         # pywebview's threads that wait for a script's result are not daemon threads: if
         # the window closed before the answer came, the process could never exit.
@@ -163,6 +165,14 @@ class WebviewBackend:
             _wake_script_waiters(view)
         if _toolkit(window) == "gtk":
             _dispatch_what_is_left()
+
+    def _choose(self, action: Any) -> None:
+        """A menu item was chosen: hand its action to the page, from a thread of its own
+        (Qt calls this on the GUI thread, which the script's delivery needs)."""
+        window = self._window
+        if window is not None:
+            threading.Thread(target=window.run_js, args=(event_script(action),),
+                             name="shell-menu", daemon=True).start()
 
     def close(self) -> None:
         """Close the window without asking the app (a signal, the server shutting down)."""

@@ -14,7 +14,8 @@ import pytest
 PUBLIC_MODULES = ["appkit.html", "appkit.app", "appkit.errors", "appkit.sessions",
                   "appkit.data", "appkit.data.admin", "appkit.jobs", "appkit.jobs.dashboard",
                   "appkit.build", "appkit.testing", "appkit.ui", "appkit.live",
-                  "appkit.app.forms", "shell"]
+                  "appkit.app.forms", "shell", "shell.menus", "appkit.ui.markdown",
+                  "appkit.ui.charts", "appkit.ui.reorder", "appkit.ui.menus"]
 
 
 def _top_level_has_all() -> bool:
