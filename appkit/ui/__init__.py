@@ -21,12 +21,20 @@ CSS written by its author, offline.
   ``DialogButton``/``DialogClose``, ``Badge``, ``ProgressBar``: widgets that work from the
   keyboard, in the page.
 - ``Icon("trash")``: Lucide's icons, inline.
+- ``Markdown(text)``: Markdown rendered on the server, code highlighted.
+- ``LineChart``, ``BarChart``, ``PieChart``, ``add_points``, ``from_rows``: charts (uPlot),
+  updated live.
+- ``Reorder``: a list to reorder by mouse or keyboard that posts the new order.
+- ``Menu``, ``Command``, ``Separator``: the window's native menu (``app.menu(...)``).
 
 See docs/ui.md.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from appkit.app.extensions import lazy_names
 from appkit.ui.errors import UIError, UnknownIcon
 from appkit.ui.extension import UIExtension
 from appkit.ui.icons import Icon, icon_names
@@ -54,7 +62,35 @@ from appkit.ui.widgets import (
     Tabs,
 )
 
+if TYPE_CHECKING:
+    from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
+    from appkit.ui.markdown import Markdown, MarkdownTooLarge
+    from appkit.ui.menus import Command, Menu, Separator
+    from appkit.ui.reorder import Reorder, ReorderError
+
+# Markdown (Pygments), charts, reorder lists and menus load when first asked for.
+__getattr__ = lazy_names(__name__, {
+    **dict.fromkeys(("BarChart", "ChartError", "LineChart", "PieChart", "add_points",
+                     "from_rows"), "appkit.ui.charts"),
+    **dict.fromkeys(("Markdown", "MarkdownTooLarge"), "appkit.ui.markdown"),
+    **dict.fromkeys(("Command", "Menu", "Separator"), "appkit.ui.menus"),
+    **dict.fromkeys(("Reorder", "ReorderError"), "appkit.ui.reorder"),
+})
+
 __all__ = [
+    "BarChart",
+    "ChartError",
+    "Command",
+    "LineChart",
+    "Markdown",
+    "MarkdownTooLarge",
+    "Menu",
+    "PieChart",
+    "Reorder",
+    "ReorderError",
+    "Separator",
+    "add_points",
+    "from_rows",
     "Badge",
     "Card",
     "Dialog",

@@ -51,6 +51,11 @@ class UIExtension:
                                          or "app")
         app.add_head(self._head)
         app.post(THEME_ROUTE, name="appkit-ui-theme")(self._choose)
+        # Markdown's highlighting, charts and reorder lists work on every page of the app.
+        from appkit.ui import charts, markdown, reorder
+
+        for piece in (markdown, charts, reorder):
+            piece.install(app)
 
     def commands(self) -> Sequence[Command]:
         """None."""
