@@ -312,10 +312,10 @@ async def events(stack: contextlib.AsyncExitStack) -> dict[str, Callable[[], Awa
         Asgi(components_appkit.create_app("bench-components-time")))
     starlette = await stack.enter_async_context(Asgi(components_starlette.app))
     html, headers = await open_session(appkit, "/")
-    found = re.search(r'data-component="People" hx-vals="([^"]*)"', html)
+    found = re.search(r'data-component="People" data-c="([^"]*)"', html)
     if found is None:
         raise SystemExit("the page has no People component")
-    event = {"_c": json.loads(unescape(found.group(1)))["_c"], "_h": "rename", "row": "500"}
+    event = {"_c": unescape(found.group(1)), "_h": "rename", "row": "500"}
     live = json.loads(meta(html, "appkit-live"))
     socket = await appkit.websocket(
         f"{live['url']}?{urlencode({'appkit-csrf': headers['x-csrf-token']})}",

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from appkit.html import Element, render
+from appkit.html import Element, Safe, render
 
 __all__ = ["Rendered", "diff", "rendered"]
 
@@ -67,31 +67,44 @@ def _flat(children: Any) -> list[Any]:
 
 
 def rendered(root: Element) -> Rendered:
-    """Render ``root`` (the component's element) and note its keyed collections."""
-    html = render(root)
+    """Render ``root`` (the component's element) and note its keyed collections (each row
+    is rendered once: the collection's HTML is made of the rows' HTML)."""
     containers: list[Element] = []
     _keyed(root, containers)
     rows: dict[str, list[tuple[str, bytes, str]]] = {}
-    rest: str | None = html
+    swapped: list[tuple[Element, tuple[Any, ...]]] = []
+    keyed = True
     for container in containers:
         cid = container.attrs.get("id")
         children = [c for c in _flat(container.children) if c is not None and c != ""]
         if not isinstance(cid, str) or not all(
                 isinstance(c, Element) and isinstance(c.attrs.get("id"), str)
                 for c in children):
-            rest = None
+            keyed = False
             break
         parts = [render(c) for c in children]
-        inner = "".join(parts)
-        assert rest is not None
+        rows[cid] = [(c.attrs["id"], _digest(h), h) for c, h in zip(children, parts,
+                                                                    strict=True)]
+        swapped.append((container, container.children))
+        container.children = (Safe("".join(parts)),)
+    try:
+        html = render(root)
+    finally:
+        for container, kept in swapped:
+            container.children = kept
+    rest: str | None = html if keyed else None
+    for cid, found in rows.items():
+        if rest is None:
+            break
+        inner = "".join(h for _, _, h in found)
         start = rest.find(f'id="{cid}"')
         start = rest.find(">", start) + 1 if start >= 0 else -1
         if start <= 0 or rest[start:start + len(inner)] != inner:
             rest = None
             break
         rest = rest[:start] + rest[start + len(inner):]
-        rows[cid] = [(c.attrs["id"], _digest(h), h) for c, h in zip(children, parts,
-                                                                    strict=True)]
+    if not keyed:
+        rows = {}
     return Rendered(html, _digest(html), None if rest is None else _digest(rest), rows)
 
 
@@ -112,8 +125,11 @@ def diff(before: Rendered | None, after: Rendered, target: str) -> list[dict[str
         new_ids = {i for i, _, _ in new}
         # Rows that kept their order stay where they are; the others (moved by a sort, or
         # an edit that changed a row's place) are taken out and put back where they go.
-        staying = _longest_increasing([old_at[i] for i, _, _ in new if i in old_at])
-        stay = {old[n][0] for n in staying}
+        order = [old_at[i] for i, _, _ in new if i in old_at]
+        if all(a < b for a, b in zip(order, order[1:], strict=False)):
+            stay = {old[n][0] for n in order}             # nothing moved: no search
+        else:
+            stay = {old[n][0] for n in _longest_increasing(order)}
         ops += [{"op": "remove", "target": i} for i, _, _ in old
                 if i not in new_ids or i not in stay]
         previous: str | None = None

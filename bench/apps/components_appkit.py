@@ -97,10 +97,11 @@ def create_app(name: str = "bench-components") -> App:
     @app.get("/counter-plain")
     def counter_plain() -> Any:
         return Page("Counter", Div(
-            Button("Clicked 3 times", hx_post="/_appkit-component", hx_vals='{"_h":"add"}'),
+            Button("Clicked 3 times", hx_post="/_appkit-component", hx_vals='{"_h":"add"}',
+                   hx_sync="this:queue all"),
             id="c-0000000000000000", data_component="Counter",
-            hx_vals='{"_c": "c-0000000000000000.Counter.00000000.1796650956.'
-                    'XYkM4CuMyEj1wkGP3eNBQvU9P3I"}', hx_target="this", hx_swap="outerHTML"))
+            data_c="c-0000000000000000.Counter.a1b2c300000000.1796650956."
+                   "XYkM4CuMyEj1wkGP3eNBQvU9P3I"))
 
     return app
 
