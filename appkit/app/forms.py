@@ -69,8 +69,9 @@ class Submitted(Generic[M]):
     __appkit_form__: ClassVar[bool] = True
 
     def __init__(self, form: FormModel[M], raw: dict[str, Any], value: M | None,
-                 errors: dict[str, str]) -> None:
+                 errors: dict[str, str], changes: dict[str, Any] | None = None) -> None:
         self.form = form
+        self._changes = changes
         #: What was typed, by field name (text, or a list of texts).
         self.raw = raw
         #: The messages, by field name; ``""`` holds one about the form as a whole.
@@ -87,12 +88,56 @@ class Submitted(Generic[M]):
         """The model built from the form.
 
         Raises:
-            BadRequest: the form was not accepted (check ``accepted`` first).
+            BadRequest: the form was not accepted (check ``accepted`` first), or it has
+                only some of the model's fields (use ``changes`` or ``save``).
         """
+        if self._changes is not None and not self.errors:
+            raise BadRequest(f"This form has only some fields of {self.form.cls.__name__}: "
+                             "use form.changes or form.save(table, pk)")
         if self.errors or self._value is None:
             raise BadRequest("The form has errors: " + "; ".join(
                 f"{k or 'form'}: {v}" for k, v in self.errors.items()))
         return self._value
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        """The form's fields, converted, by name: only those the form declares.
+
+        Raises:
+            BadRequest: the form was not accepted.
+        """
+        if self.errors:
+            raise BadRequest("The form has errors: " + "; ".join(
+                f"{k or 'form'}: {v}" for k, v in self.errors.items()))
+        if self._changes is not None:
+            return dict(self._changes)
+        value = self.value
+        names = [f.name for f in self.form.fields]
+        return {name: getattr(value, name) for name in names}
+
+    def save(self, table: Any, pk: Any = None) -> Any:
+        """Write the form to ``table`` (``app.table_for(Row)``): the row ``pk`` gets the
+        form's fields and keeps every other column as it is (what the page sends beyond
+        the form's fields is never written); without ``pk`` a new row is inserted, the
+        row's defaults filling the fields the form does not have. The form's model may be
+        the table's own dataclass (``form_for(Row, fields=(...))``) or a smaller one whose
+        fields the row has. Returns the row as written.
+
+        Raises:
+            BadRequest: the form was not accepted.
+            RowNotFound: no row ``pk``.
+        """
+        changes = self.changes
+        row_cls = getattr(table, "cls", self.form.cls)   # the table's own dataclass
+        extra = sorted(set(changes) - {f.name for f in dataclasses.fields(row_cls)})  # type: ignore[arg-type]
+        if extra:
+            raise ConfigurationError(
+                f"{row_cls.__name__} has no field {', '.join(map(repr, extra))} that the "
+                f"form {self.form.cls.__name__} has: save it to a table of a model with them")
+        if pk is None:
+            return table.insert(row_cls(**changes))  # type: ignore[no-any-return]
+        return table.modify(  # type: ignore[no-any-return]
+            pk, lambda row: dataclasses.replace(row, **changes))
 
     def render(self, **form_attrs: Any) -> Element:
         """The form again, with what was typed and every error by its field (answered
@@ -116,13 +161,28 @@ class FormModel(Generic[M]):
             name in words).
     """
 
-    def __init__(self, cls: type[M], labels: Mapping[str, str] | None = None) -> None:
+    def __init__(self, cls: type[M], labels: Mapping[str, str] | None = None,
+                 fields: Iterable[str] | None = None) -> None:
         self.cls = cls
         self.pydantic = _is_pydantic(cls)
         if not (self.pydantic or dataclasses.is_dataclass(cls)):
             raise ConfigurationError(
                 f"A form model is a dataclass or a pydantic model, not {cls!r}")
-        self.fields = _fields(cls, labels or {}, self.pydantic)
+        every = _fields(cls, labels or {}, self.pydantic)
+        if fields is None:
+            self.fields = every
+            self.partial = False
+        else:
+            wanted = list(fields)
+            known = {f.name: f for f in every}
+            unknown = [name for name in wanted if name not in known]
+            if unknown or not wanted:
+                raise ConfigurationError(
+                    f"{cls.__name__} has no field {', '.join(map(repr, unknown))}: a form "
+                    f"of it takes some of {', '.join(known)}")
+            self.fields = [known[name] for name in wanted]
+            #: The form has only some of the model's fields: it edits rows (``save``).
+            self.partial = len(self.fields) < len(every)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -164,6 +224,8 @@ class FormModel(Generic[M]):
                 values[f.name] = value
         if errors:
             return Submitted(self, dict(raw), None, errors)
+        if self.partial:  # only some fields: the changes, for save() to write
+            return Submitted(self, dict(raw), None, {}, values)
         try:
             model = self.cls(**values)
         except (ValueError, TypeError) as exc:
@@ -232,14 +294,16 @@ class FormModel(Generic[M]):
                      options=f.options or None, **attrs)
 
 
-_FORMS: dict[type, FormModel[Any]] = {}
+_FORMS: dict[tuple[type, tuple[str, ...] | None], FormModel[Any]] = {}
 
 
-def form_for(cls: type[M]) -> FormModel[M]:
-    """The form model of ``cls`` (made once)."""
-    found = _FORMS.get(cls)
+def form_for(cls: type[M], fields: Iterable[str] | None = None) -> FormModel[M]:
+    """The form model of ``cls`` (made once), or of some of its ``fields`` (a form that
+    edits only those: ``Submitted.save`` writes nothing else)."""
+    key = (cls, None if fields is None else tuple(fields))
+    found = _FORMS.get(key)
     if found is None:
-        found = _FORMS[cls] = FormModel(cls)
+        found = _FORMS[key] = FormModel(cls, fields=key[1])
     return found
 
 

@@ -134,3 +134,77 @@ def test_value_of_a_form_with_errors_says_so() -> None:
 def test_only_models_make_forms() -> None:
     with pytest.raises(ConfigurationError, match="dataclass or a pydantic model"):
         FormModel(dict)
+
+
+@dataclass
+class Account:
+    id: int | None = None
+    name: str = ""
+    email: str = ""
+    is_admin: bool = False
+
+
+@dataclass
+class Rename:
+    name: str
+
+
+def accounts_app() -> App:
+    app = App("model-forms")
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                   "email TEXT NOT NULL, is_admin INTEGER NOT NULL)")
+
+    accounts = app.table_for(Account, name="account")
+    app.state.accounts = accounts
+    edit = form_for(Account, fields=("name", "email"))
+
+    @app.post("/accounts/{pk:int}/rename")
+    def rename(pk: int, form: Submitted[Rename]) -> Any:
+        if not form.accepted:
+            return form.render()
+        return P(form.save(accounts, pk).name, id="saved")
+
+    @app.post("/accounts/{pk:int}/edit")
+    async def edit_account(pk: int, request: Any) -> Any:
+        submitted = edit.build(await request.form(), True)
+        if not submitted.accepted:
+            return submitted.render()
+        return P(repr(submitted.save(accounts, pk)), id="saved")
+
+    @app.post("/accounts")
+    async def add(request: Any) -> Any:
+        submitted = edit.build(await request.form(), True)
+        return P(repr(submitted.save(accounts)), id="saved")
+
+    return app
+
+
+def test_a_model_form_writes_only_the_fields_it_declares() -> None:
+    with Client(accounts_app()) as client:
+        accounts = client.app.state.accounts                  # type: ignore[attr-defined]
+        row = accounts.insert(Account(name="Ann", email="ann@example.org"))
+        answer = client.post(f"/accounts/{row.id}/edit", data={
+            "name": "Anna", "email": "anna@example.org", "is_admin": "true", "id": "99"})
+        assert answer.status_code == 200
+        saved = accounts.get(row.id)
+        assert saved == Account(row.id, "Anna", "anna@example.org", False)   # not admin
+        assert accounts.get(row.id).id == row.id and len(accounts.find()) == 1
+        renamed = client.post(f"/accounts/{row.id}/rename", data={"name": "Annie",
+                                                                  "is_admin": "1"})
+        assert "Annie" in renamed.text
+        assert accounts.get(row.id) == Account(row.id, "Annie", "anna@example.org", False)
+        added = client.post("/accounts", data={"name": "Bob", "email": "b@x",
+                                               "is_admin": "on"})
+        assert "is_admin=False" in added.text
+
+
+def test_a_partial_form_says_to_use_changes_or_save() -> None:
+    submitted = form_for(Account, fields=("name",)).check({"name": "Zoe"})
+    assert submitted.accepted and submitted.changes == {"name": "Zoe"}
+    with pytest.raises(BadRequest, match="only some fields"):
+        _ = submitted.value
+    with pytest.raises(ConfigurationError, match="no field 'nope'"):
+        form_for(Account, fields=("name", "nope"))
