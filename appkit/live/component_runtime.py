@@ -60,8 +60,8 @@ class Components:
         self.app = app
         self.store = store
         self.lifetime = lifetime
-        self._key = secrets.token_bytes(32)
-        self._kid = hashlib.sha256(self._key).hexdigest()[:6]
+        self._key_source = getattr(store, "key", None)   # a store on disk keeps the key
+        self._secret: bytes | None = None
         self._binders: dict[tuple[type, str], Binder] = {}
         #: The component classes this app has mounted, by name.
         self.registry: dict[str, type[Component]] = {}
@@ -163,6 +163,17 @@ class Components:
 
     # ---- tokens -------------------------------------------------------------------------
 
+    @property
+    def _key(self) -> bytes:
+        if self._secret is None:
+            source = self._key_source
+            self._secret = source() if source is not None else secrets.token_bytes(32)
+        return self._secret
+
+    @property
+    def _kid(self) -> str:
+        return hashlib.sha256(self._key).hexdigest()[:6]
+
     def _owner(self, conn: HTTPConnection) -> str:
         manager = getattr(self.app, "sessions", None)
         loaded = getattr(manager, "loaded", None)
@@ -262,7 +273,7 @@ class Components:
                 root, ops = await self._run(instance, bound, kwargs, updates)
         if stream is not None:
             root, ops = await self._stream(instance, stream, lock, push)
-        self.store.touch(owner, cid)
+        self.store.save(owner, cid, instance)
         return root, ops
 
     async def _run(self, instance: Component, bound: Callable[..., Any],

@@ -22,7 +22,7 @@ logger = logging.getLogger("appkit.live.components")
 
 
 class StateStore(Protocol):
-    """What a component store does (``MemoryStore`` is the one appkit has)."""
+    """What a component store does (``MemoryStore``, ``SQLiteStore``)."""
 
     def put(self, owner: str, cid: str, instance: Any, nonce: str) -> None:
         """Keep ``instance`` as ``owner``'s component ``cid``."""
@@ -34,6 +34,10 @@ class StateStore(Protocol):
 
     def touch(self, owner: str, cid: str) -> None:
         """Renew its expiry (an event was handled)."""
+        ...
+
+    def save(self, owner: str, cid: str, instance: Any) -> None:
+        """After an event: renew its expiry and keep its new state."""
         ...
 
     def delete(self, owner: str, cid: str) -> None:
@@ -75,6 +79,10 @@ class MemoryStore:
             if entry is None or entry[3] < time.monotonic():
                 return None
             return entry[0], entry[1], entry[2]
+
+    def save(self, owner: str, cid: str, instance: Any) -> None:
+        """After an event: keep it longer (a store on disk writes its state too)."""
+        self.touch(owner, cid)
 
     def touch(self, owner: str, cid: str) -> None:
         with self._lock:

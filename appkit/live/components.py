@@ -104,6 +104,7 @@ class _Spec:
     fields: dict[str, Any]           # name -> default
     types: dict[str, Any]            # name -> annotation
     bound: dict[str, Any]            # name -> reader, for bind=True fields
+    readers: dict[str, Any]          # name -> reader of the field's type (None: JSON as is)
     handlers: dict[str, str]          # event -> the method's name
 
 
@@ -250,6 +251,7 @@ def _make_spec(cls: type[Component]) -> _Spec:
             raise ConfigurationError(f"{cls.__name__}: cannot resolve a type: {exc}") from None
     fields: dict[str, Any] = {}
     bound: dict[str, Any] = {}
+    readers: dict[str, Any] = {}
     types: dict[str, Any] = {}
     for name, tp in hints.items():
         if name.startswith("_") or typing.get_origin(tp) is ClassVar or tp is ClassVar:
@@ -263,6 +265,10 @@ def _make_spec(cls: type[Component]) -> _Spec:
         if spec.bind:
             bound[name] = field_reader(name, tp, spec.default,
                                        f"state field {name!r} of {cls.__name__}")
+        try:
+            readers[name] = field_reader(name, tp, spec.default, name)
+        except ConfigurationError:
+            readers[name] = None  # a list, a dict, a type of its own: kept as JSON
     handlers: dict[str, str] = {}
     for attr in dir(cls):
         fn = getattr(cls, attr, None)
@@ -272,7 +278,7 @@ def _make_spec(cls: type[Component]) -> _Spec:
             continue
         if getattr(fn, _HANDLER, False) or attr.startswith("on_"):
             handlers[attr[3:] if attr.startswith("on_") else attr] = attr
-    return _Spec(fields, types, bound, handlers)
+    return _Spec(fields, types, bound, readers, handlers)
 
 
 def root_path() -> str:

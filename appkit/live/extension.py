@@ -103,9 +103,18 @@ class LiveExtension:
                       max_message_size=self.settings.max_message_size)(self._serve)
         app.add_head(self._head)
         app.post(ROUTE + "/session", name="appkit-live-session")(self._save_session)
-        self.components = Components(app, MemoryStore(
-            self.settings.component_ttl, self.settings.components_per_session),
-            lifetime=max(self.settings.component_ttl, 24 * 3600.0))
+        settings = self.settings
+        store = MemoryStore(settings.component_ttl, settings.components_per_session)
+        if settings.component_store == "sqlite":
+            from appkit.live.component_sqlite import SQLiteStore
+            from shell.paths import folder_name
+
+            store = SQLiteStore(
+                lambda: app.paths.data / f"{folder_name(app.name)}-components.db",
+                settings.component_ttl, settings.components_per_session)
+            app.on_shutdown(store.close)
+        self.components = Components(app, store, lifetime=max(settings.component_ttl,
+                                                               24 * 3600.0))
         self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
             self._component_event)
         app.pipeline.add(_SessionWatch(self))

@@ -39,6 +39,9 @@ class LiveSettings:
             then gets "reload").
         components_per_session: live components one session may have; past it the least
             recently used one is dropped.
+        component_store: ``"memory"`` (the default: components go with the server
+            process) or ``"sqlite"`` (kept in ``<data>/<app>-components.db``: a page's
+            components survive a restart of the app; their state must be JSON).
 
     Raises:
         ConfigurationError: a value out of range, named with the fix.
@@ -55,6 +58,7 @@ class LiveSettings:
     pages_per_user: int = 64
     component_ttl: float = 3600.0
     components_per_session: int = 200
+    component_store: str = "memory"
 
     def __post_init__(self) -> None:
         for name in ("history", "history_bytes", "max_message_size", "outbox_frames",
@@ -67,6 +71,9 @@ class LiveSettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(f"{name} is a positive number of seconds, not "
                                          f"{value!r}")
+        if self.component_store not in ("memory", "sqlite"):
+            raise ConfigurationError(
+                f"component_store is 'memory' or 'sqlite', not {self.component_store!r}")
         if self.idle_timeout <= self.heartbeat:
             raise ConfigurationError(
                 f"idle_timeout ({self.idle_timeout}) must be longer than heartbeat "
