@@ -284,12 +284,15 @@ class Components:
         try:
             for key, value in updates.items():
                 setattr(instance, key, value)
+            await _maybe(instance.on_hydrate())
             if inspect.iscoroutinefunction(bound):
                 await bound(**kwargs)
             else:
                 await _maybe(await run_in_threadpool(bound, **kwargs))
             _check_size(instance)
-            return await self._render(instance)
+            rendered_now = await self._render(instance)
+            await _maybe(instance.on_dehydrate())
+            return rendered_now
         except BaseException:
             for key, value in before.items():
                 setattr(instance, key, value)

@@ -114,7 +114,8 @@ class Component:
     Subclasses declare their state as annotated class attributes (``count: int = 0``;
     ``state(default, bind=True)`` for fields the page may set), their handlers with
     ``@handler`` or as ``on_<event>`` methods, and ``render()``. Hooks, each sync or
-    ``async``: ``on_mount(**params)``, ``before_render()``.
+    ``async``: ``on_mount(**params)`` (once), then at each event ``on_hydrate()``, the
+    handler, ``before_render()``, ``render()``, ``on_dehydrate()``.
 
     Class attributes:
         name: the component's name in the registry (the class name unless set).
@@ -222,6 +223,13 @@ class Component:
                     f"on_mount(self, {key}=...) or declare {key}: <type>")
             setattr(self, key, value)
 
+    def on_hydrate(self) -> Any:
+        """Called at each event before its handler runs (sync or async)."""
+
+    def on_dehydrate(self) -> Any:
+        """Called at each event after the component rendered, before the answer goes out
+        (sync or async)."""
+
     def before_render(self) -> Any:
         """Called before each render."""
 
@@ -274,7 +282,7 @@ def _make_spec(cls: type[Component]) -> _Spec:
         fn = getattr(cls, attr, None)
         if not callable(fn) or attr.startswith("_"):
             continue
-        if attr in ("on_mount", "on"):
+        if attr in ("on_mount", "on", "on_hydrate", "on_dehydrate"):
             continue
         if getattr(fn, _HANDLER, False) or attr.startswith("on_"):
             handlers[attr[3:] if attr.startswith("on_") else attr] = attr

@@ -212,3 +212,45 @@ def test_two_components_with_one_name_in_one_app_are_refused(
     assert any(isinstance(r.exc_info[1], ConfigurationError)
                and "Two components are called 'Counter'" in str(r.exc_info[1])
                for r in error_logs if r.exc_info)
+
+
+def test_the_hooks_run_in_order_at_each_event() -> None:
+    calls: list[str] = []
+
+    class Hooked(Component):
+        n: int = 0
+
+        def on_mount(self) -> None:
+            calls.append("mount")
+
+        async def on_hydrate(self) -> None:
+            calls.append("hydrate")
+
+        @handler
+        def go(self) -> None:
+            calls.append("handler")
+            self.n += 1
+
+        def before_render(self) -> None:
+            calls.append("before_render")
+
+        def render(self) -> Any:
+            calls.append("render")
+            return P(self.n)
+
+        def on_dehydrate(self) -> None:
+            calls.append("dehydrate")
+
+    app = App("hooks")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Hooks", Hooked.mount())
+
+    with live_client(app) as client:
+        token = component_token(client.get("/").text, "Hooked")
+        assert calls == ["mount", "before_render", "render"]
+        calls.clear()
+        assert event(client, _c=token, _h="go").status_code == 200
+        assert calls == ["hydrate", "handler", "before_render", "render", "dehydrate"]
+        assert event(client, _c=token, _h="hydrate").status_code == 404   # not events
