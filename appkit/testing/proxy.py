@@ -62,10 +62,11 @@ class CuttableProxy:
         self._run(self._cut())
 
     async def _finish(self) -> None:
+        # After the cut every connection is reset, so the forwarding tasks end by
+        # themselves: wait for them (cancelling one makes asyncio log an error).
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
 
     async def _listen(self) -> None:
         if self._server is None:
