@@ -24,6 +24,7 @@ CSS written by its author, offline.
 - ``Markdown(text)``: Markdown rendered on the server, code highlighted.
 - ``LineChart``, ``BarChart``, ``PieChart``, ``add_points``, ``from_rows``: charts (uPlot),
   updated live.
+- ``DataGrid``, ``Column``: a live grid over a table: search, sort, paging, edit, export.
 - ``Reorder``: a list to reorder by mouse or keyboard that posts the new order.
 - ``Menu``, ``Command``, ``Separator``: the window's native menu (``app.menu(...)``).
 
@@ -64,14 +65,17 @@ from appkit.ui.widgets import (
 
 if TYPE_CHECKING:
     from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
+    from appkit.ui.grid import Column, DataGrid
     from appkit.ui.markdown import Markdown, MarkdownTooLarge
     from appkit.ui.menus import Command, Menu, Separator
     from appkit.ui.reorder import Reorder, ReorderError
 
-# Markdown (Pygments), charts, reorder lists and menus load when first asked for.
+# Markdown (Pygments), data grids (the live layer), charts, reorder lists and menus load
+# when first asked for.
 __getattr__ = lazy_names(__name__, {
     **dict.fromkeys(("BarChart", "ChartError", "LineChart", "PieChart", "add_points",
                      "from_rows"), "appkit.ui.charts"),
+    **dict.fromkeys(("Column", "DataGrid"), "appkit.ui.grid"),
     **dict.fromkeys(("Markdown", "MarkdownTooLarge"), "appkit.ui.markdown"),
     **dict.fromkeys(("Command", "Menu", "Separator"), "appkit.ui.menus"),
     **dict.fromkeys(("Reorder", "ReorderError"), "appkit.ui.reorder"),
@@ -80,7 +84,9 @@ __getattr__ = lazy_names(__name__, {
 __all__ = [
     "BarChart",
     "ChartError",
+    "Column",
     "Command",
+    "DataGrid",
     "LineChart",
     "Markdown",
     "MarkdownTooLarge",

@@ -51,10 +51,10 @@ class UIExtension:
                                          or "app")
         app.add_head(self._head)
         app.post(THEME_ROUTE, name="appkit-ui-theme")(self._choose)
-        # Markdown's highlighting, charts and reorder lists work on every page of the app.
-        from appkit.ui import charts, markdown, reorder
+        # Markdown's highlighting, charts, reorder lists and grid exports work on every page.
+        from appkit.ui import charts, grid, markdown, reorder
 
-        for piece in (markdown, charts, reorder):
+        for piece in (markdown, charts, reorder, grid):
             piece.install(app)
 
     def commands(self) -> Sequence[Command]:

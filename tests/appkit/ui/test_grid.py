@@ -1,0 +1,214 @@
+"""DataGrid over a table of 100,000 rows: search, sort, paging, edit with the form model's
+checks, only the editable fields written, delete, CSV export, bad input refused."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from appkit import App
+from appkit.html import Page
+from appkit.testing import Client
+from appkit.ui import UISettings
+from appkit.ui.grid import Column, DataGrid, money
+from tests.appkit.live.pages import component_token, live_client
+
+ROUTE = "/_appkit-component"
+ROWS = 100_000
+
+
+@dataclass
+class Person:
+    id: int | None = None
+    name: str = ""
+    email: str = ""
+    born: dt.date | None = None
+    salary: float = 0.0
+    is_admin: bool = False
+
+    def validate(self) -> dict[str, str]:
+        return {"email": "Must have an @"} if "@" not in self.email else {}
+
+
+def grid_app() -> App:
+    app = App("gridtest", extensions=[UISettings()])
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                   "email TEXT NOT NULL, born TEXT, salary REAL NOT NULL, "
+                   "is_admin INTEGER NOT NULL)")
+        db.execute("CREATE INDEX person_name ON person(name)")
+        db.conn.executemany(
+            "INSERT INTO person VALUES (?, ?, ?, ?, ?, 0)",
+            ((n, f"Person {n:06d}", f"p{n}@example.org",
+              (dt.date(2000, 1, 1) + dt.timedelta(days=n % 9000)).isoformat(), n * 10.5)
+             for n in range(1, ROWS + 1)))
+
+    people = app.table_for(Person)
+
+    class PersonGrid(DataGrid):
+        table = people
+        columns = ("id", "name", "email", Column("born", format="date"),
+                   Column("salary", format="money"))
+        editable = ("name", "email")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("People", PersonGrid.mount())
+
+    app.state_people = people  # type: ignore[attr-defined]
+    return app
+
+
+@pytest.fixture
+def app() -> Any:
+    return grid_app()
+
+
+@pytest.fixture
+def client(app: App) -> Any:
+    with live_client(app) as c:
+        yield c
+
+
+def start(client: Client) -> tuple[str, str]:
+    html = client.get("/").text
+    return component_token(html, "PersonGrid"), html
+
+
+def event(client: Client, token: str, **data: Any) -> Any:
+    return client.post(ROUTE, data={"_c": token, **data}, headers={"HX-Request": "true"})
+
+
+def row_ids(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr id="c-[^"]*-r(\d+)"', html)]
+
+
+def counted(html: str) -> str:
+    found = re.search(r'-count"[^>]*>([^<]*)</p>', html)
+    assert found is not None, html[:2000]
+    return found.group(1)
+
+
+def test_the_first_page_shows_fifty_rows_of_100000_formatted(client: Client) -> None:
+    _, html = start(client)
+    assert row_ids(html) == list(range(1, 51))
+    assert counted(html) == "1–50 of 100,000"
+    assert '<td class="appkit-grid-num">525.00</td>' in html           # money: 50 * 10.5
+    assert "2000-01-02" in html                                        # a date
+    assert 'data-keyed' in html
+
+
+def test_money_has_two_places_and_grouped_thousands() -> None:
+    assert money(1234.5) == "1,234.50" and money("3") == "3.00" and money(0.005) == "0.01"
+
+
+def test_paging_goes_to_any_page_and_refuses_pages_it_has_not(client: Client) -> None:
+    token, _ = start(client)
+    last = event(client, token, _h="goto", page="2000")
+    assert last.status_code == 200 and counted(last.text) == "99,951–100,000 of 100,000"
+    assert row_ids(last.text) == list(range(99951, 100001))
+    for bad in ("0", "2001", "-1", "x", "1e3"):
+        assert event(client, token, _h="goto", page=bad).status_code == 400, bad
+
+
+def test_sort_by_a_column_both_ways_and_refuse_other_columns(client: Client) -> None:
+    token, _ = start(client)
+    down = event(client, token, _h="order", by="name")
+    assert row_ids(down.text)[:3] == [1, 2, 3]
+    up = event(client, token, _h="order", by="name")
+    assert row_ids(up.text)[:3] == [100000, 99999, 99998]
+    assert 'aria-sort="descending"' in up.text
+    for bad in ("is_admin", "name; DROP TABLE person", "nope", ""):
+        assert event(client, token, _h="order", by=bad).status_code == 400, bad
+
+
+def test_search_is_a_like_over_text_columns(client: Client) -> None:
+    token, _ = start(client)
+    found = event(client, token, _h="search", query="Person 09999")
+    assert counted(found.text) == "1–10 of 10"
+    assert row_ids(found.text) == list(range(99990, 100000))
+    by_mail = event(client, token, _h="search", query="p77777@")
+    assert row_ids(by_mail.text) == [77777]
+
+
+@pytest.mark.parametrize("attack", [
+    "' OR 1=1 --", "%", "_", "\\", "x'); DROP TABLE person; --", '" OR ""="',
+])
+def test_sql_in_the_search_is_only_text(client: Client, app: App, attack: str) -> None:
+    token, _ = start(client)
+    answer = event(client, token, _h="search", query=attack)
+    assert answer.status_code == 200 and counted(answer.text) == "0–0 of 0"
+    assert app.state_people.count() == ROWS  # type: ignore[attr-defined]
+
+
+def test_edit_shows_errors_in_the_row_and_writes_only_the_editable_fields(
+        client: Client, app: App) -> None:
+    people = app.state_people  # type: ignore[attr-defined]
+    token, _ = start(client)
+    editing = event(client, token, _h="edit", row="7")
+    assert 'aria-label="Edit row 7"' in editing.text and 'value="p7@example.org"' in editing.text
+    bad = event(client, token, _h="save", row="7", name="Seven", email="no-at-sign")
+    assert bad.status_code == 200 and "Must have an @" in bad.text
+    assert 'value="no-at-sign"' in bad.text             # what was typed is kept
+    assert people.get(7).name == "Person 000007"
+    # A field the form does not have is refused, not written.
+    sneaky = event(client, token, _h="save", row="7", name="Seven", email="s@x",
+                   is_admin="true")
+    assert sneaky.status_code == 400 and people.get(7).is_admin is False
+    good = event(client, token, _h="save", row="7", name="Seven", email="seven@x.org")
+    assert good.status_code == 200 and "Seven" in good.text
+    row = people.get(7)
+    assert (row.name, row.email, row.salary, row.is_admin) == ("Seven", "seven@x.org", 73.5,
+                                                               False)
+
+
+def test_add_a_row_and_delete_it_with_a_confirmation(client: Client, app: App) -> None:
+    people = app.state_people  # type: ignore[attr-defined]
+    token, html = start(client)
+    assert 'hx-confirm="Delete row 3? This cannot be undone."' in html
+    event(client, token, _h="edit", row="0")
+    added = event(client, token, _h="save", row="0", name="Zed New", email="zed@x.org")
+    assert added.status_code == 200
+    new = people.first(name="Zed New")
+    assert new is not None and new.email == "zed@x.org" and new.id == ROWS + 1
+    gone = event(client, token, _h="delete", row=str(new.id))
+    assert gone.status_code == 200 and people.first(name="Zed New") is None
+    assert event(client, token, _h="delete", row=str(new.id)).status_code == 404
+    assert people.count() == ROWS
+
+
+def test_selection_keeps_ids_in_state(client: Client) -> None:
+    token, _ = start(client)
+    one = event(client, token, _h="toggle", row="5")
+    assert "1 selected" in one.text and 'aria-selected="true"' in one.text
+    page = event(client, token, _h="toggle_page")
+    assert "50 selected" in page.text
+    none = event(client, token, _h="toggle_page")
+    assert "selected</span>" not in none.text
+
+
+def test_export_streams_the_current_query_as_csv(client: Client) -> None:
+    answer = client.get("/_appkit-grid/PersonGrid.csv?q=Person%2000000&sort=name&desc=1")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[0] == ["Id", "Name", "Email", "Born", "Salary"]
+    assert [r[0] for r in rows[1:]] == [str(n) for n in range(9, 0, -1)]
+    assert rows[-1] == ["1", "Person 000001", "p1@example.org", "2000-01-02", "10.50"]
+    whole = client.get("/_appkit-grid/PersonGrid.csv")
+    assert whole.text.count("\n") == ROWS + 1
+
+
+@pytest.mark.parametrize("query", [
+    "sort=is_admin", "sort=name;DROP", "other=1", "q=" + "x" * 1001,
+])
+def test_export_refuses_what_the_grid_does_not_have(client: Client, query: str) -> None:
+    assert client.get(f"/_appkit-grid/PersonGrid.csv?{query}").status_code == 400
+    assert client.get("/_appkit-grid/Nope.csv").status_code == 404
