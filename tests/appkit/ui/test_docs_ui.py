@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,14 @@ BLOCKS = re.findall(r"^```python\n(.*?)^```", PAGE.read_text(encoding="utf-8"),
 
 @pytest.mark.parametrize("number", range(len(BLOCKS)))
 def test_the_example_runs(number: int) -> None:
-    namespace: dict[str, object] = {"__name__": f"docs_ui_{number}"}
-    exec(compile(BLOCKS[number], f"docs/ui.md block {number + 1}", "exec"), namespace)  # noqa: S102
+    # A module of its own, as a dataclass (the grid's rows) needs one to resolve its types.
+    module = types.ModuleType(f"docs_ui_{number}")
+    namespace: dict[str, object] = module.__dict__
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(BLOCKS[number], f"docs/ui.md block {number + 1}", "exec"), namespace)  # noqa: S102
+    finally:
+        del sys.modules[module.__name__]
     built = [value for value in namespace.values() if isinstance(value, Element)]
     for element in built:
         assert render(element)
