@@ -1,0 +1,96 @@
+"""The data grid in real Chromium, by keyboard only, over 100,000 rows: Tab to the search
+and type, sort by a heading, go to the next page, edit a row and save with Enter, delete
+a row through the page's own confirmation dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.appkit.ui.test_grid import ROWS, grid_app
+
+pytestmark = pytest.mark.browser
+
+
+def tab_to(page: Page, target: Locator, most: int = 250) -> None:
+    """Press Tab until ``target`` has the focus (as a keyboard user would)."""
+    for _ in range(most):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def first_row_name(page: Page) -> Locator:
+    return page.locator("tbody tr").first.locator("td").nth(2)
+
+
+def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page) -> None:
+    app = grid_app()
+    people = app.state_people  # type: ignore[attr-defined]
+    opened: list[str] = []
+    page.on("dialog", lambda d: (opened.append(d.message), d.dismiss()))
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(live_server(app))
+    count = page.locator("[id$='-count']")
+    expect(count).to_have_text("1–50 of 100,000")
+
+    search = page.get_by_role("searchbox", name="Search")
+    tab_to(page, search)
+    page.keyboard.type("Person 0001")
+    expect(count).to_have_text("1–50 of 100")
+
+    by_name = page.get_by_role("button", name="Name")
+    tab_to(page, by_name)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Name ▲")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Name ▼")).to_be_visible()
+    expect(first_row_name(page)).to_have_text("Person 000199")
+
+    tab_to(page, page.get_by_role("button", name="Next page"))
+    page.keyboard.press("Enter")
+    expect(count).to_have_text("51–100 of 100")
+    expect(first_row_name(page)).to_have_text("Person 000149")
+
+    tab_to(page, page.get_by_role("button", name="Edit row 149"))
+    page.keyboard.press("Enter")
+    name = page.get_by_role("form", name="Edit row 149").get_by_label("Name")
+    expect(name).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Renamed by keyboard")
+    email = page.get_by_role("form", name="Edit row 149").get_by_label("Email")
+    tab_to(page, email)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("no at sign")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Must have an @")).to_be_visible()
+    assert people.get(149).name == "Person 000149"
+    tab_to(page, email)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("renamed@example.org")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("form")).to_have_count(0)
+    # Renamed, row 149 sorts first now (page 1): page 2 starts at 148.
+    expect(first_row_name(page)).to_have_text("Person 000148")
+    row = people.get(149)
+    assert (row.name, row.email, row.is_admin) == ("Renamed by keyboard",
+                                                   "renamed@example.org", False)
+
+    tab_to(page, page.get_by_role("button", name="Delete row 148"))
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Delete row 148? This cannot be undone.")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert people.count() == ROWS
+    page.keyboard.press("Enter")   # the focus is back on Delete
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="OK")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Delete row 148")).to_have_count(0)
+    assert people.count() == ROWS - 1 and people.first(id=148) is None
+    assert opened == [], f"the browser's own dialog opened: {opened}"
