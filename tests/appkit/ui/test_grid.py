@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from appkit.html import Page
 from appkit.testing import Client
 from appkit.ui import UISettings
 from appkit.ui.grid import Column, DataGrid, money
-from tests.appkit.live.pages import component_token, live_client
+from tests.appkit.live.pages import LivePage, component_token, frames, live_client, reply_to
 
 ROUTE = "/_appkit-component"
 ROWS = 100_000
@@ -212,3 +213,27 @@ def test_export_streams_the_current_query_as_csv(client: Client) -> None:
 def test_export_refuses_what_the_grid_does_not_have(client: Client, query: str) -> None:
     assert client.get(f"/_appkit-grid/PersonGrid.csv?{query}").status_code == 400
     assert client.get("/_appkit-grid/Nope.csv").status_code == 404
+
+
+def test_over_the_socket_editing_one_row_sends_that_row(app: App) -> None:
+    with live_client(app) as client:
+        page = LivePage(client)
+        token = component_token(page.html, "PersonGrid")
+        ws = page.connect()
+        frames(ws, 1)
+
+        def send(ref: int, **data: Any) -> list[dict[str, Any]]:
+            ws.send_text(json.dumps({"t": "ev", "ref": ref, "route": ROUTE,
+                                     "d": {"_c": token, **data}}))
+            reply = reply_to(ws, ref)
+            assert reply["ok"] is True, reply
+            return list(reply["ops"])
+
+        opened = send(1, _h="edit", row="7")
+        assert [(op["op"], op["target"].rsplit("-", 1)[1]) for op in opened] == [
+            ("morph", "r7")]
+        assert "<form" in opened[0]["html"] and len(opened[0]["html"]) < 3000
+        saved = send(2, _h="save", row="7", name="Person 000007b", email="p7@x.org")
+        assert [(op["op"], op["target"].rsplit("-", 1)[1]) for op in saved] == [
+            ("morph", "r7")]
+        assert "Person 000007b" in saved[0]["html"] and "<form" not in saved[0]["html"]
