@@ -37,6 +37,10 @@ def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page
     page.goto(live_server(app))
     count = page.locator("[id$='-count']")
     expect(count).to_have_text("1–50 of 100,000")
+    # Nothing sticks out of the window at 1024x768 (measured in the page).
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert page.evaluate("[...document.querySelectorAll('.appkit-grid *')].every("
+                         "el => el.getBoundingClientRect().right <= innerWidth + 0.5)")
 
     search = page.get_by_role("searchbox", name="Search")
     tab_to(page, search)
@@ -93,4 +97,10 @@ def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Delete row 148")).to_have_count(0)
     assert people.count() == ROWS - 1 and people.first(id=148) is None
+
+    select = page.get_by_role("checkbox", name="Select row 147")
+    tab_to(page, select)
+    page.keyboard.press("Space")
+    expect(page.get_by_text("1 selected")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Select row 147")).to_be_checked()
     assert opened == [], f"the browser's own dialog opened: {opened}"
