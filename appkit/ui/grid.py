@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from appkit.app.forms import Submitted, form_for
-from appkit.errors import BadRequest, ConfigurationError, NotFound
+from appkit.errors import BadRequest, ConfigurationError, Forbidden, NotFound
 from appkit.html import (
     A,
     Button,
@@ -54,7 +54,7 @@ from appkit.html import (
     Thead,
     Tr,
 )
-from appkit.live.components import Component, handler, root_path, state
+from appkit.live.components import COMPONENTS_KEY, Component, handler, root_path, state
 
 __all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "install"]
 
@@ -480,17 +480,27 @@ def _prepare(cls: type[DataGrid]) -> None:
 
 
 def install(app: Any) -> None:
-    """Add the grids' CSV export route to ``app`` (once)."""
+    """Add the grids' CSV export route to ``app`` (once). It serves the grids whose table
+    is one of ``app``'s, to a user their ``permissions`` allow."""
     if getattr(app, "_appkit_grid_export", False):
         return
     app._appkit_grid_export = True
-    app.get(EXPORT_ROUTE + "/{grid}.csv", name="appkit-grid-export")(_export)
+
+    async def export(request: Request, grid: str) -> StreamingResponse:
+        cls = _GRIDS.get(grid)
+        if cls is None or getattr(cls.table, "_store", None) is not getattr(app, "store", None):
+            raise NotFound(f"This app has no grid called {grid[:60]!r}")
+        if cls.permissions:
+            components = request.scope.get(COMPONENTS_KEY)
+            if components is None:
+                raise Forbidden(f"You may not export {cls.name}")
+            await components.check_permissions(cls, request)
+        return _export(cls, request)
+
+    app.get(EXPORT_ROUTE + "/{grid}.csv", name="appkit-grid-export")(export)
 
 
-def _export(request: Request, grid: str) -> StreamingResponse:
-    cls = _GRIDS.get(grid)
-    if cls is None:
-        raise NotFound(f"No grid is called {grid[:60]!r}")
+def _export(cls: type[DataGrid], request: Request) -> StreamingResponse:
     params = request.query_params
     unknown = sorted(set(params) - {"q", "sort", "desc"})
     if unknown:
@@ -521,7 +531,7 @@ def _export(request: Request, grid: str) -> StreamingResponse:
             offset += _BATCH
 
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{grid}.csv"'})
+        "Content-Disposition": f'attachment; filename="{cls.name}.csv"'})
 
 
 def _cell(column: Column, value: Any) -> str:

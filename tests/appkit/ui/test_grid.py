@@ -237,3 +237,29 @@ def test_over_the_socket_editing_one_row_sends_that_row(app: App) -> None:
         assert [(op["op"], op["target"].rsplit("-", 1)[1]) for op in saved] == [
             ("morph", "r7")]
         assert "Person 000007b" in saved[0]["html"] and "<form" not in saved[0]["html"]
+
+
+def test_export_serves_only_this_apps_grids_and_checks_permissions(app: App) -> None:
+    other = App("gridother", extensions=[UISettings()])
+
+    @dataclass
+    class Note:
+        id: int | None = None
+        text: str = ""
+
+    @other.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        db.execute("INSERT INTO note VALUES (1, 'secret')")
+
+    other.provide("user", lambda: "guest")
+
+    class NoteGrid(DataGrid):
+        table = other.table_for(Note)
+        permissions = (lambda user: user == "admin",)
+
+    with Client(app) as client:   # the first app cannot export the other's grid
+        assert client.get("/_appkit-grid/NoteGrid.csv").status_code == 404
+    with Client(other) as client:
+        assert client.get("/_appkit-grid/NoteGrid.csv").status_code == 403
+        assert client.get("/_appkit-grid/PersonGrid.csv").status_code == 404
