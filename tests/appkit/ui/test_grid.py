@@ -17,7 +17,7 @@ from appkit import App
 from appkit.html import Page
 from appkit.testing import Client
 from appkit.ui import UISettings
-from appkit.ui.grid import Column, DataGrid, money
+from appkit.ui.grid import _GRIDS, Column, DataGrid, money
 from tests.appkit.live.pages import LivePage, component_token, frames, live_client, reply_to
 
 ROUTE = "/_appkit-component"
@@ -263,3 +263,15 @@ def test_export_serves_only_this_apps_grids_and_checks_permissions(app: App) -> 
     with Client(other) as client:
         assert client.get("/_appkit-grid/NoteGrid.csv").status_code == 403
         assert client.get("/_appkit-grid/PersonGrid.csv").status_code == 404
+
+
+def test_a_sort_by_an_indexed_column_reads_the_page_through_the_index(app: App) -> None:
+    people = app.state_people  # type: ignore[attr-defined]
+    grid = next(cls for name, cls in _GRIDS.items() if name == "PersonGrid")
+    with Client(app) as client:
+        client.get("/")   # the database is made
+        sql = (f"SELECT * FROM person ORDER BY {grid.order_by('name', True)} "
+               "LIMIT 50 OFFSET 99950")
+        plan = " ".join(str(r[-1]) for r in people._db().execute(
+            "EXPLAIN QUERY PLAN " + sql).fetchall())
+    assert "USING INDEX person_name" in plan and "TEMP B-TREE" not in plan, plan
