@@ -60,8 +60,8 @@ __all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "install"]
 
 #: Where a grid's rows are exported as CSV (``/_appkit-grid/<grid name>.csv``).
 EXPORT_ROUTE = "/_appkit-grid"
-#: The grids by name, for the export route.
-_GRIDS: dict[str, type[DataGrid]] = {}
+#: The grids by name, for the export route (a name may be used by grids of several apps).
+_GRIDS: dict[str, list[type[DataGrid]]] = {}
 _FORMATS = ("text", "number", "money", "date", "datetime")
 _BATCH = 1000
 
@@ -167,7 +167,9 @@ class DataGrid(Component):
             _prepare(cls)
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("table") is not None:
-            _GRIDS[cls.name] = cls
+            same = [g for g in _GRIDS.get(cls.name, ())
+                    if getattr(g.table, "_store", None) is not getattr(cls.table, "_store", 0)]
+            _GRIDS[cls.name] = [*same, cls]
 
     # ---- the query ------------------------------------------------------------------------
 
@@ -391,23 +393,20 @@ class DataGrid(Component):
 
     def _form_row(self, key: Any, row: Any) -> Any:
         model = self._edit_model
-        assert model is not None  # only called when the grid edits
+        if model is None:
+            raise ConfigurationError(f"{self.name} has no editable columns")
         values: Any = self.raw or ({f.name: getattr(row, f.name) for f in
                                     dataclasses.fields(model)} if row is not None else None)
         attrs = self.on("save", row=key)
+        first = dataclasses.fields(model)[0].name   # focused when the row opens
         form = form_for(model).render(
             values, self.errors, submit="Save", hx_post=attrs["hx-post"],
             hx_vals=attrs["hx-vals"], hx_sync=attrs["hx-sync"],
-            field_attrs=lambda f: {"autofocus": f.name == model_first(model)},
+            field_attrs=lambda f: {"autofocus": f.name == first},
             cls="appkit-grid-form", aria_label="New row" if not key else f"Edit row {key}")
         form = form(Button("Cancel", type="button", cls="secondary", **self.on("cancel")))
         return Tr(Td(form, colspan=len(self._columns) + 2),
                   id=f"{self.id}-{'new' if not key else f'r{key}'}")
-
-
-def model_first(model: type) -> str:
-    """The first field of a dataclass."""
-    return dataclasses.fields(model)[0].name
 
 
 def _prepare(cls: type[DataGrid]) -> None:
@@ -490,8 +489,10 @@ def install(app: Any) -> None:
     app._appkit_grid_export = True
 
     async def export(request: Request, grid: str) -> StreamingResponse:
-        cls = _GRIDS.get(grid)
-        if cls is None or getattr(cls.table, "_store", None) is not getattr(app, "store", None):
+        store = getattr(app, "store", None)
+        cls = next((g for g in _GRIDS.get(grid, ())
+                    if getattr(g.table, "_store", None) is store), None)
+        if cls is None:
             raise NotFound(f"This app has no grid called {grid[:60]!r}")
         if cls.permissions:
             components = request.scope.get(COMPONENTS_KEY)
