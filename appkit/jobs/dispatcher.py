@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from appkit.jobs._files import RunFiles, hold, is_held, kill_group, release
+from appkit.jobs._serving import WorkerOptions
 from appkit.jobs._wakeup import WakeSocket, notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.launching import (
     Exited,
+    Finished,
     Launcher,
     LaunchEvent,
     NotStarted,
@@ -133,7 +135,8 @@ class Dispatcher:
             self._db.register_scheduler(self.id, os.getpid(), self._wake.port, time.time())
             self._sweep(time.time())
             self._launcher = make_launcher(self._settings.workers,
-                                           [task.ref for task in self._tasks().values()])
+                                           [task.ref for task in self._tasks().values()],
+                                           self._worker_options())
         except BaseException:
             self._close()
             raise
@@ -252,6 +255,11 @@ class Dispatcher:
                 active = self._active.pop(event.key, None)
                 if active is not None:
                     self._lose(active, self._exit_reason(active, event.returncode), now)
+            elif isinstance(event, Finished):
+                active = self._active.pop(event.key, None)
+                if active is not None:  # a no-op, unless the run could not be recorded
+                    self._lose(active, "Its worker process ended the run without recording "
+                                       "a result", now)
             elif isinstance(event, NotStarted):
                 active = self._active.pop(event.key, None)
                 if active is not None:
@@ -275,7 +283,14 @@ class Dispatcher:
             else:  # a worker that lives on: watch it by its lock
                 active.adopted = True
         self._launcher.close()
-        self._launcher = make_launcher(kind, [task.ref for task in self._tasks().values()])
+        self._launcher = make_launcher(kind, [task.ref for task in self._tasks().values()],
+                                       self._worker_options())
+
+    def _worker_options(self) -> WorkerOptions:
+        settings = self._settings
+        memory = settings.worker_max_memory_mb
+        return WorkerOptions(str(self._db_path), settings.worker_max_runs,
+                             None if memory is None else int(memory * 1_000_000))
 
     def _exit_reason(self, active: _Active, returncode: int | None) -> str:
         if active.killed == "stopped":
@@ -286,9 +301,11 @@ class Dispatcher:
 
     def _lose(self, active: _Active, reason: str, now: float) -> None:
         assert self._db is not None and self._wake is not None
-        lost = self._db.lose(active.run_id, active.claim, reason, now)
         with contextlib.suppress(OSError):
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
+        if not self._db.is_running(active.run_id, active.claim):
+            return  # the worker recorded its result (or the run moved on): no write
+        lost = self._db.lose(active.run_id, active.claim, reason, now)
         if lost is not None:
             ports, queued = lost
             changed = [active.run_id, *queued]
