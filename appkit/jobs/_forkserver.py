@@ -206,7 +206,8 @@ class _Server:
     def run(self, job: WorkerJob) -> None:
         """Hand ``job`` to a waiting worker (forked now if none waits)."""
         while True:
-            worker = self.waiting.pop(0) if self.waiting else self.fork(job.key)
+            # The latest to wait: a pooled worker that just ended a run, else the spare.
+            worker = self.waiting.pop() if self.waiting else self.fork(job.key)
             if worker is None:
                 return  # fork() failed: reported
             try:
