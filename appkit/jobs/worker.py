@@ -1,7 +1,10 @@
 """What runs inside a worker process: one run of a task, from start to recorded result.
 
 The worker records its own result, so a run completes and is recorded even when the app
-that started it is killed meanwhile. In order:
+that started it is killed meanwhile. A worker process keeps a ``Runner``: its database
+connection, its progress thread and its streams, made before its first run (a fresh
+process runs one job with it; a pooled one, job after job, see ``_serving``). For each run,
+in order:
 
 1. stdout and stderr (the file descriptors, so ``print``, ``logging``, C extensions and
    child processes alike) go to the run's log file as they are written; stdin reads
@@ -11,8 +14,8 @@ that started it is killed meanwhile. In order:
 3. it marks the run started, in a transaction that checks the run is still running under
    its claim (it may have been cancelled meanwhile: then it stops here);
 4. it imports the task's function and calls it with the inputs; ``progress()`` calls are
-   written to the database by a small thread, at most ten times a second, which also
-   tells the schedulers (a change note, for their ``on_change`` listeners) when the
+   written to the database by the worker's progress thread, at most ten times a second,
+   which also tells the schedulers (a change note, for their ``on_change`` listeners) when the
    progress changed or the log grew;
 5. it records the output (JSON) or the traceback, queues the next occurrence of a periodic
    run, and wakes the schedulers.
