@@ -4,21 +4,22 @@ The helper (``serve``) is started with ``multiprocessing``'s ``spawn`` (so it wo
 frozen executable), imports the tasks' modules once, tells the scheduler it is ready, and
 then, single-threaded, waits for orders on its pipe:
 
-    ("run", WorkerJob)  hand the job to a waiting worker -> ("started", key, pid)
-    ("kill", key)       kill the process group of that job's worker
-    ("stop",)           exit (as on end of file: the scheduler is gone)
+    ("fork",)        fork a worker; its pid and the scheduler's end of its own pipe come
+                     back on the hand-off socket (a file descriptor passed over a Unix
+                     socket), or ("failed", reason) if fork() failed
+    ("kill", pid)    kill that worker's process group
+    ("stop",)        exit (as on end of file: the scheduler is gone)
 
-and reports each worker's end, ("exited", key, returncode), noticed through SIGCHLD, and,
-for a pooled worker that takes more runs, the end of its run, ("done", key) (a key is
-``WorkerJob.key``).
+and reports each worker's end, ("exited", pid, returncode), noticed through SIGCHLD. Only
+the helper kills and reaps its workers, so a pid it kills is never a reused one.
 
-The workers (``_serving.serve_runs``) are forked ahead of time: one always waits, with its
-database open and its progress thread started, so a run does not wait for a fork. A worker
-runs one job (a fresh process for every run, the default) or, pooled, up to
-``max_runs`` one after another. Each is a session of its own, killed with everything it
-started. Only the helper kills and reaps its workers, so a pid it kills is never a reused
-one. When it exits, the workers that run a job live on and record their own results; the
-waiting ones see their pipe close and end.
+The scheduler talks to each worker directly (``_serving.serve_runs``): it hands it a job
+on its pipe, and a pooled worker answers when the run has ended. Workers are forked ahead
+of time: one always waits, with its database open and its progress thread started, so a
+run waits for no fork. A worker runs one job (a fresh process for every run, the default)
+or, pooled, up to ``max_runs`` one after another. Each is a session of its own, killed with
+everything it started. When the helper or the scheduler exits, the workers that run a job
+live on and record their own results; the waiting ones see their pipe close and end.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import socket
+import struct
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +56,17 @@ __all__ = ["ForkServerLauncher", "serve"]
 
 #: How many workers wait for a run, forked ahead of time.
 _SPARES = 1
+_PID = struct.Struct("!q")
+
+
+@dataclass
+class _Child:
+    """A worker: its pid, the scheduler's end of its pipe, the job it runs (None while it
+    waits)."""
+
+    pid: int
+    conn: Connection
+    key: WorkerKey | None = None
 
 
 class ForkServerLauncher:
@@ -62,20 +77,30 @@ class ForkServerLauncher:
     def __init__(self, preload: Sequence[TaskRef], options: WorkerOptions) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe(duplex=True)
+        self._handoff, their_handoff = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._handoff.setblocking(False)
         # Not daemonic: its children inherit the flag, and a daemonic process may not start
         # processes (a task using a multiprocessing pool).
-        self._process = context.Process(target=serve, args=(child, list(preload), options),
-                                        name="appkit-jobs-forkserver")
+        self._process = context.Process(
+            target=serve, args=(child, their_handoff, list(preload), options),
+            name="appkit-jobs-forkserver")
         try:
             self._process.start()
         except BaseException:
             self._conn.close()
+            self._handoff.close()
             raise
         finally:
             child.close()
+            their_handoff.close()
         self._ready = False
         self._alive = True
         self._events: list[LaunchEvent] = []
+        self._children: dict[int, _Child] = {}  # pid -> every worker known
+        self._waiting: list[_Child] = []
+        self._pending: list[WorkerJob] = []  # jobs waiting for a worker
+        self._forks = 0  # forks asked for, not answered yet
+        self._exited: dict[int, int | None] = {}  # ends reported before the worker came
 
     @property
     def ready(self) -> bool:
@@ -83,21 +108,36 @@ class ForkServerLauncher:
         return self._ready and self._alive
 
     def launch(self, job: WorkerJob) -> None:
-        """Ask the helper to start the worker of ``job``."""
-        if not self._send(("run", job)):
+        """Hand ``job`` to a waiting worker (or to the next one forked)."""
+        if not self._alive:
             self._events.append(NotStarted(job.key, "the fork server is gone"))
+            return
+        self._pending.append(job)
+        self._dispatch()
 
     def kill(self, key: WorkerKey) -> None:
         """Ask the helper to kill the worker ``key`` and its process group."""
-        self._send(("kill", key))
+        for job in self._pending:
+            if job.key == key:  # no worker has it yet
+                self._pending.remove(job)
+                self._events.append(NotStarted(key, "it was stopped before a worker took it"))
+                return
+        for child in self._children.values():
+            if child.key == key:
+                self._send(("kill", child.pid))
 
     def waitables(self) -> list[Any]:
-        """The helper's pipe."""
-        return [self._conn] if self._alive else []
+        """The helper's pipe and hand-off socket, and the pipes of the workers that run a
+        job (a pooled one says when it has ended it)."""
+        if not self._alive:
+            return [c.conn for c in self._children.values() if c.key and not c.conn.closed]
+        return [self._conn, self._handoff,
+                *(c.conn for c in self._children.values() if c.key and not c.conn.closed)]
 
     def events(self) -> list[LaunchEvent]:
-        """What the helper reported since the last call."""
+        """What the helper and the workers reported since the last call."""
         events, self._events = self._events, []
+        self._receive_workers()
         while self._alive:
             try:
                 if not self._conn.poll():
@@ -109,28 +149,115 @@ class ForkServerLauncher:
             kind = message[0]
             if kind == "ready":
                 self._ready = True
-            elif kind == "started":
-                events.append(Started(message[1], message[2]))
             elif kind == "exited":
-                events.append(Exited(message[1], message[2]))
-            elif kind == "done":
-                events.append(Finished(message[1]))
+                self._exit(message[1], message[2], events)
             elif kind == "failed":
-                events.append(NotStarted(message[1], message[2]))
+                self._forks -= 1
+                if self._pending:
+                    events.append(NotStarted(self._pending.pop(0).key, message[1]))
+        self._receive_workers()
+        for child in list(self._children.values()):
+            if child.key is not None:
+                self._hear(child, events)
+        self._dispatch()
+        events.extend(self._events)
+        self._events = []
         return events
 
     def close(self) -> None:
-        """Stop the helper (the workers that run a job live on)."""
+        """Stop the helper; the waiting workers end, those that run a job end after it."""
         if self._alive:
             self._send(("stop",))
-        self._process.join(5.0)
-        if self._process.is_alive():
+        for child in self._children.values():
+            child.conn.close()
+        self._children.clear()
+        self._waiting.clear()
+        if not self._ended(5.0):
             self._process.kill()
-            self._process.join(5.0)
+            self._ended(5.0)
         self._alive = False
         self._conn.close()
+        self._handoff.close()
         with contextlib.suppress(ValueError):
             self._process.close()
+
+    # ---- inside ---------------------------------------------------------------------------
+
+    def _ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the helper to exit. Not ``join``: that waits
+        for its sentinel, a pipe every worker it forked holds open too."""
+        until = time.monotonic() + timeout
+        while self._process.exitcode is None:
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _dispatch(self) -> None:
+        """Hand pending jobs to waiting workers; ask for forks to keep one waiting."""
+        while self._pending and self._waiting:
+            # The latest to wait: a pooled worker that just ended a run, else the spare.
+            child = self._waiting.pop()
+            job = self._pending[0]
+            try:
+                child.conn.send(("run", job))
+            except OSError:
+                child.conn.close()  # it is ending: its exit is reported
+                continue
+            self._pending.pop(0)
+            child.key = job.key
+            self._events.append(Started(job.key, child.pid))
+        while self._alive and (len(self._waiting) + self._forks
+                               < len(self._pending) + _SPARES):
+            if not self._send(("fork",)):
+                break
+            self._forks += 1
+
+    def _receive_workers(self) -> None:
+        while self._alive:
+            try:
+                data, fds, _, _ = socket.recv_fds(self._handoff, _PID.size, 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # the helper is gone: its pipe says so
+            if not fds:
+                return
+            self._forks -= 1
+            [pid] = _PID.unpack(data)
+            child = _Child(pid, Connection(fds[0]))
+            if pid in self._exited:  # it ended before it came
+                del self._exited[pid]
+                child.conn.close()
+                continue
+            self._children[pid] = child
+            self._waiting.insert(0, child)  # after the pooled workers that wait
+
+    def _exit(self, pid: int, returncode: int | None, events: list[LaunchEvent]) -> None:
+        child = self._children.pop(pid, None)
+        if child is None:
+            self._exited[pid] = returncode
+            return
+        with contextlib.suppress(ValueError):
+            self._waiting.remove(child)
+        child.conn.close()
+        if child.key is not None:
+            events.append(Exited(child.key, returncode))
+
+    def _hear(self, child: _Child, events: list[LaunchEvent]) -> None:
+        """The end of a pooled worker's run."""
+        while not child.conn.closed and child.key is not None:
+            try:
+                if not child.conn.poll():
+                    return
+                message = child.conn.recv()
+            except (EOFError, OSError):
+                child.conn.close()  # it is ending: the helper reports it
+                return
+            if message[0] == "done" and message[1] == child.key:
+                child.key = None
+                events.append(Finished(message[1]))
+                self._waiting.append(child)
 
     def _send(self, message: tuple[Any, ...]) -> bool:
         if not self._alive:
@@ -145,162 +272,22 @@ class ForkServerLauncher:
     def _lost(self, events: list[LaunchEvent]) -> None:
         self._alive = False
         code = self._process.exitcode
-        events.append(LauncherLost(
-            f"the fork server process ended (exit code {code})" if code is not None
-            else "the fork server's pipe closed"))
+        reason = (f"the fork server process ended (exit code {code})" if code is not None
+                  else "the fork server's pipe closed")
+        for job in self._pending:
+            events.append(NotStarted(job.key, reason))
+        self._pending.clear()
+        for child in self._waiting:
+            child.conn.close()
+            self._children.pop(child.pid, None)
+        self._waiting.clear()
+        events.append(LauncherLost(reason))
 
 
 # ---- in the helper process ------------------------------------------------------------------
 
-@dataclass
-class _Worker:
-    """A worker process of the helper: its pid, the helper's end of its pipe, and the job
-    it runs (None while it waits)."""
-
-    pid: int
-    conn: Connection
-    key: WorkerKey | None = None
-    listening: bool = True  # False once its pipe is closed (it is ending)
-
-
-class _Server:
-    """The helper's state: its workers, busy and waiting."""
-
-    def __init__(self, conn: Connection, options: WorkerOptions, wake: tuple[int, int]
-                 ) -> None:
-        self.conn = conn
-        self.options = options
-        self.wake = wake
-        self.workers: dict[int, _Worker] = {}  # pid -> worker
-        self.waiting: list[_Worker] = []  # forked, no job: the next run's
-
-    def loop(self) -> None:
-        self.spare()
-        wake_r = self.wake[0]
-        while True:
-            by_conn = {worker.conn: worker for worker in self.workers.values()
-                       if worker.listening}
-            ready = wait([self.conn, wake_r, *by_conn])
-            if wake_r in ready:
-                with contextlib.suppress(OSError):
-                    while os.read(wake_r, 512):
-                        pass
-            self.reap()
-            for item in ready:
-                worker = by_conn.get(item)  # type: ignore[call-overload]
-                if worker is not None and worker.listening:
-                    self.hear(worker)
-            if self.conn in ready:
-                try:
-                    message = self.conn.recv()
-                except (EOFError, OSError):
-                    return  # the scheduler is gone: the workers carry on by themselves
-                if message[0] == "run":
-                    self.run(message[1])
-                elif message[0] == "kill":
-                    self.kill(message[1])
-                elif message[0] == "stop":
-                    return
-            self.spare()
-
-    def run(self, job: WorkerJob) -> None:
-        """Hand ``job`` to a waiting worker (forked now if none waits)."""
-        while True:
-            # The latest to wait: a pooled worker that just ended a run, else the spare.
-            worker = self.waiting.pop() if self.waiting else self.fork(job.key)
-            if worker is None:
-                return  # fork() failed: reported
-            try:
-                worker.conn.send(("run", job))
-            except OSError:
-                continue  # it died waiting (reaped later): the next one
-            worker.key = job.key
-            self.conn.send(("started", job.key, worker.pid))
-            return
-
-    def kill(self, key: WorkerKey) -> None:
-        for worker in self.workers.values():
-            if worker.key == key:  # not reaped yet: the pid is still this worker's
-                kill_group(worker.pid)
-
-    def hear(self, worker: _Worker) -> None:
-        """A message from a worker: the end of its run (a pooled worker that goes on)."""
-        try:
-            message = worker.conn.recv()
-        except (EOFError, OSError):
-            # It is ending (reaped through SIGCHLD): not one to hand a job to.
-            worker.listening = False
-            worker.conn.close()
-            with contextlib.suppress(ValueError):
-                self.waiting.remove(worker)
-            return
-        if message[0] == "done" and worker.key == message[1]:
-            worker.key = None
-            self.conn.send(("done", message[1]))
-            self.waiting.append(worker)
-
-    def spare(self) -> None:
-        """Keep a worker waiting for the next run."""
-        while len(self.waiting) < _SPARES:
-            worker = self.fork(None)
-            if worker is None:
-                return
-            self.waiting.append(worker)
-
-    def fork(self, key: WorkerKey | None) -> _Worker | None:
-        """A new worker (its fork failing is reported for ``key``)."""
-        ours, theirs = multiprocessing.Pipe(duplex=True)
-        try:
-            pid = os.fork()
-        except OSError as exc:
-            ours.close()
-            theirs.close()
-            if key is not None:
-                self.conn.send(("failed", key, f"fork() failed: {exc}"))
-            return None
-        if pid == 0:  # the worker
-            code = 1
-            try:
-                os.setsid()
-                signal.set_wakeup_fd(-1)
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # for the task and its children
-                # Only its own pipe: another worker's end held open here would keep that
-                # worker from seeing the helper go.
-                for other in [self.conn, ours, *(w.conn for w in self.workers.values())]:
-                    other.close()
-                for fd in self.wake:
-                    os.close(fd)
-                serve_runs(theirs, self.options)
-                code = 0
-            except BaseException:
-                with contextlib.suppress(BaseException):
-                    traceback.print_exc()  # into the run's log, if it runs one
-            finally:
-                os._exit(code)  # never back into the helper's loop
-        theirs.close()
-        worker = _Worker(pid, ours)
-        self.workers[pid] = worker
-        return worker
-
-    def reap(self) -> None:
-        for worker in list(self.workers.values()):
-            try:
-                done, status = os.waitpid(worker.pid, os.WNOHANG)
-            except ChildProcessError:
-                done, status = worker.pid, 0
-            if not done:
-                continue
-            del self.workers[worker.pid]
-            with contextlib.suppress(ValueError):
-                self.waiting.remove(worker)
-            worker.conn.close()
-            if worker.key is not None:
-                self.conn.send(("exited", worker.key, os.waitstatus_to_exitcode(status)))
-
-
-def serve(conn: Connection, preload: list[TaskRef], options: WorkerOptions) -> None:
+def serve(conn: Connection, handoff: socket.socket, preload: list[TaskRef],
+          options: WorkerOptions) -> None:
     """The fork server's main loop (the target of the spawned helper)."""
     # Ctrl+C in a terminal, and a SIGTERM to the process group (a service manager, a
     # terminal closing), reach this process too; the app stops its scheduler, which stops
@@ -318,9 +305,80 @@ def serve(conn: Connection, preload: list[TaskRef], options: WorkerOptions) -> N
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, _on_signal)  # a Python handler, so the wakeup fd is written
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    children: set[int] = set()
     conn.send(("ready",))
-    _Server(conn, options, (wake_r, wake_w)).loop()
+    while True:
+        ready = wait([conn, wake_r])
+        if wake_r in ready:
+            with contextlib.suppress(OSError):
+                while os.read(wake_r, 512):
+                    pass
+        _reap(conn, children)
+        if conn not in ready:
+            continue
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the scheduler is gone: the workers carry on by themselves
+        if message[0] == "fork":
+            _fork(conn, handoff, options, children, (wake_r, wake_w))
+        elif message[0] == "kill":
+            if message[1] in children:  # not reaped yet: the pid is still this worker's
+                kill_group(message[1])
+        elif message[0] == "stop":
+            return
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     """SIGCHLD: nothing to do here; the wakeup fd wakes the loop."""
+
+
+def _reap(conn: Connection, children: set[int]) -> None:
+    for pid in list(children):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, 0
+        if done:
+            children.discard(pid)
+            conn.send(("exited", pid, os.waitstatus_to_exitcode(status)))
+
+
+def _fork(conn: Connection, handoff: socket.socket, options: WorkerOptions,
+          children: set[int], wake: tuple[int, int]) -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        ours.close()
+        theirs.close()
+        conn.send(("failed", f"fork() failed: {exc}"))
+        return
+    if pid == 0:  # the worker
+        code = 1
+        try:
+            os.setsid()
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # for the task and its children
+            conn.close()
+            handoff.close()
+            ours.close()
+            for fd in wake:
+                os.close(fd)
+            serve_runs(Connection(theirs.detach()), options)
+            code = 0
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                traceback.print_exc()  # into the run's log, if it runs one
+        finally:
+            os._exit(code)  # never back into the helper's loop
+    theirs.close()
+    children.add(pid)
+    try:
+        socket.send_fds(handoff, [_PID.pack(pid)], [ours.fileno()])
+    except OSError:
+        kill_group(pid)  # the scheduler cannot take it: it has gone
+    finally:
+        ours.close()
