@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appkit.jobs._files import RunFiles, hold, release
+from appkit.jobs._files import RunFiles, hold_run_lock, release_run_lock
 from appkit.jobs._wakeup import notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.runs import Status
@@ -309,8 +309,7 @@ class Runner:
         # The streams a task before this one may have replaced.
         sys.stdout, sys.stderr = self._out, self._err
         lock_path = self.files.run_lock(job.run_id, job.claim)
-        lock = hold(lock_path)
-        assert lock is not None  # a waiting hold always returns the descriptor
+        lock = hold_run_lock(lock_path, self.files.free_locks)
         ports: list[int] = []
         changed: list[int] = []
         try:
@@ -333,7 +332,7 @@ class Runner:
                 changed = [job.run_id, *queued]
         finally:
             _flush()
-            release(lock, lock_path)
+            release_run_lock(lock, lock_path, self.files.free_locks)
         if changed:
             notify(ports, changed)
 
