@@ -38,6 +38,7 @@ from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import Any
 
+from appkit.jobs._boot import boot_target
 from appkit.jobs._files import kill_group
 from appkit.jobs._serving import WorkerOptions, serve_runs
 from appkit.jobs.launching import (
@@ -52,7 +53,7 @@ from appkit.jobs.launching import (
 from appkit.jobs.tasks import TaskRef
 from appkit.jobs.worker import WorkerJob
 
-__all__ = ["ForkServerLauncher", "serve"]
+__all__ = ["ForkServerLauncher", "serve", "serve_boot"]
 
 #: How many workers wait for a run, forked ahead of time.
 _SPARES = 1
@@ -81,9 +82,11 @@ class ForkServerLauncher:
         self._handoff.setblocking(False)
         # Not daemonic: its children inherit the flag, and a daemonic process may not start
         # processes (a task using a multiprocessing pool).
-        self._process = context.Process(
-            target=serve, args=(child, their_handoff, list(preload), options),
-            name="appkit-jobs-forkserver")
+        target, args = boot_target(
+            "appkit.jobs._forkserver.serve_boot", conn=child, handoff=their_handoff,
+            preload=[ref.values() for ref in preload], options=options.values())
+        self._process = context.Process(target=target, args=args,
+                                        name="appkit-jobs-forkserver")
         try:
             self._process.start()
         except BaseException:
@@ -285,6 +288,13 @@ class ForkServerLauncher:
 
 
 # ---- in the helper process ------------------------------------------------------------------
+
+def serve_boot(conn: Connection, handoff: socket.socket,
+               preload: list[tuple[str, str, str | None]],
+               options: tuple[str, int | None, int | None]) -> None:
+    """``serve`` from plain values (see ``_boot``)."""
+    serve(conn, handoff, [TaskRef(*ref) for ref in preload], WorkerOptions(*options))
+
 
 def serve(conn: Connection, handoff: socket.socket, preload: list[TaskRef],
           options: WorkerOptions) -> None:

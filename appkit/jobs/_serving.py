@@ -25,7 +25,7 @@ from pathlib import Path
 
 from appkit.jobs.worker import Runner
 
-__all__ = ["WorkerOptions", "serve_runs", "pooled_main", "resident_memory"]
+__all__ = ["WorkerOptions", "serve_runs", "pooled_main", "pooled_boot", "resident_memory"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class WorkerOptions:
     db_path: str
     max_runs: int | None = 1
     max_memory: int | None = None
+
+    def values(self) -> tuple[str, int | None, int | None]:
+        """The options as plain values, for ``_boot``."""
+        return (self.db_path, self.max_runs, self.max_memory)
 
     @property
     def pooled(self) -> bool:
@@ -92,6 +96,11 @@ def pooled_main(conn: Connection, options: WorkerOptions) -> None:
             traceback.print_exc()  # into the log of the run it was running
     finally:
         os._exit(code)  # without waiting for threads a task left running
+
+
+def pooled_boot(conn: Connection, options: tuple[str, int | None, int | None]) -> None:
+    """``pooled_main`` from plain values (see ``_boot``)."""
+    pooled_main(conn, WorkerOptions(*options))
 
 
 def resident_memory() -> int:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from appkit.jobs._boot import boot_target
 from appkit.jobs._files import kill_group
-from appkit.jobs._serving import WorkerOptions, pooled_main
+from appkit.jobs._serving import WorkerOptions
 from appkit.jobs.launching import (
     Exited,
     Finished,
@@ -20,7 +21,7 @@ from appkit.jobs.launching import (
     Started,
     WorkerKey,
 )
-from appkit.jobs.worker import WorkerJob, spawned_main
+from appkit.jobs.worker import WorkerJob
 
 __all__ = ["SpawnLauncher"]
 
@@ -59,7 +60,8 @@ class SpawnLauncher:
             return
         # Not daemonic: a daemonic process may not start processes of its own, and a task
         # may want to (a multiprocessing pool).
-        process = self._context.Process(target=spawned_main, args=(job,),
+        target, args = boot_target("appkit.jobs.worker.spawned_boot", job=job.values())
+        process = self._context.Process(target=target, args=args,
                                         name=f"appkit-job-{job.run_id}")
         try:
             process.start()
@@ -82,8 +84,9 @@ class SpawnLauncher:
                 self._events.append(Started(job.key, worker.process.pid))
                 return
         ours, theirs = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=pooled_main, args=(theirs, self._options),
-                                        name="appkit-jobs-worker")
+        target, args = boot_target("appkit.jobs._serving.pooled_boot", conn=theirs,
+                                   options=self._options.values())
+        process = self._context.Process(target=target, args=args, name="appkit-jobs-worker")
         try:
             process.start()
         except Exception as exc:

@@ -25,7 +25,6 @@ Inside a task, ``progress(0.4, "read 400 rows")`` reports how far it is.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import io
@@ -48,7 +47,7 @@ from appkit.jobs.database import JobsDatabase
 from appkit.jobs.runs import Status
 from appkit.jobs.tasks import TaskRef
 
-__all__ = ["WorkerJob", "Runner", "progress", "execute", "spawned_main"]
+__all__ = ["WorkerJob", "Runner", "progress", "execute", "spawned_main", "spawned_boot"]
 
 _MESSAGE_LIMIT = 1000
 _PROGRESS_INTERVAL = 0.1
@@ -70,6 +69,10 @@ class WorkerJob:
         """``(run_id, claim)``: which worker this is (a run may have a new claim while the
         worker of the one before is still ending)."""
         return (self.run_id, self.claim)
+
+    def values(self) -> tuple[str, int, int, tuple[str, str, str | None]]:
+        """The job as plain values, for ``_boot`` (see ``spawned_boot``)."""
+        return (self.db_path, self.run_id, self.claim, self.task.values())
 
 
 class _Reporter:
@@ -257,6 +260,13 @@ def spawned_main(job: WorkerJob) -> None:
     os._exit(0)
 
 
+def spawned_boot(job: tuple[str, int, int, tuple[str, str, str | None]]) -> None:
+    """``spawned_main`` from plain values (see ``_boot``): ``(db_path, run_id, claim,
+    (module, qualname, file))``."""
+    db_path, run_id, claim, task = job
+    spawned_main(WorkerJob(db_path, run_id, claim, TaskRef(*task)))
+
+
 def execute(job: WorkerJob) -> None:
     """Run ``job.run_id`` in this process and record its result (see the module's
     description). Call it in a process of its own: it takes over stdin, stdout and stderr."""
@@ -358,6 +368,8 @@ def _call(ref: TaskRef, inputs: dict[str, Any], reporter: _Reporter
         _log_to_stderr()
         result = fn(**inputs)
         if inspect.iscoroutine(result):
+            import asyncio  # only for async tasks: a worker imports little
+
             result = asyncio.run(result)
     except BaseException as exc:  # whatever the task raises is its run's result
         return Status.FAILED, None, _traceback(exc)
