@@ -29,12 +29,31 @@ by every process that opens it. See docs/jobs.md.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
-from appkit.jobs.extension import JobsExtension
 from appkit.jobs.runs import LogChunk, Run, Status
-from appkit.jobs.scheduler import Jobs, JobsSettings
 from appkit.jobs.tasks import Task
 from appkit.jobs.worker import progress
+
+if TYPE_CHECKING:
+    from appkit.jobs.extension import JobsExtension
+    from appkit.jobs.scheduler import Jobs, JobsSettings
+
+# Imported when first asked for: a worker process whose task module imports ``progress``
+# does not load the scheduler, nor the extension (and with it the core and Starlette).
+_LAZY = {"Jobs": "appkit.jobs.scheduler", "JobsSettings": "appkit.jobs.scheduler",
+         "JobsExtension": "appkit.jobs.extension"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'appkit.jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "InvalidInputs",

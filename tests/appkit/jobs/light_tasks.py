@@ -1,9 +1,11 @@
-"""Task functions in a module that imports nothing of appkit at its top (see
+"""Task functions in a module that imports only ``progress`` of appkit (see
 ``test_boot.py``)."""
 
 from __future__ import annotations
 
 import sys
+
+from appkit.jobs import progress
 
 
 def loaded() -> dict[str, bool]:
@@ -19,8 +21,6 @@ def uses_app() -> str:
 
 
 def reports() -> str:
-    """Report progress through ``appkit.jobs``."""
-    from appkit.jobs import progress
-
+    """Report progress."""
     progress(0.5, "half")
     return "reported"
