@@ -57,26 +57,29 @@ def serve_runs(conn: Connection, options: WorkerOptions) -> None:
     """
     runner = Runner(Path(options.db_path))
     runner.prepare()
-    runs = 0
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError):
-            return  # the launcher is gone, or stopped
-        if message[0] != "run":
-            return
-        job = message[1]
-        runner.run(job)
-        runs += 1
-        if options.max_runs is not None and runs >= options.max_runs:
-            return
-        if options.max_memory is not None and resident_memory() > options.max_memory:
-            return
-        runner.idle()
-        try:
-            conn.send(("done", job.key))
-        except OSError:
-            return
+    try:
+        runs = 0
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return  # the launcher is gone, or stopped
+            if message[0] != "run":
+                return
+            job = message[1]
+            runner.run(job)
+            runs += 1
+            if options.max_runs is not None and runs >= options.max_runs:
+                return
+            if options.max_memory is not None and resident_memory() > options.max_memory:
+                return
+            runner.idle()
+            try:
+                conn.send(("done", job.key))
+            except OSError:
+                return
+    finally:
+        runner.discard_next_log()
 
 
 def pooled_main(conn: Connection, options: WorkerOptions) -> None:

@@ -292,13 +292,43 @@ class Runner:
         self.files = RunFiles(db_path)
         self._db: JobsDatabase | None = None
         self._reporter: _Reporter | None = None
+        self._blank: Path | None = None
+        self._blanks = 0
         self._out, self._err = _take_output()
 
     def prepare(self) -> None:
-        """Open the database and start the progress thread ahead of the first run (a
-        failure is left for ``run``, which records it in the run's log)."""
+        """Before the next run: open the database, start the progress thread, make the
+        log file (empty, under a name of its own) that the run's log will be (a failure is
+        left for ``run``, which records it in the run's log)."""
         with contextlib.suppress(Exception):
             self._database()
+        if self._blank is None:
+            self._blanks += 1
+            blank = self.files.logs / f".next-{os.getpid()}-{self._blanks}.log"
+            with contextlib.suppress(OSError):
+                os.close(os.open(blank, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                self._blank = blank
+
+    def _open_log(self, log: Path) -> None:
+        """Point stdout and stderr at ``log``: the file made ahead, given the log's name
+        (a link: making a file costs far more than naming one on some file systems), or
+        the log as it is (a retried run's, which the new attempt appends to)."""
+        blank, self._blank = self._blank, None
+        if blank is not None:
+            try:
+                os.link(blank, log)
+            except FileExistsError:
+                self._blank = blank  # for the next run
+            except OSError:
+                self._discard(blank)
+            else:
+                self._discard(blank)
+        _point_output(log)
+
+    @staticmethod
+    def _discard(path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
     def _database(self) -> tuple[JobsDatabase, _Reporter]:
         if self._db is None or self._reporter is None:
@@ -315,7 +345,7 @@ class Runner:
                 process; the scheduler records the run as lost.
         """
         log = self.files.log(job.run_id)
-        _point_output(log)
+        self._open_log(log)
         # The streams a task before this one may have replaced.
         sys.stdout, sys.stderr = self._out, self._err
         lock_path = self.files.run_lock(job.run_id, job.claim)
@@ -348,12 +378,20 @@ class Runner:
 
     def idle(self) -> None:
         """Between two runs of a pooled worker: what threads left by a task write goes
-        nowhere, not into the log of the run that ended."""
+        nowhere, not into the log of the run that ended; then ``prepare`` the next."""
         _point_output(Path(os.devnull))
+        self.prepare()
+
+    def discard_next_log(self) -> None:
+        """Remove the log file made ahead for a run that will not come."""
+        if self._blank is not None:
+            self._discard(self._blank)
+            self._blank = None
 
     def close(self) -> None:
-        """Stop the progress thread and close the database."""
+        """Stop the progress thread, close the database, remove the file made ahead."""
         _flush()
+        self.discard_next_log()
         if self._reporter is not None:
             self._reporter.close()
         if self._db is not None:

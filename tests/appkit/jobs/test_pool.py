@@ -157,3 +157,20 @@ def test_pool_settings_are_checked() -> None:
         JobsSettings(worker_max_memory_mb=500)
     settings = JobsSettings(worker_max_runs=100, worker_max_memory_mb=500)
     assert settings.worker_max_runs == 100 and settings.worker_max_memory_mb == 500
+
+
+@pytest.mark.parametrize("workers", KINDS)
+@pytest.mark.parametrize("max_runs", [1, None])
+def test_log_files_made_ahead_become_the_runs_logs_and_none_is_left(
+        make_jobs: MakeJobs, tmp_path: Path, workers: str, max_runs: int | None) -> None:
+    jobs = make_jobs(workers=workers, max_concurrent_runs=1, worker_max_runs=max_runs)
+    ids = [jobs.enqueue("talk", {"text": "a"}), jobs.enqueue("add", {"a": 1}),
+           jobs.enqueue("flaky", {"marker": str(tmp_path / "marker")}),
+           jobs.enqueue("add", {"a": 2})]
+    runs = [jobs.wait(run_id, 30) for run_id in ids]
+    assert [run.status for run in runs] == ["completed"] * 4
+    assert runs[2].log == "--- attempt 2 ---\n"  # the retry appended to its log
+    assert runs[1].log == "" and "out: a" in (runs[0].log or "")
+    jobs.stop()
+    assert sorted(p.name for p in jobs.logs_folder.iterdir()) == sorted(
+        f"{run_id}.log" for run_id in ids)
