@@ -78,6 +78,7 @@ def serve_runs(conn: Connection, options: WorkerOptions) -> None:
                 conn.send(("done", job.key))
             except OSError:
                 return
+            runner.prepare()  # while the scheduler hands out the next run
     finally:
         runner.discard_next_log()
 

@@ -168,9 +168,10 @@ class Dispatcher:
     def _run(self) -> None:
         assert self._wake is not None and self._launcher is not None
         stop_at: float | None = None
+        look = True  # at the database's runs: something may have changed there
         while True:
             try:
-                self._wake.drain(self._changed)
+                look = self._wake.drain(self._changed) or look
                 now = time.time()
                 self._handle(self._launcher.events(), now)
                 if self._stopping.is_set() and stop_at is None:
@@ -178,7 +179,8 @@ class Dispatcher:
                     self._release_unstarted()
                 if stop_at is not None and (not self._active or now >= stop_at):
                     break
-                self._check_active(now)
+                if look or stop_at is not None or self._due(now):
+                    self._check_active(now)
                 if stop_at is None:
                     if now >= self._next_sweep:
                         self._sweep(now)
@@ -189,33 +191,45 @@ class Dispatcher:
                 timeout = min(1.0, self._settings.poll_interval)
             self._emit()
             try:
-                self._wait(timeout)
+                look = self._wait(timeout)
             except OSError:
                 logger.exception("The job scheduler could not wait; it carries on")
                 time.sleep(min(1.0, self._settings.poll_interval))
+                look = True
         try:
             self._kill_all()
             self._emit()
         finally:
             self._close()
 
-    def _wait(self, timeout: float) -> None:
+    def _wait(self, timeout: float) -> bool:
         """Sleep until something needs a look (a datagram asking for one, a launcher's
         event, stopping) or ``timeout`` seconds have passed; change notes that come
-        meanwhile go to the listeners at once, and the sleep goes on."""
+        meanwhile go to the listeners at once, and the sleep goes on. Returns False when
+        only the launcher woke it (its events change nothing in the database: the runs'
+        states need no new look)."""
         assert self._wake is not None and self._launcher is not None
         until = time.monotonic() + timeout
         sock = self._wake.socket
         while True:
             ready = wait([sock, *self._launcher.waitables()],
                          max(0.0, until - time.monotonic()))
-            if not ready or any(item is not sock for item in ready):
-                return
+            if not ready:
+                return True
+            if any(item is not sock for item in ready):
+                return sock in ready or self._stopping.is_set()
             if self._wake.drain(self._changed) or self._stopping.is_set():
-                return
+                return True
             self._emit()
             if time.monotonic() >= until:
-                return
+                return True
+
+    def _due(self, now: float) -> bool:
+        """Whether a run this scheduler watches is past the deadline it last read, or was
+        left by a scheduler that is gone (watched by its lock)."""
+        return any(active.adopted or (active.deadline is not None and active.killed is None
+                                      and now >= active.deadline)
+                   for active in self._active.values())
 
     def _emit(self) -> None:
         """Hand the runs that changed to ``on_change`` (never raises)."""
@@ -256,10 +270,9 @@ class Dispatcher:
                 if active is not None:
                     self._lose(active, self._exit_reason(active, event.returncode), now)
             elif isinstance(event, Finished):
-                active = self._active.pop(event.key, None)
-                if active is not None:  # a no-op, unless the run could not be recorded
-                    self._lose(active, "Its worker process ended the run without recording "
-                                       "a result", now)
+                # A pooled worker that goes on has recorded its run's end (or found the run
+                # gone): nothing to record. (Had it not, the sweep would find the run.)
+                self._active.pop(event.key, None)
             elif isinstance(event, NotStarted):
                 active = self._active.pop(event.key, None)
                 if active is not None:
@@ -366,7 +379,7 @@ class Dispatcher:
             self._active[active.key] = active
             self._changed.add(claim.run_id)
             self._launcher.launch(WorkerJob(str(self._db_path), claim.run_id, claim.claim,
-                                            tasks[claim.task].ref))
+                                            tasks[claim.task].ref, self.port))
 
     def _sweep(self, now: float) -> None:
         """Take over the runs of the schedulers that are gone."""

@@ -57,12 +57,15 @@ _PORTS_EVERY = 2.0  # seconds between two reads of the schedulers' ports by a wo
 @dataclass(frozen=True)
 class WorkerJob:
     """What a worker process is told: which run (and the number of the claim that gave it
-    to this worker), where the database is, and how to import the task's function."""
+    to this worker), where the database is, how to import the task's function, and the
+    port of the scheduler that claimed it (which learns the run's end from its launcher,
+    so the worker's datagram only tells it of the change)."""
 
     db_path: str
     run_id: int
     claim: int
     task: TaskRef
+    port: int | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -70,9 +73,9 @@ class WorkerJob:
         worker of the one before is still ending)."""
         return (self.run_id, self.claim)
 
-    def values(self) -> tuple[str, int, int, tuple[str, str, str | None]]:
+    def values(self) -> tuple[str, int, int, tuple[str, str, str | None], int | None]:
         """The job as plain values, for ``_boot`` (see ``spawned_boot``)."""
-        return (self.db_path, self.run_id, self.claim, self.task.values())
+        return (self.db_path, self.run_id, self.claim, self.task.values(), self.port)
 
 
 class _Reporter:
@@ -260,11 +263,12 @@ def spawned_main(job: WorkerJob) -> None:
     os._exit(0)
 
 
-def spawned_boot(job: tuple[str, int, int, tuple[str, str, str | None]]) -> None:
+def spawned_boot(job: tuple[str, int, int, tuple[str, str, str | None], int | None]
+                 ) -> None:
     """``spawned_main`` from plain values (see ``_boot``): ``(db_path, run_id, claim,
-    (module, qualname, file))``."""
-    db_path, run_id, claim, task = job
-    spawned_main(WorkerJob(db_path, run_id, claim, TaskRef(*task)))
+    (module, qualname, file), port)``."""
+    db_path, run_id, claim, task, port = job
+    spawned_main(WorkerJob(db_path, run_id, claim, TaskRef(*task), port))
 
 
 def execute(job: WorkerJob) -> None:
@@ -374,13 +378,14 @@ class Runner:
             _flush()
             release_run_lock(lock, lock_path, self.files.free_locks)
         if changed:
-            notify(ports, changed)
+            notify([port for port in ports if port != job.port], changed)
+            if job.port in ports:
+                notify([job.port], changed, wake=False)
 
     def idle(self) -> None:
         """Between two runs of a pooled worker: what threads left by a task write goes
-        nowhere, not into the log of the run that ended; then ``prepare`` the next."""
+        nowhere, not into the log of the run that ended."""
         _point_output(Path(os.devnull))
-        self.prepare()
 
     def discard_next_log(self) -> None:
         """Remove the log file made ahead for a run that will not come."""
