@@ -25,6 +25,7 @@ Inside a task, ``progress(0.4, "read 400 rows")`` reports how far it is.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import inspect
 import io
@@ -103,15 +104,18 @@ class _Reporter:
         self._next_write = 0.0
         self._writing = False
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._ended: _thread.LockType | None = None  # held while the thread runs
 
     def start(self) -> None:
         """Start the thread (it sleeps until a run is bound)."""
         with self._cond:
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(target=self._loop, daemon=True,
-                                                name="appkit-jobs-progress")
-                self._thread.start()
+            if self._ended is None and not self._closed:
+                # A bare thread: a threading.Thread costs three times the CPU in a freshly
+                # forked process (about 0.65 ms against 0.2), and this one needs no join
+                # at exit (a worker ends with os._exit).
+                self._ended = _thread.allocate_lock()
+                self._ended.acquire()
+                _thread.start_new_thread(self._thread_main, ())
 
     def begin(self, run_id: int, claim: int, log: Path, ports: list[int]) -> None:
         """Follow claim ``claim`` of run ``run_id`` (its log at ``log``; the schedulers on
@@ -151,11 +155,19 @@ class _Reporter:
             self._closed = True
             self._run = None
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join()
+        if self._ended is not None:
+            with self._ended:  # released when the thread ends
+                pass
 
     def _due(self) -> bool:
         return self._pending is not None and time.monotonic() >= self._next_write
+
+    def _thread_main(self) -> None:
+        try:
+            self._loop()
+        finally:
+            assert self._ended is not None
+            self._ended.release()
 
     def _loop(self) -> None:
         while True:
