@@ -22,7 +22,7 @@ import socket
 import threading
 from collections.abc import Iterable
 
-__all__ = ["WakeSocket", "notify"]
+__all__ = ["WakeSocket", "notify", "sender"]
 
 _HOST = "127.0.0.1"
 _IDS_PER_DATAGRAM = 32
@@ -93,6 +93,12 @@ def notify(ports: Iterable[int], runs: Iterable[int] = (), *, wake: bool = True)
             for message in messages:
                 with contextlib.suppress(OSError):
                     sock.sendto(message, (_HOST, port))
+
+
+def sender() -> socket.socket:
+    """This process's socket for ``notify`` (made now if it is not yet)."""
+    with _SENDER.lock:
+        return _SENDER.socket()
 
 
 class _Sender:

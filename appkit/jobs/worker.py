@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from appkit.jobs._files import RunFiles, hold_run_lock, release_run_lock
-from appkit.jobs._wakeup import notify
+from appkit.jobs._wakeup import notify, sender
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.runs import Status
 from appkit.jobs.tasks import TaskRef
@@ -310,6 +310,7 @@ class Runner:
         self._reporter: _Reporter | None = None
         self._blank: Path | None = None
         self._blanks = 0
+        self._next_lock: tuple[int, Path] | None = None
         self._out, self._err = _take_output()
 
     def prepare(self) -> None:
@@ -317,7 +318,14 @@ class Runner:
         log file (empty, under a name of its own) that the run's log will be (a failure is
         left for ``run``, which records it in the run's log)."""
         with contextlib.suppress(Exception):
-            self._database()
+            db, _ = self._database()
+            db.ports()  # the schema read, the connection's first statement made
+        with contextlib.suppress(OSError):
+            sender()  # the socket its datagrams go from
+        if self._next_lock is None:
+            path = self.files.locks / f"next-{os.getpid()}-{self._blanks}.lock"
+            with contextlib.suppress(OSError):
+                self._next_lock = (hold_run_lock(path, self.files.free_locks), path)
         if self._blank is None:
             self._blanks += 1
             blank = self.files.logs / f".next-{os.getpid()}-{self._blanks}.log"
@@ -365,7 +373,7 @@ class Runner:
         # The streams a task before this one may have replaced.
         sys.stdout, sys.stderr = self._out, self._err
         lock_path = self.files.run_lock(job.run_id, job.claim)
-        lock = hold_run_lock(lock_path, self.files.free_locks)
+        lock = self._take_lock(lock_path)
         ports: list[int] = []
         changed: list[int] = []
         try:
@@ -399,11 +407,30 @@ class Runner:
         nowhere, not into the log of the run that ended."""
         _point_output(Path(os.devnull))
 
+    def _take_lock(self, path: Path) -> int:
+        """The run's lock, held: the one locked ahead, renamed (the lock goes with the
+        open file), or a new one."""
+        ahead, self._next_lock = self._next_lock, None
+        if ahead is not None:
+            fd, ahead_path = ahead
+            try:
+                os.rename(ahead_path, path)
+            except OSError:
+                release_run_lock(fd, ahead_path, self.files.free_locks)
+            else:
+                return fd
+        return hold_run_lock(path, self.files.free_locks)
+
     def discard_next_log(self) -> None:
-        """Remove the log file made ahead for a run that will not come."""
+        """Let go of what was made ahead for a run that will not come: the log file, the
+        lock."""
         if self._blank is not None:
             self._discard(self._blank)
             self._blank = None
+        if self._next_lock is not None:
+            fd, path = self._next_lock
+            self._next_lock = None
+            release_run_lock(fd, path, self.files.free_locks)
 
     def close(self) -> None:
         """Stop the progress thread, close the database, remove the file made ahead."""

@@ -83,4 +83,7 @@ def test_the_workers_of_a_scheduler_reuse_their_lock_files(make_jobs: MakeJobs) 
         assert jobs.wait(jobs.enqueue("add", {"a": n}), 30).output == n
     locks = jobs.path.with_name(f"{jobs.path.name}-runs") / "locks"
     assert [p.name for p in locks.glob("run-*")] == []
-    assert len(list((locks / "free").iterdir())) == 1
+    # Kept for the next runs (free, or locked ahead by the waiting worker), not deleted;
+    # and not one per run.
+    kept = [*(locks / "free").iterdir(), *locks.glob("next-*")]
+    assert 1 <= len(kept) <= 3
