@@ -8,7 +8,12 @@ it acts at once when:
 
 - a run is queued, cancelled or finished, in this process or another one (the one who did
   it sends a datagram to every scheduler's socket, see ``_wakeup``);
-- a worker process starts or ends (the launcher reports it).
+- a worker process starts or ends, or a pooled worker ends its run (the launcher reports
+  it). A worker that has recorded its run's end is not read back from the database, and
+  the worker only notes the change to the scheduler that gave it the run: that scheduler
+  learns of the end from its launcher. The runs' states (a cancellation, a deadline) are
+  read when a datagram asks for a look, when a deadline it knows has passed, or when the
+  sleep's timeout ends it, not after a launcher's event alone.
 
 A datagram may also name runs that changed (``_wakeup``): a worker sends such a note, which
 asks for no look, when its run starts, reports progress or writes to its log. The thread
