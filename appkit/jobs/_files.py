@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["RunFiles", "hold", "release", "is_held", "read_log", "kill_group", "hold_run_lock",
-           "release_run_lock"]
+           "release_run_lock", "name"]
 
 
 class RunFiles:
@@ -117,14 +117,29 @@ def hold_run_lock(path: Path, free: Path) -> int:
     takes it)."""
     with contextlib.suppress(OSError), os.scandir(free) as entries:
         for entry in entries:
+            mine = path.with_name(f"{path.name}.taking")  # out of ``free``: only ours
             try:
-                os.rename(entry.path, path)  # atomic: another worker cannot take it too
+                os.rename(entry.path, mine)  # atomic: another worker cannot take it too
             except OSError:
                 continue  # taken meanwhile
+            name(mine, path)
             break
     fd = hold(path)
     assert fd is not None  # a waiting hold always returns the descriptor
     return fd
+
+
+def name(file: Path, path: Path) -> bool:
+    """Give ``file`` the name ``path`` instead, unless ``path`` exists (then ``file`` is
+    removed); whether it did. (A rename would replace what is at ``path``.)"""
+    try:
+        os.link(file, path)
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(file)
+    return True
 
 
 def release_run_lock(fd: int, path: Path, free: Path) -> None:

@@ -4,10 +4,9 @@ The helper (``serve``) is started with ``multiprocessing``'s ``spawn`` (so it wo
 frozen executable), imports the tasks' modules once, tells the scheduler it is ready, and
 then, single-threaded, waits for orders on its pipe:
 
-    ("fork", delay)  fork a worker, ``delay`` seconds from now; its pid and the scheduler's
-                     end of its own pipe come back on the hand-off socket (a file
-                     descriptor passed over a Unix socket), or ("failed", reason) if
-                     fork() failed
+    ("fork",)        fork a worker; its pid and the scheduler's end of its own pipe come
+                     back on the hand-off socket (a file descriptor passed over a Unix
+                     socket), or ("failed", reason) if fork() failed
     ("kill", pid)    kill that worker's process group
     ("stop",)        exit (as on end of file: the scheduler is gone)
 
@@ -58,10 +57,6 @@ __all__ = ["ForkServerLauncher", "serve", "serve_boot"]
 
 #: How many workers wait for a run, forked ahead of time.
 _SPARES = 1
-#: Seconds the fork of a spare waits: a run that has just been handed to a worker starts
-#: without a fork (and the new process's start) competing for the CPU. A worker that a
-#: run waits for is forked at once.
-_SPARE_DELAY = 0.01
 _PID = struct.Struct("!q")
 
 
@@ -217,8 +212,7 @@ class ForkServerLauncher:
             self._events.append(Started(job.key, child.pid))
         while self._alive and (len(self._waiting) + self._forks
                                < len(self._pending) + _SPARES):
-            awaited = len(self._waiting) + self._forks < len(self._pending)
-            if not self._send(("fork", 0.0 if awaited else _SPARE_DELAY)):
+            if not self._send(("fork",)):
                 break
             self._forks += 1
 
@@ -322,20 +316,14 @@ def serve(conn: Connection, handoff: socket.socket, preload: list[TaskRef],
     signal.signal(signal.SIGCHLD, _on_signal)  # a Python handler, so the wakeup fd is written
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     children: set[int] = set()
-    forks: list[float] = []  # when to fork the workers asked for (monotonic)
     conn.send(("ready",))
     while True:
-        timeout = max(0.0, min(forks) - time.monotonic()) if forks else None
-        ready = wait([conn, wake_r], timeout)
+        ready = wait([conn, wake_r])
         if wake_r in ready:
             with contextlib.suppress(OSError):
                 while os.read(wake_r, 512):
                     pass
         _reap(conn, children)
-        now = time.monotonic()
-        for when in [when for when in forks if when <= now]:
-            forks.remove(when)
-            _fork(conn, handoff, options, children, (wake_r, wake_w))
         if conn not in ready:
             continue
         try:
@@ -343,10 +331,7 @@ def serve(conn: Connection, handoff: socket.socket, preload: list[TaskRef],
         except (EOFError, OSError):
             return  # the scheduler is gone: the workers carry on by themselves
         if message[0] == "fork":
-            if message[1] <= 0:
-                _fork(conn, handoff, options, children, (wake_r, wake_w))
-            else:
-                forks.append(time.monotonic() + message[1])
+            _fork(conn, handoff, options, children, (wake_r, wake_w))
         elif message[0] == "kill":
             if message[1] in children:  # not reaped yet: the pid is still this worker's
                 kill_group(message[1])

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appkit.jobs._files import RunFiles, hold_run_lock, release_run_lock
+from appkit.jobs._files import RunFiles, hold_run_lock, name, release_run_lock
 from appkit.jobs._wakeup import notify, sender
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.runs import Status
@@ -322,7 +322,7 @@ class Runner:
             db.ports()  # the schema read, the connection's first statement made
         with contextlib.suppress(OSError):
             sender()  # the socket its datagrams go from
-        if self._next_lock is None:
+        if self._next_lock is None and sys.platform != "win32":  # (an open file: no link)
             path = self.files.locks / f"next-{os.getpid()}-{self._blanks}.lock"
             with contextlib.suppress(OSError):
                 self._next_lock = (hold_run_lock(path, self.files.free_locks), path)
@@ -413,12 +413,9 @@ class Runner:
         ahead, self._next_lock = self._next_lock, None
         if ahead is not None:
             fd, ahead_path = ahead
-            try:
-                os.rename(ahead_path, path)
-            except OSError:
-                release_run_lock(fd, ahead_path, self.files.free_locks)
-            else:
+            if name(ahead_path, path):
                 return fd
+            release_run_lock(fd, ahead_path, self.files.free_locks)
         return hold_run_lock(path, self.files.free_locks)
 
     def discard_next_log(self) -> None:
