@@ -1,6 +1,6 @@
 """Job schedulers on SQLite: appkit's against py4web's and huey's, side by side in one run.
 
-The three, each with its database in a private temporary folder and the same number of
+The four, each with its database in a private temporary folder and the same number of
 runs at once, N (``--concurrency``: throughput at N = 2, the default ``max_concurrent_runs``
 of both appkit and py4web, and at N = 4; latency at N = 2):
 
@@ -8,6 +8,9 @@ of both appkit and py4web, and at N = 4; latency at N = 2):
   (on Linux a fork server: a helper process, spawned once, imports the tasks' modules and
   forks a fresh worker process per run). Queuing wakes the scheduler at once (a datagram);
   nothing polls.
+- **appkit (pooled workers)**: the same, with ``worker_max_runs=1000``: each worker
+  process takes run after run (one at a time, killed and replaced on a timeout), like
+  huey's, so its isolation is huey's; measured against huey.
 - **py4web**: ``pydal.tools.scheduler.Scheduler(db, max_concurrent_runs=N, folder=...,
   sleep_time=1, logger=<quiet>)`` on ``DAL("sqlite://...")``, started with ``start()`` (its
   loop in a thread). Each run gets a fresh process too: the loop double-forks one per run
@@ -74,11 +77,11 @@ py4web's ``max_concurrent_runs`` is looser than the others': it counts the runs 
 process has marked them "running", so a run that is forked but not yet marked is not
 counted, and a step may start one more.
 
-Targets (issue 6): appkit's median latency under a tenth of py4web's; its throughput at
-least 5x py4web's; with the same isolation (a process per run). huey has no target (its
-isolation is weaker); its figures are there for scale.
+Targets (issues 6 and 16): appkit's median latency under a tenth of py4web's and under
+3 ms; its throughput at least 5x py4web's at N = 2 and N = 4; with the same isolation (a
+process per run). appkit's pooled workers (huey's isolation): at least huey's throughput.
 
-    .venv/bin/python bench/jobs.py            # 50 latency runs; 3 rounds of 500 (~5 min)
+    .venv/bin/python bench/jobs.py            # 50 latency runs; 3 rounds of 500 (~7 min)
     .venv/bin/python bench/jobs.py --quick    # 10 latency runs, 1 round of 100: a smoke test
 """
 
@@ -111,8 +114,9 @@ from typing import Any  # noqa: E402
 from bench.apps.jobs_tasks import stamp  # noqa: E402
 from bench.machine import cpu_model, machine_busy, version, wait_for_quiet  # noqa: E402
 
-SYSTEMS = ("appkit", "py4web", "huey")
-LABELS = {"appkit": "appkit", "appkit-inproc": "appkit (same process)", "py4web": "py4web",
+SYSTEMS = ("appkit", "appkit-pooled", "py4web", "huey")
+LABELS = {"appkit": "appkit", "appkit-inproc": "appkit (same process)",
+          "appkit-pooled": "appkit (pooled workers)", "py4web": "py4web",
           "huey": "huey"}
 TASK = "stamp"
 WARM_UP = 1
@@ -122,6 +126,8 @@ PY4WEB_SLEEP = 1  # py4web's sleep_time (pydal's default is 10)
 PY4WEB_FINAL = ("completed", "failed", "timeout", "dead", "unknown")
 TARGET_LATENCY = 0.1  # appkit's median at most this fraction of py4web's
 TARGET_THROUGHPUT = 5.0  # appkit's runs/s at least this many times py4web's
+TARGET_LATENCY_MS = 3.0  # appkit's median, in ms (issue 16)
+POOLED_MAX_RUNS = 1000  # the pooled row's worker_max_runs
 
 
 class CheckFailed(Exception):
@@ -133,12 +139,14 @@ class CheckFailed(Exception):
 def host_main(system: str, folder: Path, concurrency: int) -> None:
     """Run ``system``'s scheduler on the database in ``folder`` until told to stop (a line on
     stdin for appkit and py4web, SIGINT for huey's consumer)."""
-    if system == "appkit":
+    if system in ("appkit", "appkit-pooled"):
         from appkit.jobs import Jobs
 
         jobs = Jobs(folder / "jobs.db")
         jobs.register(TASK, stamp)
         jobs.configure(max_concurrent_runs=concurrency, workers="auto")
+        if system == "appkit-pooled":
+            jobs.configure(worker_max_runs=POOLED_MAX_RUNS)
         jobs.start()
         print("ready", flush=True)
         sys.stdin.readline()
@@ -363,7 +371,7 @@ class HueyClient(Client):
 
 
 def make_client(system: str, folder: Path, concurrency: int) -> Client:
-    if system in ("appkit", "appkit-inproc"):
+    if system in ("appkit", "appkit-inproc", "appkit-pooled"):
         return AppkitClient(folder, concurrency, start=system == "appkit-inproc")
     if system == "py4web":
         return Py4webClient(folder, concurrency)
@@ -565,8 +573,9 @@ def main() -> None:
           f"throughput over {args.runs} runs, {args.rounds} round(s), concurrency "
           f"{', '.join(map(str, levels))}", flush=True)
 
-    latency_systems = [s for s in ("appkit", "appkit-inproc", "py4web", "huey")
-                       if s.split("-")[0] in systems] if "latency" in phases else []
+    latency_systems = [s for s in ("appkit", "appkit-inproc", "appkit-pooled", "py4web", "huey")
+                       if s in systems or (s == "appkit-inproc" and "appkit" in systems)
+                       ] if "latency" in phases else []
     latency: dict[str, dict[str, Any]] = {}
     if latency_systems:
         print("\nEnqueue-to-start latency", flush=True)
@@ -653,8 +662,8 @@ def report(latency: dict[str, dict[str, Any]],
                 cells.append(cell)
             print(f"| {LABELS[system]} | " + " | ".join(cells) + " |")
     print()
-    print("Targets (issue 6), appkit against py4web, with the same isolation (a process per "
-          "run):")
+    print("Targets (issues 6 and 16), appkit against py4web, with the same isolation (a "
+          "process per run), and appkit's pooled workers against huey:")
     print()
     print("| target | measured | ratio | verdict |")
     print("|---|---|---:|---|")
@@ -668,6 +677,12 @@ def report(latency: dict[str, dict[str, Any]],
                   f"({1 / ratio:,.0f} times lower) | {verdict} |")
         else:
             print(f"| median latency < 0.1x py4web's | {LABELS[system]} | n/a | not measured |")
+    for system in ("appkit", "appkit-inproc"):
+        if system in medians:
+            got_ms = medians[system] * 1000
+            verdict = "met" if got_ms < TARGET_LATENCY_MS else "**NOT met**"
+            print(f"| median latency < {TARGET_LATENCY_MS:g} ms | {LABELS[system]} | "
+                  f"{got_ms:.1f} ms | {verdict} |")
     for n in levels if throughput else []:
         got = rates.get(n, {})
         if "appkit" in got and "py4web" in got:
@@ -676,6 +691,15 @@ def report(latency: dict[str, dict[str, Any]],
             print(f"| throughput >= 5x py4web's | concurrency {n} | {ratio:.2f}x | {verdict} |")
         else:
             print(f"| throughput >= 5x py4web's | concurrency {n} | n/a | not measured |")
+    for n in levels if throughput else []:
+        got = rates.get(n, {})
+        if "appkit-pooled" in got and "huey" in got:
+            ratio = got["appkit-pooled"] / got["huey"]
+            verdict = "met" if ratio >= 1.0 else "**NOT met**"
+            print(f"| pooled throughput >= huey's | concurrency {n} | {ratio:.2f}x | "
+                  f"{verdict} |")
+        else:
+            print(f"| pooled throughput >= huey's | concurrency {n} | n/a | not measured |")
     notes = []
     if "appkit" in medians and "huey" in medians:
         notes.append(f"latency appkit/huey {medians['appkit'] / medians['huey']:.2f}x")
@@ -686,8 +710,8 @@ def report(latency: dict[str, dict[str, Any]],
                          f"concurrency {n}")
     if notes:
         print()
-        print("huey (long-lived worker processes, weaker isolation; no target): "
-              + ", ".join(notes))
+        print("appkit with a fresh process per run against huey (long-lived worker "
+              "processes, weaker isolation; no target): " + ", ".join(notes))
 
 
 if __name__ == "__main__":

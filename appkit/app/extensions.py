@@ -38,8 +38,6 @@ A settings object (a frozen dataclass that checks itself) makes its extension th
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast, runtime_checkable
@@ -198,21 +196,3 @@ def as_extension(item: Any) -> Extension:
     raise ConfigurationError(
         f"{item!r} is neither an extension (name, exports, setup, commands) nor the "
         "settings of one (with an extension() method)")
-
-
-def lazy_names(module: str, names: dict[str, str]) -> Callable[[str], Any]:
-    """A package's ``__getattr__`` that imports each of ``names`` (name -> the module that
-    defines it) when it is first asked for, so that importing the package stays light::
-
-        __getattr__ = lazy_names(__name__, {"Jobs": "appkit.jobs.scheduler"})
-    """
-
-    def __getattr__(name: str) -> Any:  # noqa: N807 (a module's hook)
-        where = names.get(name)
-        if where is None:
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(where), name)
-        setattr(sys.modules[module], name, value)
-        return value
-
-    return __getattr__

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appkit.app.extensions import lazy_names
+from appkit._lazy import lazy_names
 from appkit.data.errors import (
     DatabaseTooNew,
     DataError,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appkit.app.extensions import lazy_names
+from appkit._lazy import lazy_names
 from appkit.jobs.errors import InvalidInputs, JobsError, RunNotFound, UnknownTask
 from appkit.jobs.runs import LogChunk, Run, Status
 from appkit.jobs.settings import JobsSettings

@@ -6,10 +6,15 @@ process is alive.
         logs/17.log               what run 17 wrote to stdout and stderr
         locks/run-17-1.lock       held by the worker of run 17's first claim
         locks/scheduler-ab12.lock held by scheduler ab12 while it runs
+        locks/free/               run locks no process holds any more, for the next runs
 
 A lock held by a process is released by the operating system when the process ends, however
 it ends (SIGKILL, a crash, a power cut). So "is this lock held?" tells whether a worker or a
 scheduler still exists, without trusting a pid that may have been reused.
+
+A worker takes its run's lock file from ``locks/free`` when there is one (a rename) and
+puts it back there when its run has ended, unlocked: creating a file costs far more than
+renaming one on some file systems (a third of a millisecond, against microseconds).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import signal
 import sys
 from pathlib import Path
 
-__all__ = ["RunFiles", "hold", "release", "is_held", "read_log", "kill_group"]
+__all__ = ["RunFiles", "hold", "release", "is_held", "read_log", "kill_group", "hold_run_lock",
+           "release_run_lock", "name"]
 
 
 class RunFiles:
@@ -31,10 +37,11 @@ class RunFiles:
         self.root = db_path.with_name(f"{db_path.name}-runs")
         self.logs = self.root / "logs"
         self.locks = self.root / "locks"
+        self.free_locks = self.locks / "free"
 
     def ensure(self) -> None:
         """Create the folders (private to the user)."""
-        for folder in (self.root, self.logs, self.locks):
+        for folder in (self.root, self.logs, self.locks, self.free_locks):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def log(self, run_id: int) -> Path:
@@ -102,6 +109,51 @@ def release(fd: int, path: Path | None = None) -> None:
     with contextlib.suppress(OSError):
         _unlock(fd)
     os.close(fd)
+
+
+def hold_run_lock(path: Path, free: Path) -> int:
+    """``hold(path)`` for a run's lock, with a file taken from the folder ``free`` when it
+    has one (renamed to ``path``: the run's lock path never exists before its worker
+    takes it)."""
+    with contextlib.suppress(OSError), os.scandir(free) as entries:
+        for entry in entries:
+            mine = path.with_name(f"{path.name}.taking")  # out of ``free``: only ours
+            try:
+                os.rename(entry.path, mine)  # atomic: another worker cannot take it too
+            except OSError:
+                continue  # taken meanwhile
+            name(mine, path)
+            break
+    fd = hold(path)
+    assert fd is not None  # a waiting hold always returns the descriptor
+    return fd
+
+
+def name(file: Path, path: Path) -> bool:
+    """Give ``file`` the name ``path`` instead, unless ``path`` exists (then ``file`` is
+    removed); whether it did. (A rename would replace what is at ``path``.)"""
+    try:
+        os.link(file, path)
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(file)
+    return True
+
+
+def release_run_lock(fd: int, path: Path, free: Path) -> None:
+    """Release a run's lock taken with ``hold_run_lock``: unlocked, its file goes to the
+    folder ``free`` (unlocked first: a lock file that is missing or not locked both read as
+    "not held"; a file in ``free`` is never locked)."""
+    with contextlib.suppress(OSError):
+        _unlock(fd)
+    os.close(fd)
+    try:
+        os.rename(path, free / f"{os.getpid()}-{path.name}")
+    except OSError:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def is_held(path: Path) -> bool:

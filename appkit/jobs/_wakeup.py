@@ -17,10 +17,12 @@ followed by run ids in decimal, separated by commas.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import threading
 from collections.abc import Iterable
 
-__all__ = ["WakeSocket", "notify"]
+__all__ = ["WakeSocket", "notify", "sender"]
 
 _HOST = "127.0.0.1"
 _IDS_PER_DATAGRAM = 32
@@ -85,8 +87,40 @@ def notify(ports: Iterable[int], runs: Iterable[int] = (), *, wake: bool = True)
                     for i in range(0, len(ids), _IDS_PER_DATAGRAM)]
     if not messages:
         return
-    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    with contextlib.suppress(OSError), _SENDER.lock:
+        sock = _SENDER.socket()
         for port in ports:
             for message in messages:
                 with contextlib.suppress(OSError):
                     sock.sendto(message, (_HOST, port))
+
+
+def sender() -> socket.socket:
+    """This process's socket for ``notify`` (made now if it is not yet)."""
+    with _SENDER.lock:
+        return _SENDER.socket()
+
+
+class _Sender:
+    """The one socket a process sends its datagrams from (made on first use, and again in
+    a child process after ``fork``: a socket is not shared across processes)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._pid = 0
+
+    def socket(self) -> socket.socket:
+        """The socket of this process (call with ``lock`` held)."""
+        if self._sock is None or self._pid != os.getpid():
+            if self._sock is not None:
+                self._sock.close()  # the copy a fork left here (the parent keeps its own)
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._pid = os.getpid()
+        return self._sock
+
+
+_SENDER = _Sender()
+if hasattr(os, "register_at_fork"):
+    # A lock held by another thread at fork would stay held in the child forever.
+    os.register_at_fork(after_in_child=lambda: setattr(_SENDER, "lock", threading.Lock()))

@@ -309,6 +309,12 @@ class JobsDatabase:
                 (owner,)).fetchall()
             return (_ports(conn), [row[0] for row in rows]) if rows else ([], [])
 
+    def is_running(self, run_id: int, claim: int) -> bool:
+        """Whether the run is running under claim ``claim`` (a read: once a claim has
+        ended it never runs again, so False is final)."""
+        return bool(self._read("SELECT 1 FROM runs WHERE id = ? AND status = 'running' "
+                               "AND claims = ?", (int(run_id), int(claim))))
+
     def lose(self, run_id: int, claim: int, reason: str, now: float
              ) -> tuple[list[int], list[int]] | None:
         """Record that the worker of claim ``claim`` is gone without recording a result

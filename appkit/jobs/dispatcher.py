@@ -8,7 +8,12 @@ it acts at once when:
 
 - a run is queued, cancelled or finished, in this process or another one (the one who did
   it sends a datagram to every scheduler's socket, see ``_wakeup``);
-- a worker process starts or ends (the launcher reports it).
+- a worker process starts or ends, or a pooled worker ends its run (the launcher reports
+  it). A worker that has recorded its run's end is not read back from the database, and
+  the worker only notes the change to the scheduler that gave it the run: that scheduler
+  learns of the end from its launcher. The runs' states (a cancellation, a deadline) are
+  read when a datagram asks for a look, when a deadline it knows has passed, or when the
+  sleep's timeout ends it, not after a launcher's event alone.
 
 A datagram may also name runs that changed (``_wakeup``): a worker sends such a note, which
 asks for no look, when its run starts, reports progress or writes to its log. The thread
@@ -37,10 +42,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from appkit.jobs._files import RunFiles, hold, is_held, kill_group, release
+from appkit.jobs._serving import WorkerOptions
 from appkit.jobs._wakeup import WakeSocket, notify
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.launching import (
     Exited,
+    Finished,
     Launcher,
     LaunchEvent,
     NotStarted,
@@ -133,7 +140,8 @@ class Dispatcher:
             self._db.register_scheduler(self.id, os.getpid(), self._wake.port, time.time())
             self._sweep(time.time())
             self._launcher = make_launcher(self._settings.workers,
-                                           [task.ref for task in self._tasks().values()])
+                                           [task.ref for task in self._tasks().values()],
+                                           self._worker_options())
         except BaseException:
             self._close()
             raise
@@ -165,9 +173,10 @@ class Dispatcher:
     def _run(self) -> None:
         assert self._wake is not None and self._launcher is not None
         stop_at: float | None = None
+        look = True  # at the database's runs: something may have changed there
         while True:
             try:
-                self._wake.drain(self._changed)
+                look = self._wake.drain(self._changed) or look
                 now = time.time()
                 self._handle(self._launcher.events(), now)
                 if self._stopping.is_set() and stop_at is None:
@@ -175,7 +184,8 @@ class Dispatcher:
                     self._release_unstarted()
                 if stop_at is not None and (not self._active or now >= stop_at):
                     break
-                self._check_active(now)
+                if look or stop_at is not None or self._due(now):
+                    self._check_active(now)
                 if stop_at is None:
                     if now >= self._next_sweep:
                         self._sweep(now)
@@ -186,33 +196,45 @@ class Dispatcher:
                 timeout = min(1.0, self._settings.poll_interval)
             self._emit()
             try:
-                self._wait(timeout)
+                look = self._wait(timeout)
             except OSError:
                 logger.exception("The job scheduler could not wait; it carries on")
                 time.sleep(min(1.0, self._settings.poll_interval))
+                look = True
         try:
             self._kill_all()
             self._emit()
         finally:
             self._close()
 
-    def _wait(self, timeout: float) -> None:
+    def _wait(self, timeout: float) -> bool:
         """Sleep until something needs a look (a datagram asking for one, a launcher's
         event, stopping) or ``timeout`` seconds have passed; change notes that come
-        meanwhile go to the listeners at once, and the sleep goes on."""
+        meanwhile go to the listeners at once, and the sleep goes on. Returns False when
+        only the launcher woke it (its events change nothing in the database: the runs'
+        states need no new look)."""
         assert self._wake is not None and self._launcher is not None
         until = time.monotonic() + timeout
         sock = self._wake.socket
         while True:
             ready = wait([sock, *self._launcher.waitables()],
                          max(0.0, until - time.monotonic()))
-            if not ready or any(item is not sock for item in ready):
-                return
+            if not ready:
+                return True
+            if any(item is not sock for item in ready):
+                return sock in ready or self._stopping.is_set()
             if self._wake.drain(self._changed) or self._stopping.is_set():
-                return
+                return True
             self._emit()
             if time.monotonic() >= until:
-                return
+                return True
+
+    def _due(self, now: float) -> bool:
+        """Whether a run this scheduler watches is past the deadline it last read, or was
+        left by a scheduler that is gone (watched by its lock)."""
+        return any(active.adopted or (active.deadline is not None and active.killed is None
+                                      and now >= active.deadline)
+                   for active in self._active.values())
 
     def _emit(self) -> None:
         """Hand the runs that changed to ``on_change`` (never raises)."""
@@ -252,6 +274,10 @@ class Dispatcher:
                 active = self._active.pop(event.key, None)
                 if active is not None:
                     self._lose(active, self._exit_reason(active, event.returncode), now)
+            elif isinstance(event, Finished):
+                # A pooled worker that goes on has recorded its run's end (or found the run
+                # gone): nothing to record. (Had it not, the sweep would find the run.)
+                self._active.pop(event.key, None)
             elif isinstance(event, NotStarted):
                 active = self._active.pop(event.key, None)
                 if active is not None:
@@ -275,7 +301,14 @@ class Dispatcher:
             else:  # a worker that lives on: watch it by its lock
                 active.adopted = True
         self._launcher.close()
-        self._launcher = make_launcher(kind, [task.ref for task in self._tasks().values()])
+        self._launcher = make_launcher(kind, [task.ref for task in self._tasks().values()],
+                                       self._worker_options())
+
+    def _worker_options(self) -> WorkerOptions:
+        settings = self._settings
+        memory = settings.worker_max_memory_mb
+        return WorkerOptions(str(self._db_path), settings.worker_max_runs,
+                             None if memory is None else int(memory * 1_000_000))
 
     def _exit_reason(self, active: _Active, returncode: int | None) -> str:
         if active.killed == "stopped":
@@ -286,9 +319,11 @@ class Dispatcher:
 
     def _lose(self, active: _Active, reason: str, now: float) -> None:
         assert self._db is not None and self._wake is not None
-        lost = self._db.lose(active.run_id, active.claim, reason, now)
         with contextlib.suppress(OSError):
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
+        if not self._db.is_running(active.run_id, active.claim):
+            return  # the worker recorded its result (or the run moved on): no write
+        lost = self._db.lose(active.run_id, active.claim, reason, now)
         if lost is not None:
             ports, queued = lost
             changed = [active.run_id, *queued]
@@ -349,7 +384,7 @@ class Dispatcher:
             self._active[active.key] = active
             self._changed.add(claim.run_id)
             self._launcher.launch(WorkerJob(str(self._db_path), claim.run_id, claim.claim,
-                                            tasks[claim.task].ref))
+                                            tasks[claim.task].ref, self.port))
 
     def _sweep(self, now: float) -> None:
         """Take over the runs of the schedulers that are gone."""

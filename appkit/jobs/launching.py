@@ -1,15 +1,21 @@
 """How a scheduler starts worker processes: the ``Launcher`` contract and the chooser.
 
-Every run gets a process of its own (its own memory, its own process group, killed with
-everything it started), started in a way that also works inside a frozen executable:
+Every run gets a process of its own by default (its own memory, its own process group,
+killed with everything it started), started in a way that also works inside a frozen
+executable:
 
 - ``spawn`` (``_spawned.py``): one ``multiprocessing`` spawn per run. Works everywhere;
   each run pays for a fresh interpreter and the imports of the task's module (about
   0.2 s for an app that imports appkit).
 - ``forkserver`` (``_forkserver.py``): one spawned helper process imports the tasks'
-  modules once, then forks a fresh process per run (a few milliseconds). Linux only by
-  default: on macOS, forking a process that has loaded the system's frameworks is not
-  safe, and Windows cannot fork.
+  modules once, then forks a fresh process per run, ahead of time (a run waits for no
+  fork). Linux only by default: on macOS, forking a process that has loaded the system's
+  frameworks is not safe, and Windows cannot fork.
+
+Pooled (``WorkerOptions.max_runs`` other than 1), both keep their workers for more runs,
+one at a time (``_serving.py``): a worker ends after its last run, or after a run that
+left it above its memory bound, or when it is killed (a timeout, a cancellation), and a
+new one takes its place.
 
 Both start their first process with ``spawn``, which the packaged executable supports
 (its entry calls ``multiprocessing.freeze_support()`` before importing the app).
@@ -33,12 +39,13 @@ from types import FrameType
 from typing import Any, Protocol
 
 from appkit.errors import ConfigurationError
+from appkit.jobs._serving import WorkerOptions
 from appkit.jobs.settings import WORKER_KINDS
 from appkit.jobs.tasks import TaskRef
 from appkit.jobs.worker import WorkerJob
 
-__all__ = ["Launcher", "Started", "Exited", "NotStarted", "LauncherLost", "LaunchEvent",
-           "WorkerKey", "make_launcher", "check_main_guard", "WORKER_KINDS"]
+__all__ = ["Launcher", "Started", "Exited", "Finished", "NotStarted", "LauncherLost",
+           "LaunchEvent", "WorkerKey", "make_launcher", "check_main_guard", "WORKER_KINDS"]
 
 
 #: Which worker: ``(run_id, claim)`` (``WorkerJob.key``).
@@ -63,6 +70,13 @@ class Exited:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """The worker ``key`` (a pooled one) has ended its run and lives on for the next."""
+
+    key: WorkerKey
+
+
+@dataclass(frozen=True)
 class NotStarted:
     """The worker ``key`` could not be started, for ``reason``."""
 
@@ -78,7 +92,7 @@ class LauncherLost:
     reason: str
 
 
-LaunchEvent = Started | Exited | NotStarted | LauncherLost
+LaunchEvent = Started | Exited | Finished | NotStarted | LauncherLost
 
 
 class Launcher(Protocol):
@@ -94,11 +108,13 @@ class Launcher(Protocol):
 
     def launch(self, job: WorkerJob) -> None:
         """Start the worker of ``job`` (reported by a later ``Started`` or
-        ``NotStarted``)."""
+        ``NotStarted``; its end by ``Exited``, or ``Finished`` for a pooled worker that
+        takes the next run)."""
         ...
 
     def kill(self, key: WorkerKey) -> None:
-        """Kill the worker ``key`` and its process group (reported by ``Exited``)."""
+        """Kill the worker ``key`` and its process group (reported by ``Exited``; a pooled
+        worker is replaced by a new one)."""
         ...
 
     def waitables(self) -> list[Any]:
@@ -114,9 +130,10 @@ class Launcher(Protocol):
         ...
 
 
-def make_launcher(kind: str, preload: Sequence[TaskRef]) -> Launcher:
+def make_launcher(kind: str, preload: Sequence[TaskRef], options: WorkerOptions) -> Launcher:
     """The launcher for ``kind`` (``auto``, ``forkserver`` or ``spawn``); ``preload`` are
-    the tasks whose modules a fork server imports up front.
+    the tasks whose modules a fork server imports up front; ``options`` what every worker
+    is told (its database, how many runs it takes).
 
     Raises:
         ConfigurationError: ``forkserver`` on a system without ``fork``, or an unknown kind.
@@ -133,10 +150,10 @@ def make_launcher(kind: str, preload: Sequence[TaskRef]) -> Launcher:
                 "workers='spawn' (or 'auto')")
         from appkit.jobs._forkserver import ForkServerLauncher
 
-        return ForkServerLauncher(preload)
+        return ForkServerLauncher(preload, options)
     from appkit.jobs._spawned import SpawnLauncher
 
-    return SpawnLauncher()
+    return SpawnLauncher(options)
 
 
 def check_main_guard(what: str) -> None:

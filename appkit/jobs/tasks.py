@@ -63,6 +63,10 @@ class TaskRef:
                 "worker process can only import a task from a file. Put it in a module")
         return cls(module_name, qualname, str(file) if file else None)
 
+    def values(self) -> tuple[str, str, str | None]:
+        """The reference as plain values (``TaskRef(*ref.values())`` makes it again)."""
+        return (self.module, self.qualname, self.file)
+
     def load(self) -> Callable[..., Any]:
         """Import and return the function (in a worker process).
 

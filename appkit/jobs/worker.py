@@ -1,7 +1,10 @@
 """What runs inside a worker process: one run of a task, from start to recorded result.
 
 The worker records its own result, so a run completes and is recorded even when the app
-that started it is killed meanwhile. In order:
+that started it is killed meanwhile. A worker process keeps a ``Runner``: its database
+connection, its progress thread and its streams, made before its first run (a fresh
+process runs one job with it; a pooled one, job after job, see ``_serving``). For each run,
+in order:
 
 1. stdout and stderr (the file descriptors, so ``print``, ``logging``, C extensions and
    child processes alike) go to the run's log file as they are written; stdin reads
@@ -11,8 +14,8 @@ that started it is killed meanwhile. In order:
 3. it marks the run started, in a transaction that checks the run is still running under
    its claim (it may have been cancelled meanwhile: then it stops here);
 4. it imports the task's function and calls it with the inputs; ``progress()`` calls are
-   written to the database by a small thread, at most ten times a second, which also
-   tells the schedulers (a change note, for their ``on_change`` listeners) when the
+   written to the database by the worker's progress thread, at most ten times a second,
+   which also tells the schedulers (a change note, for their ``on_change`` listeners) when the
    progress changed or the log grew;
 5. it records the output (JSON) or the traceback, queues the next occurrence of a periodic
    run, and wakes the schedulers.
@@ -22,7 +25,7 @@ Inside a task, ``progress(0.4, "read 400 rows")`` reports how far it is.
 
 from __future__ import annotations
 
-import asyncio
+import _thread
 import contextlib
 import inspect
 import io
@@ -39,13 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appkit.jobs._files import RunFiles, hold, release
-from appkit.jobs._wakeup import notify
+from appkit.jobs._files import RunFiles, hold_run_lock, name, release_run_lock
+from appkit.jobs._wakeup import notify, sender
 from appkit.jobs.database import JobsDatabase
 from appkit.jobs.runs import Status
 from appkit.jobs.tasks import TaskRef
 
-__all__ = ["WorkerJob", "progress", "execute", "spawned_main"]
+__all__ = ["WorkerJob", "Runner", "progress", "execute", "spawned_main", "spawned_boot"]
 
 _MESSAGE_LIMIT = 1000
 _PROGRESS_INTERVAL = 0.1
@@ -55,12 +58,15 @@ _PORTS_EVERY = 2.0  # seconds between two reads of the schedulers' ports by a wo
 @dataclass(frozen=True)
 class WorkerJob:
     """What a worker process is told: which run (and the number of the claim that gave it
-    to this worker), where the database is, and how to import the task's function."""
+    to this worker), where the database is, how to import the task's function, and the
+    port of the scheduler that claimed it (which learns the run's end from its launcher,
+    so the worker's datagram only tells it of the change)."""
 
     db_path: str
     run_id: int
     claim: int
     task: TaskRef
+    port: int | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -68,75 +74,140 @@ class WorkerJob:
         worker of the one before is still ending)."""
         return (self.run_id, self.claim)
 
+    def values(self) -> tuple[str, int, int, tuple[str, str, str | None], int | None]:
+        """The job as plain values, for ``_boot`` (see ``spawned_boot``)."""
+        return (self.db_path, self.run_id, self.claim, self.task.values(), self.port)
+
 
 class _Reporter:
     """Writes a running task's progress to the database from a thread of its own, at most
     once per ``interval``, so that a task may report in a tight loop; and tells the
-    schedulers on ``ports`` (a change note, see ``_wakeup``) when the progress changed or
-    the run's ``log`` grew, so that a dashboard follows the run without polling."""
+    schedulers (a change note, see ``_wakeup``) when the progress changed or the run's log
+    grew, so that a dashboard follows the run without polling.
 
-    def __init__(self, db: JobsDatabase, run_id: int, claim: int, log: Path | None = None,
-                 ports: list[int] | None = None, interval: float = _PROGRESS_INTERVAL
-                 ) -> None:
+    One per worker process, started before its first run (off the path from claim to
+    start); a run is bound with ``begin`` and unbound with ``end``, so a pooled worker
+    keeps the same thread for all its runs.
+    """
+
+    def __init__(self, db: JobsDatabase, interval: float = _PROGRESS_INTERVAL) -> None:
         self._db = db
-        self._run_id = run_id
-        self._claim = claim
         self._interval = interval
-        self._log = log
-        self._log_size = _size(log)
-        self._ports = list(ports or [])
-        self._ports_read = time.monotonic()
         self._cond = threading.Condition()
+        self._run: tuple[int, int] | None = None  # (run_id, claim) while one is bound
+        self._log: Path | None = None
+        self._log_size = 0
+        self._ports: list[int] = []
+        self._ports_read = 0.0
         self._pending: tuple[float | None, str | None] | None = None
-        self.latest: tuple[float | None, str | None] | None = None
-        self._thread: threading.Thread | None = None
-        self._closed = False
+        self._latest: tuple[float | None, str | None] | None = None
         self._next_write = 0.0
+        self._writing = False
+        self._closed = False
+        self._ended: _thread.LockType | None = None  # held while the thread runs
 
     def start(self) -> None:
-        """Start the thread (``report`` starts it too)."""
+        """Start the thread (it sleeps until a run is bound)."""
         with self._cond:
-            self._start()
+            if self._ended is None and not self._closed:
+                # A bare thread: a threading.Thread costs three times the CPU in a freshly
+                # forked process (about 0.65 ms against 0.2), and this one needs no join
+                # at exit (a worker ends with os._exit).
+                self._ended = _thread.allocate_lock()
+                self._ended.acquire()
+                _thread.start_new_thread(self._thread_main, ())
 
-    def _start(self) -> None:
-        if self._thread is None and not self._closed:
-            self._thread = threading.Thread(target=self._write, daemon=True,
-                                            name="appkit-jobs-progress")
-            self._thread.start()
+    def begin(self, run_id: int, claim: int, log: Path, ports: list[int]) -> None:
+        """Follow claim ``claim`` of run ``run_id`` (its log at ``log``; the schedulers on
+        ``ports``)."""
+        with self._cond:
+            self._run = (run_id, claim)
+            self._log = log
+            self._log_size = _size(log)
+            self._ports = list(ports)
+            self._ports_read = time.monotonic()
+            self._pending = self._latest = None
+            self._next_write = 0.0
+            self._cond.notify_all()
 
     def report(self, fraction: float | None, message: str | None) -> None:
+        """Note the progress of the bound run (written by the thread)."""
         with self._cond:
-            if self._closed:
+            if self._run is None:
                 return
-            self._pending = self.latest = (fraction, message)
-            self._start()
-            self._cond.notify()
+            self._pending = self._latest = (fraction, message)
+            self._cond.notify_all()
+
+    def end(self) -> tuple[float | None, str | None] | None:
+        """Stop following the run (after a write under way has ended); returns the latest
+        progress it reported, which the result's transaction writes."""
+        with self._cond:
+            self._run = None
+            self._pending = None
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._writing)
+            latest, self._latest = self._latest, None
+            return latest
+
+    def close(self) -> None:
+        """Stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._run = None
+            self._cond.notify_all()
+        if self._ended is not None:
+            with self._ended:  # released when the thread ends
+                pass
 
     def _due(self) -> bool:
         return self._pending is not None and time.monotonic() >= self._next_write
 
-    def _write(self) -> None:
+    def _thread_main(self) -> None:
+        try:
+            self._loop()
+        finally:
+            assert self._ended is not None
+            self._ended.release()
+
+    def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._due(),
+                self._cond.wait_for(lambda: self._closed or self._run is not None)
+                self._cond.wait_for(lambda: self._closed or self._run is None or self._due(),
                                     timeout=self._interval)
+                run = self._run
                 if self._closed:
-                    return  # the result's transaction writes the latest value
+                    return
+                if run is None:
+                    continue
                 value = None
                 if self._due():
                     value, self._pending = self._pending, None
-            changed = False
-            if value is not None:
-                self._next_write = time.monotonic() + self._interval
-                with contextlib.suppress(sqlite3.Error):  # progress is best effort
-                    self._db.progress(self._run_id, self._claim, *value)
-                    changed = True
-            size = _size(self._log)
-            if size != self._log_size:
-                self._log_size = size
+                    self._next_write = time.monotonic() + self._interval
+                log, size = self._log, self._log_size
+                self._writing = True
+            try:
+                self._write(run, value, log, size)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
+
+    def _write(self, run: tuple[int, int], value: tuple[float | None, str | None] | None,
+               log: Path | None, size: int) -> None:
+        changed = False
+        if value is not None:
+            with contextlib.suppress(sqlite3.Error):  # progress is best effort
+                self._db.progress(run[0], run[1], *value)
                 changed = True
-            if changed:
-                notify(self._current_ports(), [self._run_id], wake=False)
+        new_size = _size(log)
+        if new_size != size:
+            changed = True
+            with self._cond:
+                if self._run == run:
+                    self._log_size = new_size
+        if changed:
+            notify(self._current_ports(), [run[0]], wake=False)
 
     def _current_ports(self) -> list[int]:
         """The schedulers' ports, read again every few seconds (one may have started)."""
@@ -145,15 +216,6 @@ class _Reporter:
             with contextlib.suppress(sqlite3.Error):
                 self._ports = self._db.ports()
         return self._ports
-
-    def close(self) -> tuple[float | None, str | None] | None:
-        """Stop the thread; returns the latest progress reported (or None)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join()
-        return self.latest
 
 
 def _size(path: Path | None) -> int:
@@ -213,45 +275,168 @@ def spawned_main(job: WorkerJob) -> None:
     os._exit(0)
 
 
+def spawned_boot(job: tuple[str, int, int, tuple[str, str, str | None], int | None]
+                 ) -> None:
+    """``spawned_main`` from plain values (see ``_boot``): ``(db_path, run_id, claim,
+    (module, qualname, file), port)``."""
+    db_path, run_id, claim, task, port = job
+    spawned_main(WorkerJob(db_path, run_id, claim, TaskRef(*task), port))
+
+
 def execute(job: WorkerJob) -> None:
     """Run ``job.run_id`` in this process and record its result (see the module's
     description). Call it in a process of its own: it takes over stdin, stdout and stderr."""
-    _leave_resource_tracker()
-    db_path = Path(job.db_path)
-    files = RunFiles(db_path)
-    _capture_output(files.log(job.run_id))
-    lock_path = files.run_lock(job.run_id, job.claim)
-    lock = hold(lock_path)
-    assert lock is not None  # a waiting hold always returns the descriptor
-    ports: list[int] | None = None
-    changed: list[int] = []
-    db: JobsDatabase | None = None
+    runner = Runner(Path(job.db_path))
     try:
-        db = JobsDatabase(db_path, create=False)
-        started = db.start(job.run_id, job.claim, os.getpid(), time.time())
-        if started is None:
-            return  # cancelled (or given up) before it started
-        inputs, attempt, ports = started
-        notify(ports, [job.run_id], wake=False)  # started: a dashboard shows it
-        if attempt > 1:
-            print(f"--- attempt {attempt} ---", flush=True)
-        reporter = _Reporter(db, job.run_id, job.claim, files.log(job.run_id), ports)
-        reporter.start()
-        status, output, error = _call(job.task, json.loads(inputs), reporter)
-        latest = reporter.close()
-        _flush()
-        finished = db.finish(job.run_id, job.claim, status, output=output, error=error,
-                             now=time.time(), progress=latest)
-        if finished is not None:
-            ports, queued = finished
-            changed = [job.run_id, *queued]
+        runner.run(job)
     finally:
+        runner.close()
+
+
+class Runner:
+    """What a worker process keeps from one run to the next: its database connection, its
+    progress thread, its standard streams. A fresh process runs one job with it; a pooled
+    one runs job after job.
+
+    Making it takes over stdin (reads nothing), stdout and stderr (a run's log while it
+    runs, else nothing); call it in a worker process only.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        _leave_resource_tracker()
+        self.db_path = db_path
+        self.files = RunFiles(db_path)
+        self._db: JobsDatabase | None = None
+        self._reporter: _Reporter | None = None
+        self._blank: Path | None = None
+        self._blanks = 0
+        self._next_lock: tuple[int, Path] | None = None
+        self._out, self._err = _take_output()
+
+    def prepare(self) -> None:
+        """Before the next run: open the database, start the progress thread, make the
+        log file (empty, under a name of its own) that the run's log will be (a failure is
+        left for ``run``, which records it in the run's log)."""
+        with contextlib.suppress(Exception):
+            db, _ = self._database()
+            db.ports()  # the schema read, the connection's first statement made
+        with contextlib.suppress(OSError):
+            sender()  # the socket its datagrams go from
+        if self._next_lock is None and sys.platform != "win32":  # (an open file: no link)
+            path = self.files.locks / f"next-{os.getpid()}-{self._blanks}.lock"
+            with contextlib.suppress(OSError):
+                self._next_lock = (hold_run_lock(path, self.files.free_locks), path)
+        if self._blank is None:
+            self._blanks += 1
+            blank = self.files.logs / f".next-{os.getpid()}-{self._blanks}.log"
+            with contextlib.suppress(OSError):
+                os.close(os.open(blank, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                self._blank = blank
+
+    def _open_log(self, log: Path) -> None:
+        """Point stdout and stderr at ``log``: the file made ahead, given the log's name
+        (a link: making a file costs far more than naming one on some file systems), or
+        the log as it is (a retried run's, which the new attempt appends to)."""
+        blank, self._blank = self._blank, None
+        if blank is not None:
+            try:
+                os.link(blank, log)
+            except FileExistsError:
+                self._blank = blank  # for the next run
+            except OSError:
+                self._discard(blank)
+            else:
+                self._discard(blank)
+        _point_output(log)
+
+    @staticmethod
+    def _discard(path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _database(self) -> tuple[JobsDatabase, _Reporter]:
+        if self._db is None or self._reporter is None:
+            self._db = JobsDatabase(self.db_path, create=False)
+            self._reporter = _Reporter(self._db)
+            self._reporter.start()
+        return self._db, self._reporter
+
+    def run(self, job: WorkerJob) -> None:
+        """Run the job and record its result (see the module's description).
+
+        Raises:
+            Exception: the worker itself failed (its database is unusable, say): end the
+                process; the scheduler records the run as lost.
+        """
+        log = self.files.log(job.run_id)
+        self._open_log(log)
+        # The streams a task before this one may have replaced.
+        sys.stdout, sys.stderr = self._out, self._err
+        lock_path = self.files.run_lock(job.run_id, job.claim)
+        lock = self._take_lock(lock_path)
+        ports: list[int] = []
+        changed: list[int] = []
+        try:
+            db, reporter = self._database()
+            started = db.start(job.run_id, job.claim, os.getpid(), time.time())
+            if started is None:
+                return  # cancelled (or given up) before it started
+            inputs, attempt, ports = started
+            notify(ports, [job.run_id], wake=False)  # started: a dashboard shows it
+            if attempt > 1:
+                print(f"--- attempt {attempt} ---", flush=True)
+            reporter.begin(job.run_id, job.claim, log, ports)
+            status, output, error = _call(job.task, json.loads(inputs), reporter)
+            latest = reporter.end()
+            _flush()
+            finished = db.finish(job.run_id, job.claim, status, output=output, error=error,
+                                 now=time.time(), progress=latest)
+            if finished is not None:
+                ports, queued = finished
+                changed = [job.run_id, *queued]
+        finally:
+            _flush()
+            release_run_lock(lock, lock_path, self.files.free_locks)
+        if changed:
+            notify([port for port in ports if port != job.port], changed)
+            if job.port in ports:
+                notify([job.port], changed, wake=False)
+
+    def idle(self) -> None:
+        """Between two runs of a pooled worker: what threads left by a task write goes
+        nowhere, not into the log of the run that ended."""
+        _point_output(Path(os.devnull))
+
+    def _take_lock(self, path: Path) -> int:
+        """The run's lock, held: the one locked ahead, renamed (the lock goes with the
+        open file), or a new one."""
+        ahead, self._next_lock = self._next_lock, None
+        if ahead is not None:
+            fd, ahead_path = ahead
+            if name(ahead_path, path):
+                return fd
+            release_run_lock(fd, ahead_path, self.files.free_locks)
+        return hold_run_lock(path, self.files.free_locks)
+
+    def discard_next_log(self) -> None:
+        """Let go of what was made ahead for a run that will not come: the log file, the
+        lock."""
+        if self._blank is not None:
+            self._discard(self._blank)
+            self._blank = None
+        if self._next_lock is not None:
+            fd, path = self._next_lock
+            self._next_lock = None
+            release_run_lock(fd, path, self.files.free_locks)
+
+    def close(self) -> None:
+        """Stop the progress thread, close the database, remove the file made ahead."""
         _flush()
-        if db is not None:
-            db.close()
-        release(lock, lock_path)
-    if changed:
-        notify(ports or [], changed)
+        self.discard_next_log()
+        if self._reporter is not None:
+            self._reporter.close()
+        if self._db is not None:
+            self._db.close()
 
 
 def _call(ref: TaskRef, inputs: dict[str, Any], reporter: _Reporter
@@ -262,6 +447,8 @@ def _call(ref: TaskRef, inputs: dict[str, Any], reporter: _Reporter
         _log_to_stderr()
         result = fn(**inputs)
         if inspect.iscoroutine(result):
+            import asyncio  # only for async tasks: a worker imports little
+
             result = asyncio.run(result)
     except BaseException as exc:  # whatever the task raises is its run's result
         return Status.FAILED, None, _traceback(exc)
@@ -302,22 +489,30 @@ def _leave_resource_tracker() -> None:
     tracker._pid = None  # not this process's child
 
 
-def _capture_output(log: Path) -> None:
-    """Send file descriptors 1 and 2 to the end of ``log``; 0 reads nothing."""
+def _take_output() -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
+    """Point file descriptors 0, 1 and 2 at the null device, and ``sys.stdin``,
+    ``sys.stdout`` and ``sys.stderr`` at them; returns the new stdout and stderr."""
+    _flush()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    # Unbuffered, like `python -u`: each write reaches the file at once (a dashboard
+    # tails it while the run runs).
+    sys.stdout = out = _text(1)
+    sys.stderr = err = _text(2)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the process's stdin
+    return out, err
+
+
+def _point_output(log: Path) -> None:
+    """Send file descriptors 1 and 2 to the end of ``log``."""
     _flush()
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
     fd = os.open(log, flags, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    # Unbuffered, like `python -u`: each write reaches the file at once (a dashboard
-    # tails it while the run runs).
-    sys.stdout = _text(1)
-    sys.stderr = _text(2)
-    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - the process's stdin
 
 
 def _text(fd: int) -> io.TextIOWrapper:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appkit.app.extensions import lazy_names
+from appkit._lazy import lazy_names
 from appkit.ui.errors import UIError, UnknownIcon
 from appkit.ui.extension import UIExtension
 from appkit.ui.icons import Icon, icon_names

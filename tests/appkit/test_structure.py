@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Lower layers never import higher ones; the extensions never import each other. The UI kit
 # is an extension built on the live layer (its grid is a live component): a layer of its own.
 LAYERS = {
-    "appkit.html": 0, "appkit.errors": 0,
+    "appkit.html": 0, "appkit.errors": 0, "appkit._lazy": 0,
     "appkit.desktop": 1, "appkit.app": 1,
     "appkit.sessions": 2, "appkit.data": 2, "appkit.jobs": 2, "appkit.live": 2,
     "appkit.ui": 2.5,

@@ -123,6 +123,27 @@ def crashy(path: str, n: int, seconds: float) -> int:
     return n * 2
 
 
+def pid() -> int:
+    """Return the worker's pid."""
+    return os.getpid()
+
+
+_HELD: list[bytes] = []  # what ``hog`` keeps: it stays in a pooled worker
+
+
+def hog(megabytes: int) -> int:
+    """Keep ``megabytes`` MB of memory in this process (a leak); return the worker's pid."""
+    _HELD.append(b"x" * (megabytes * 1_000_000))
+    return os.getpid()
+
+
+def rss() -> int:
+    """The worker's resident memory in bytes."""
+    from appkit.jobs._serving import resident_memory
+
+    return resident_memory()
+
+
 def _append(path: str, text: str) -> None:
     # One write with O_APPEND: lines of concurrent processes never interleave.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -143,7 +164,7 @@ def _wait_for(path: str, seconds: float) -> None:
 def register_all(jobs: Jobs) -> None:
     """Register the tasks above (some twice, with other options)."""
     for fn in (add, add_later, echo, talk, fail, returns_a_set, die, gate, hold, with_child,
-               interval, mark, tick, crashy):
+               interval, mark, tick, crashy, pid, hog, rss):
         jobs.register(fn.__name__, fn)
     jobs.register("flaky", flaky, retries=1)
     jobs.register("die_retried", die, retries=1)

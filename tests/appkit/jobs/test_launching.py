@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from appkit.errors import ConfigurationError
+from appkit.jobs._serving import WorkerOptions
 from appkit.jobs.launching import make_launcher
 from tests.appkit.jobs.conftest import KINDS, MakeJobs, alive, pids_in, wait_until
 
@@ -56,7 +57,7 @@ def test_the_scheduler_carries_on_when_its_fork_server_dies(
 
 def test_unknown_or_impossible_worker_kinds() -> None:
     with pytest.raises(ConfigurationError, match="workers must be one of"):
-        make_launcher("threads", [])
+        make_launcher("threads", [], WorkerOptions("jobs.db"))
     if not hasattr(os, "fork"):  # pragma: no cover - Windows
         with pytest.raises(ConfigurationError, match="needs fork"):
-            make_launcher("forkserver", [])
+            make_launcher("forkserver", [], WorkerOptions("jobs.db"))

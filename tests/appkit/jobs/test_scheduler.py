@@ -70,7 +70,9 @@ def test_the_log_captures_stdout_stderr_child_processes_and_logging(jobs: Jobs) 
 def test_the_log_can_be_followed_while_the_run_runs(jobs: Jobs, tmp_path: Path) -> None:
     gate = tmp_path / "gate"
     run_id = jobs.enqueue("gate", {"path": str(gate)})
-    first = wait_until(lambda: "first line" in jobs.log(run_id).text and jobs.log(run_id),
+    # print() writes the text and its newline as two writes to the unbuffered log: wait for
+    # the whole line.
+    first = wait_until(lambda: "first line\n" in jobs.log(run_id).text and jobs.log(run_id),
                        what="the first line")
     assert first.text == "first line\n"
     assert jobs.get(run_id).status == "running"
