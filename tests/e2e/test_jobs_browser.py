@@ -22,6 +22,7 @@ from appkit.html import Page as HtmlPage
 from appkit.jobs import progress
 from appkit.jobs.dashboard import mount_dashboard
 from shell.guard import DEFAULT_CSP
+from tests.e2e.csp import STRICT_CSP, StrictCSP
 
 pytestmark = pytest.mark.browser
 
@@ -268,31 +269,6 @@ def test_nothing_overflows_at_the_default_window_size_and_a_link_leads_back(
 
 
 # ---- under a Content-Security-Policy without 'unsafe-eval' ------------------------------------
-
-STRICT_CSP = DEFAULT_CSP.replace(" 'unsafe-eval'", "")
-
-
-class StrictCSP:
-    """ASGI middleware: every HTTP answer carries ``STRICT_CSP``."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_csp(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != b"content-security-policy"]
-                headers.append((b"content-security-policy", STRICT_CSP.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_csp)
-
 
 def talk_slowly(lines: int = 60, pause: float = 0.05) -> int:
     """Writes ``lines`` lines of log, one every ``pause`` seconds, reporting progress."""
