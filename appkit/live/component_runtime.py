@@ -62,6 +62,7 @@ class Components:
         self.lifetime = lifetime
         self._key_source = getattr(store, "key", None)   # a store on disk keeps the key
         self._secret: bytes | None = None
+        self._key_id = ""
         self._binders: dict[tuple[type, str], Binder] = {}
         #: The component classes this app has mounted, by name.
         self.registry: dict[str, type[Component]] = {}
@@ -168,11 +169,15 @@ class Components:
         if self._secret is None:
             source = self._key_source
             self._secret = source() if source is not None else secrets.token_bytes(32)
+            self._key_id = hashlib.sha256(self._secret).hexdigest()[:6]
         return self._secret
 
     @property
     def _kid(self) -> str:
-        return hashlib.sha256(self._key).hexdigest()[:6]
+        """The key's id (the start of every nonce): worked out once, with the key."""
+        if self._secret is None:
+            self._key  # noqa: B018 (makes the key and its id)
+        return self._key_id
 
     def _owner(self, conn: HTTPConnection) -> str:
         manager = getattr(self.app, "sessions", None)

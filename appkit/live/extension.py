@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -370,35 +370,31 @@ class LiveExtension:
         ref, route_path = frame["ref"], frame["route"]
         app = self._app
         assert app is not None
+        data = dict(frame.get("d", {}))
+        run: Callable[[HTTPConnection], Awaitable[list[dict[str, Any]]]]
         if route_path == COMPONENT_ROUTE:  # a component's event: the same dispatch as HTTP
-            conn = HTTPConnection({**request.scope, "path": route_path, "path_params": {}})
-            CONNECTION.set(conn)
-            try:
-                answered, _ = await app.pipeline.run_hooks(conn, self._component_route)
-                if answered:
-                    return _error_reply(ref, 403, "The app refused this (sign in first?)")
-                _, ops = await self.components.dispatch(
-                    conn, dict(frame.get("d", {})), None if page is None else _pusher(page))
-            except HTTPError as exc:
-                return _error_reply(ref, exc.status, exc.message)
-            except Exception:
-                logger.exception("Unhandled error in a component's event")
-                return _error_reply(ref, 500, "The app hit an error while handling this. "
-                                              "The details are in the app's log.")
-            return {"t": "reply", "ref": ref, "ok": True, "ops": ops}
-        found = self._route(route_path)
-        if found is None:
-            return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
-        handler, binder, params = found
+            handler, params = self._component_route, dict[str, Any]()
+
+            async def run(conn: HTTPConnection) -> list[dict[str, Any]]:
+                pusher = None if page is None else _pusher(page)
+                return (await self.components.dispatch(conn, data, pusher))[1]
+        else:
+            found = self._route(route_path)
+            if found is None:
+                return _error_reply(ref, 404, f"No websocket route answers {route_path[:200]}")
+            handler, binder, params = found
+
+            async def run(conn: HTTPConnection) -> list[dict[str, Any]]:
+                kwargs = await binder.bind(conn, data)  # type: ignore[arg-type]
+                result = await call_handler(handler, kwargs)
+                return to_ops([result]) if result is not None else []
         conn = HTTPConnection({**request.scope, "path": route_path, "path_params": params})
         CONNECTION.set(conn)  # the event's own task: its context ends with it
         try:
             answered, _ = await app.pipeline.run_hooks(conn, handler)
             if answered:
                 return _error_reply(ref, 403, "The app refused this (sign in first?)")
-            kwargs = await binder.bind(conn, dict(frame.get("d", {})))  # type: ignore[arg-type]
-            result = await call_handler(handler, kwargs)
-            ops = to_ops([result]) if result is not None else []
+            ops = await run(conn)
         except HTTPError as exc:
             (logger.error if exc.status >= 500 else logger.info)(
                 "Live event for %s: %s", route_path[:200], exc.message)
