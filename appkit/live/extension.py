@@ -288,9 +288,17 @@ class LiveExtension:
         """The page's next frame; None when it closed, went quiet past ``idle_timeout``
         (closed with 4408), or the server closed the connection (``ended``)."""
         receive = asyncio.ensure_future(socket.receive())
+        # Whatever way this ends (this task cancelled while it waits, too), the read's
+        # outcome is taken, so a read that ends later with SocketClosed is not reported
+        # as an exception never retrieved.
+        receive.add_done_callback(_taken)
         waiting: set[asyncio.Future[Any]] = {receive} if ended is None else {receive, ended}
-        done, _ = await asyncio.wait(waiting, timeout=self.settings.idle_timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait(waiting, timeout=self.settings.idle_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            receive.cancel()
+            raise
         if receive not in done:
             receive.cancel()
             with contextlib.suppress(asyncio.CancelledError, SocketClosed, Exception):
@@ -484,6 +492,12 @@ def _pusher(page: PageState) -> Callable[[list[dict[str, Any]]], bool]:
         return True
 
     return push
+
+
+def _taken(task: asyncio.Future[Any]) -> None:
+    """Take a finished read's outcome (it is not wanted any more)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _error_reply(ref: int, status: int, message: str) -> dict[str, Any]:
