@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -29,44 +29,56 @@ def folder_name(app_id: str) -> str:
 
 @dataclass(frozen=True)
 class AppDirs:
-    """The folders of one app, named after its ``app_id``."""
+    """The folders of one app, named after its ``app_id``. Where they are is settled when
+    the ``AppDirs`` is made (what the XDG variables said then): an app's folders never
+    move while it runs, whatever its environment does later."""
 
     app_id: str
+    _where: dict[str, str] = field(init=False, repr=False, compare=False)
 
-    def _ensure(self, path: str) -> Path:
-        folder = Path(path)
+    def __post_init__(self) -> None:
+        name = folder_name(self.app_id)
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR platformdirs falls back to a private folder under
+            # the temporary directory, which is what we want; its warning is noise here.
+            warnings.simplefilter("ignore")
+            runtime = platformdirs.user_runtime_dir(name, False)
+        object.__setattr__(self, "_where", {
+            "data": platformdirs.user_data_dir(name, False),
+            "config": platformdirs.user_config_dir(name, False),
+            "cache": platformdirs.user_cache_dir(name, False),
+            "logs": platformdirs.user_log_dir(name, False),
+            "runtime": runtime})
+
+    def _ensure(self, kind: str) -> Path:
+        folder = Path(self._where[kind])
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
 
     @property
     def data(self) -> Path:
         """Where the app keeps its data (databases)."""
-        return self._ensure(platformdirs.user_data_dir(folder_name(self.app_id), False))
+        return self._ensure("data")
 
     @property
     def config(self) -> Path:
         """Settings and secrets (0600 files)."""
-        return self._ensure(platformdirs.user_config_dir(folder_name(self.app_id), False))
+        return self._ensure("config")
 
     @property
     def cache(self) -> Path:
         """What can be thrown away and made again."""
-        return self._ensure(platformdirs.user_cache_dir(folder_name(self.app_id), False))
+        return self._ensure("cache")
 
     @property
     def logs(self) -> Path:
         """Rotating log files."""
-        return self._ensure(platformdirs.user_log_dir(folder_name(self.app_id), False))
+        return self._ensure("logs")
 
     @property
     def runtime(self) -> Path:
         """The instance lock and the running instance's address; gone after a reboot."""
-        with warnings.catch_warnings():
-            # Without XDG_RUNTIME_DIR platformdirs falls back to a private folder under
-            # the temporary directory, which is what we want; its warning is noise here.
-            warnings.simplefilter("ignore")
-            path = platformdirs.user_runtime_dir(folder_name(self.app_id), False)
-        return self._ensure(path)
+        return self._ensure("runtime")
 
 
 def write_private(path: Path, text: str) -> None:

@@ -134,6 +134,13 @@ class SQLiteStore(MemoryStore):
             self._connect().execute("DELETE FROM instances WHERE owner = ? AND cid = ?",
                                     (owner, cid))
 
+    def expire(self, owner: str, cid: str, within: float) -> None:
+        super().expire(owner, cid, within)
+        with self._db_lock:
+            self._connect().execute(
+                "UPDATE instances SET expires = min(expires, ?) WHERE owner = ? AND cid = ?",
+                (time.time() + within, owner, cid))
+
     def sweep(self) -> int:
         gone = super().sweep()
         with self._db_lock:

@@ -3,8 +3,9 @@
 ``MemoryStore`` (the default) keeps them in the server's memory, by session and component
 id, each with an expiry renewed on every event (``ttl``) and at most ``per_session`` per
 session: past that, the least recently used one is dropped (its page gets "reload" when it
-sends an event to it). Nothing the page sends is ever turned into an instance: the page
-only names one.
+sends an event to it). A component whose page closed goes with the page's state (the live
+layer deletes it), and one taken off its page expires sooner (``expire``). Nothing the page
+sends is ever turned into an instance: the page only names one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class StateStore(Protocol):
 
     def delete(self, owner: str, cid: str) -> None:
         """Forget it."""
+        ...
+
+    def expire(self, owner: str, cid: str, within: float) -> None:
+        """Forget it ``within`` seconds unless an event comes first (no page shows it)."""
         ...
 
     def sweep(self) -> int:
@@ -98,6 +103,13 @@ class MemoryStore:
                 mine.pop(cid, None)
                 if not mine:
                     del self._sessions[owner]
+
+    def expire(self, owner: str, cid: str, within: float) -> None:
+        with self._lock:
+            mine = self._sessions.get(owner)
+            entry = mine.get(cid) if mine is not None else None
+            if entry is not None:
+                entry[3] = min(entry[3], time.monotonic() + within)
 
     def sweep(self) -> int:
         """Forget the expired instances (the live layer's sweeper calls it); how many

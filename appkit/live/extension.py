@@ -39,7 +39,7 @@ from appkit.live.components import COMPONENTS_KEY
 from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
-from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
+from appkit.live.pages import LEFT_GRACE, TOO_MANY, Connection, Pages, PageState
 from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
@@ -115,6 +115,7 @@ class LiveExtension:
             app.on_shutdown(store.close)
         self.components = Components(app, store, lifetime=max(settings.component_ttl,
                                                                24 * 3600.0))
+        self.pages.on_forget.append(self._forget_components)
         self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
             self._component_event)
         app.pipeline.add(_SessionWatch(self))
@@ -155,7 +156,7 @@ class LiveExtension:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(min(30.0, self.settings.page_grace,
+            await asyncio.sleep(min(LEFT_GRACE, self.settings.page_grace,
                                     self.settings.component_ttl))
             self.pages.sweep()
             self.hub.forget_idle(self.settings.page_grace)
@@ -247,12 +248,15 @@ class LiveExtension:
             topics = dict(hello["topics"])
             topics.setdefault(owner, 0)
             self._follow(connection, topics, owner, session, same_process)
+            self._own(page, hello["components"], replace=True)
             while connection.closing is None:
-                frame = await self._receive(socket, ended)
+                frame = await self._receive(socket, ended, page)
                 if frame is None:
                     break
                 if frame["t"] == "follow":
                     self._follow(connection, frame["topics"], owner, session, True)
+                elif frame["t"] == "own":
+                    self._own(page, frame["c"], frame["gone"])
                 else:
                     await self._handle(frame, connection, request)
         finally:
@@ -275,6 +279,32 @@ class LiveExtension:
                 seq = self.hub.seq(name) if name == owner else -1
             connection.follow(name, seq)
 
+    def _own(self, page: PageState, shown: Sequence[str], gone: Sequence[str] = (),
+             replace: bool = False) -> None:
+        """Note the live components ``page`` shows: they go when the page is forgotten;
+        those it no longer shows expire after ``page_grace`` unless an event comes."""
+        room = self.settings.components_per_session
+        now = set(shown[:room]) if replace else (page.components | set(shown))
+        if len(now) > room:
+            now = set(list(now)[:room])
+        left = (page.components - now) | (set(gone) & page.components)
+        now -= set(gone)
+        page.components = now
+        for cid in left:
+            if not self._shown_elsewhere(page, cid):
+                self.components.store.expire(page.owner, cid, self.settings.page_grace)
+
+    def _forget_components(self, page: PageState) -> None:
+        """``Pages.on_forget``: the page's components go with it."""
+        for cid in page.components:
+            if not self._shown_elsewhere(page, cid):
+                self.components.store.delete(page.owner, cid)
+        page.components = set()
+
+    def _shown_elsewhere(self, page: PageState, cid: str) -> bool:
+        return any(cid in other.components for other in self.pages.of(page.owner)
+                   if other is not page)
+
     def _may_follow(self, name: str, owner: str, session: Any) -> bool:
         if name.startswith("page:"):
             return False
@@ -283,10 +313,11 @@ class LiveExtension:
         topic = self.hub.topics.get(name)
         return topic is None or topic.allow is None or bool(topic.allow(session))
 
-    async def _receive(self, socket: Socket, ended: asyncio.Future[Any] | None = None
-                       ) -> dict[str, Any] | None:
-        """The page's next frame; None when it closed, went quiet past ``idle_timeout``
-        (closed with 4408), or the server closed the connection (``ended``)."""
+    async def _receive(self, socket: Socket, ended: asyncio.Future[Any] | None = None,
+                       page: PageState | None = None) -> dict[str, Any] | None:
+        """The page's next frame; None when it closed (as it left the page, with 1001:
+        ``page.left``), went quiet past ``idle_timeout`` (closed with 4408), or the server
+        closed the connection (``ended``)."""
         receive = asyncio.ensure_future(socket.receive())
         # Whatever way this ends (this task cancelled while it waits, too), the read's
         # outcome is taken, so a read that ends later with SocketClosed is not reported
@@ -311,7 +342,9 @@ class LiveExtension:
             return None
         try:
             message = receive.result()
-        except SocketClosed:
+        except SocketClosed as closed:
+            if page is not None and closed.code == 1001:
+                page.left = True
             return None
         return parse(message.text)
 

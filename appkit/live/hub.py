@@ -177,6 +177,9 @@ class Hub:
         #: Where a hub that serves no pages sends what is published (to the server of the
         #: app in another process: ``appkit.live.bridge``); None to drop it.
         self.forward: Callable[[str, list[Op]], bool] | None = None
+        # Whether it served pages: after its server stopped, what threads of the process
+        # still publish goes nowhere (never to another server of the app).
+        self._served = False
 
     # ---- topics ---------------------------------------------------------------------------
 
@@ -236,7 +239,7 @@ class Hub:
         if not self.serving:
             # A job's worker or a script: the app's server (if one runs) numbers and
             # delivers it. Nothing to number here.
-            if self.forward is not None:
+            if self.forward is not None and not self._served:
                 self.forward(name, ops)
             return 0
         topic = self.get(name)
@@ -253,7 +256,7 @@ class Hub:
     def start(self) -> None:
         """Start delivering (on the server's loop)."""
         self.broker.start(self._deliver)
-        self.serving = True
+        self.serving = self._served = True
 
     def stop(self) -> None:
         """Stop delivering."""

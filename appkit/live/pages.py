@@ -3,7 +3,10 @@ frames on their way to it (see ``appkit.live.protocol`` for the frames).
 
 A ``PageState`` outlives its socket for ``page_grace`` seconds, so a page that reconnects
 resumes: events it sent are never run twice, replies it missed are sent again, and topic
-messages come from the hub's history. A ``Connection`` is one socket of a page.
+messages come from the hub's history. A page whose socket the browser closed as it left it
+(close code 1001: the tab closed, the page navigated away) goes sooner, after
+``LEFT_GRACE``. What a page holds (its live components) goes with it: see
+``Pages.on_forget``. A ``Connection`` is one socket of a page.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ logger = logging.getLogger("appkit.live")
 
 _REPLIES_KEPT = 32
 
+#: Seconds a page is kept after the browser said it left it (a page restored from the
+#: back/forward cache within them resumes; later it gets a new state).
+LEFT_GRACE = 5.0
+
 
 class PageState:
     """One page (a page load in a window): its owner, the topics it follows and the
@@ -48,6 +55,10 @@ class PageState:
         self.replies: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
         self.connection: Connection | None = None
         self.detached_at: float | None = time.monotonic()
+        #: Whether the browser closed its socket as it left the page (1001).
+        self.left = False
+        #: The ids of the live components the page said it shows.
+        self.components: set[str] = set()
 
     def remember_reply(self, ref: int, frame: dict[str, Any]) -> None:
         """Keep the reply to ``ref`` for a page that reconnects before receiving it."""
@@ -66,6 +77,8 @@ class Pages:
     def __init__(self, settings: LiveSettings) -> None:
         self.settings = settings
         self._pages: dict[str, PageState] = {}
+        #: Called with each page forgotten (after it was dropped from ``Pages``).
+        self.on_forget: list[Callable[[PageState], None]] = []
 
     def claim(self, page_id: str, owner: str) -> PageState | None:
         """The page ``page_id`` for ``owner`` (made when new); None when another user's;
@@ -94,15 +107,27 @@ class Pages:
         closed = sorted((p for p in mine if p.connection is None),
                         key=lambda p: p.detached_at or 0.0)
         for page in closed[:excess]:
-            del self._pages[page.page_id]
+            self._forget(page)
         return len(closed) >= excess
 
     def sweep(self) -> None:
-        """Forget pages closed longer than ``page_grace`` ago."""
-        limit = time.monotonic() - self.settings.page_grace
-        for page_id, page in list(self._pages.items()):
-            if page.connection is None and (page.detached_at or 0.0) < limit:
-                del self._pages[page_id]
+        """Forget pages closed longer than ``page_grace`` ago (``LEFT_GRACE`` for one the
+        browser left)."""
+        now = time.monotonic()
+        grace = self.settings.page_grace
+        left = min(grace, LEFT_GRACE)
+        for page in list(self._pages.values()):
+            if page.connection is None and (page.detached_at or 0.0) < now - (
+                    left if page.left else grace):
+                self._forget(page)
+
+    def _forget(self, page: PageState) -> None:
+        del self._pages[page.page_id]
+        for hook in self.on_forget:
+            try:
+                hook(page)
+            except Exception:
+                logger.exception("Forgetting page %s failed", page.page_id[:8])
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -137,6 +162,7 @@ class Connection:
         old = self.page.connection
         self.page.connection = self
         self.page.detached_at = None
+        self.page.left = False
         if old is not None:
             old.close(CLOSE_SUPERSEDED, "The page connected again")
         self._writer = asyncio.get_running_loop().create_task(self._write())

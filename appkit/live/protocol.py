@@ -13,6 +13,10 @@ Page to server:
   once (a page resends the events it got no reply for after a reconnect).
 - ``{"t": "follow", "topics": {name: seq}}``: more topics, that a swap brought onto the
   page after hello.
+- hello's ``components`` (optional): the ids of the live components on the page; then
+  ``{"t": "own", "c": [ids], "gone": [ids]}`` when a swap brought components onto the page
+  or took them off. The server keeps a page's components while the page is open and lets
+  them go soon after it closed (a component no page named keeps its ``component_ttl``).
 - ``{"t": "ack", "id": N}``: every frame up to ``N`` is applied.
 - ``{"t": "ping"}`` after ``heartbeat`` seconds of silence.
 
@@ -48,6 +52,9 @@ __all__ = ["VERSION", "ProtocolError", "encode", "parse"]
 
 #: The protocol's version; a page with another one reloads.
 VERSION = 1
+
+#: Component ids one hello or own frame may name.
+MAX_COMPONENT_IDS = 2000
 
 CLOSE_VERSION = 4000
 CLOSE_BUILD = 4001
@@ -86,6 +93,10 @@ def parse(text: str) -> dict[str, Any]:
         if not isinstance(frame.setdefault("resumed", False), bool):
             raise ProtocolError("hello's resumed says whether the page was welcomed before")
         _check_topics(frame)
+        _check_ids(frame, "components")
+    elif kind == "own":
+        _check_ids(frame, "c")
+        _check_ids(frame, "gone")
     elif kind == "follow":
         _check_topics(frame)
     elif kind == "ev":
@@ -108,6 +119,14 @@ def _check_topics(frame: dict[str, Any]) -> None:
             isinstance(k, str) and 0 < len(k) <= 200 and _count(v)
             for k, v in topics.items()):
         raise ProtocolError(f"{frame['t']}'s topics map at most 256 names to message numbers")
+
+
+def _check_ids(frame: dict[str, Any], key: str) -> None:
+    ids = frame.setdefault(key, [])
+    if not isinstance(ids, list) or len(ids) > MAX_COMPONENT_IDS or not all(
+            isinstance(i, str) and 0 < len(i) <= 64 for i in ids):
+        raise ProtocolError(f"{frame['t']}'s {key} lists at most {MAX_COMPONENT_IDS} "
+                            "component ids")
 
 
 def _need(frame: dict[str, Any], key: str, kind: type[str], low: int, high: int) -> None:

@@ -17,7 +17,8 @@
     transmitted: 0,  // the last event that went out on a socket (later ones never left)
     edits: 0,        // counts the user's input: a field edited after an event left keeps
                      // what the user typed when that event's (older) reply arrives
-    live: false      // whether the page has live parts (else it opens no socket)
+    live: false,     // whether the page has live parts (else it opens no socket)
+    components: {}   // the live components on the page, as last told to the server
   };
   S.topics[config.user[0]] = config.user[1];
 
@@ -48,7 +49,24 @@
     });
     if (any && S.open) send({ t: "follow", topics: added });
     else if (any && !S.ws && !S.stopped) { S.live = true; connect(); }
-    return found || !!document.querySelector("[data-live-send], [data-component]");
+    var components = own();
+    return found || components || !!document.querySelector("[data-live-send]");
+  }
+
+  // The page's live components: the server keeps a component while its page is open
+  // and lets it go soon after the page closed (or after the element left the page).
+  function own() {
+    var now = {};
+    var added = [];
+    var gone = [];
+    document.querySelectorAll("[data-component][id]").forEach(function (el) {
+      now[el.id] = true;
+      if (!S.components[el.id]) added.push(el.id);
+    });
+    Object.keys(S.components).forEach(function (id) { if (!now[id]) gone.push(id); });
+    S.components = now;
+    if (S.open && (added.length || gone.length)) send({ t: "own", c: added, gone: gone });
+    return added.length > 0 || Object.keys(now).length > 0;
   }
   document.addEventListener("htmx:afterSettle", function () { scan(); });
 
@@ -67,7 +85,8 @@
     ws.onopen = function () {
       S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
       send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
-             topics: S.topics, replied: S.replied, sent: S.transmitted, resumed: S.welcomed });
+             topics: S.topics, replied: S.replied, sent: S.transmitted, resumed: S.welcomed,
+             components: Object.keys(S.components) });
     };
     ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
     ws.onclose = function (event) {

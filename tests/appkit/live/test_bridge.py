@@ -8,7 +8,9 @@ import secrets
 import socket
 from typing import Any
 
-from appkit.live import bridge
+from appkit import App
+from appkit.html import P, Page
+from appkit.live import bridge, replace
 from appkit.testing import Client
 from tests.appkit.live.jobapp import app
 from tests.appkit.live.pages import LivePage, frames, live_client
@@ -51,3 +53,23 @@ def test_a_datagram_without_the_key_is_dropped(error_logs: list[Any]) -> None:
 def test_without_a_server_a_publish_goes_nowhere() -> None:
     Client(app)  # no lifespan: no server of the app runs
     assert app.hub.publish("reports", *[]) == 0
+
+
+def test_a_stopped_server_publishes_to_no_other_server_of_the_app() -> None:
+    # A thread of a server that stopped (a dashboard's publisher, say) still publishes:
+    # it goes nowhere, never to the next server of the app (the same runtime folder).
+    before = App("live-twins")
+    with live_client(before):
+        pass
+    after = App("live-twins")
+    after.get("/")(lambda: Page("Reports", P("waiting", id="report"),
+                               after.hub.subscribe("reports")))
+    with live_client(after) as client:
+        page = LivePage(client, secrets.token_hex(16))
+        ws = page.connect(topics={"reports": page.seq})
+        assert frames(ws, 1)[0]["t"] == "welcome"
+        before.hub.publish("reports", replace(P("stale", id="report")))
+        after.hub.publish("reports", replace(P("fresh", id="report")))
+        (msg,) = frames(ws, 1)
+        assert msg["ops"][0]["html"] == '<p id="report">fresh</p>'
+        ws.close()
