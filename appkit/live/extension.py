@@ -39,7 +39,7 @@ from appkit.live.components import COMPONENTS_KEY
 from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
-from appkit.live.pages import LEFT_GRACE, TOO_MANY, Connection, Pages, PageState
+from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
 from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
@@ -156,8 +156,9 @@ class LiveExtension:
 
     async def _sweep(self) -> None:
         while True:
-            await asyncio.sleep(min(LEFT_GRACE, self.settings.page_grace,
-                                    self.settings.component_ttl))
+            settings = self.settings
+            await asyncio.sleep(min(30.0, settings.left_grace, settings.page_grace,
+                                    settings.component_ttl))
             self.pages.sweep()
             self.hub.forget_idle(self.settings.page_grace)
             self.components.store.sweep()

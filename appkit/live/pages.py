@@ -5,7 +5,7 @@ A ``PageState`` outlives its socket for ``page_grace`` seconds, so a page that r
 resumes: events it sent are never run twice, replies it missed are sent again, and topic
 messages come from the hub's history. A page whose socket the browser closed as it left it
 (close code 1001: the tab closed, the page navigated away) goes sooner, after
-``LEFT_GRACE``. What a page holds (its live components) goes with it: see
+``left_grace``. What a page holds (its live components) goes with it: see
 ``Pages.on_forget``. A ``Connection`` is one socket of a page.
 """
 
@@ -31,10 +31,6 @@ __all__ = ["Connection", "PageState", "Pages"]
 logger = logging.getLogger("appkit.live")
 
 _REPLIES_KEPT = 32
-
-#: Seconds a page is kept after the browser said it left it (a page restored from the
-#: back/forward cache within them resumes; later it gets a new state).
-LEFT_GRACE = 5.0
 
 
 class PageState:
@@ -111,11 +107,11 @@ class Pages:
         return len(closed) >= excess
 
     def sweep(self) -> None:
-        """Forget pages closed longer than ``page_grace`` ago (``LEFT_GRACE`` for one the
-        browser left)."""
+        """Forget pages closed longer than ``page_grace`` ago (``left_grace`` for one the
+        browser left: a page restored from the back/forward cache within it resumes)."""
         now = time.monotonic()
         grace = self.settings.page_grace
-        left = min(grace, LEFT_GRACE)
+        left = min(grace, self.settings.left_grace)
         for page in list(self._pages.values()):
             if page.connection is None and (page.detached_at or 0.0) < now - (
                     left if page.left else grace):

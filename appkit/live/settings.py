@@ -31,12 +31,16 @@ class LiveSettings:
         heartbeat: seconds of silence after which a page pings the server.
         idle_timeout: seconds without any frame from a page before the server closes it
             (4408); the page reconnects.
-        page_grace: seconds a page's state (the events it sent, the topics it follows) is
-            kept after its socket closed, for it to resume.
+        page_grace: seconds a page's state (the events it sent, the topics it follows, its
+            live components) is kept after its socket closed, for it to resume.
+        left_grace: the same for a page the browser left (its socket closed with 1001: the
+            window closed, the page navigated away); at most ``page_grace``.
         pages_per_user: open or resumable pages one user may have; the oldest closed one
             is forgotten first.
         component_ttl: seconds a live component is kept after its last event (its page
-            then gets "reload").
+            then gets "reload"); one whose page is live goes with the page (``page_grace``
+            after the page closed, ``left_grace`` after it was left) and one taken off its
+            page ``page_grace`` after that, unless an event comes first.
         components_per_session: live components one session may have; past it the least
             recently used one is dropped.
         component_store: ``"memory"`` (the default: components go with the server
@@ -55,6 +59,7 @@ class LiveSettings:
     heartbeat: float = 15.0
     idle_timeout: float = 60.0
     page_grace: float = 600.0
+    left_grace: float = 5.0
     pages_per_user: int = 64
     component_ttl: float = 3600.0
     components_per_session: int = 200
@@ -66,7 +71,8 @@ class LiveSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigurationError(f"{name} is a whole number, 1 or more, not {value!r}")
-        for name in ("heartbeat", "idle_timeout", "page_grace", "component_ttl"):
+        for name in ("heartbeat", "idle_timeout", "page_grace", "left_grace",
+                     "component_ttl"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigurationError(f"{name} is a positive number of seconds, not "
