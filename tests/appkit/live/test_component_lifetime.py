@@ -213,3 +213,20 @@ def test_a_thousand_pages_opened_and_closed_leave_the_server_as_it_was() -> None
         assert after_topics == topics
         # A component kept per cycle would be ~1,000 x 1 KB; what is left is noise.
         assert after - baseline < 150_000, after - baseline
+
+
+def test_a_store_on_disk_lets_them_go_the_same_way() -> None:
+    with live_client(counter_app(component_store="sqlite", left_grace=0.05,
+                                 page_grace=0.3)) as client:
+        store = live(client).components.store
+        ws, token = open_page(client)
+        other, taken_off = open_page(client)
+        owner = next(iter(store._sessions))
+        other.send_text(json.dumps({"t": "own", "c": [], "gone": [taken_off.split(".")[0]]}))
+        until_pong(other)
+        ws.close(1001)
+        assert wait_until(lambda: kept(client) == 0)
+        # Gone from the disk too, not only from the memory in front of it.
+        assert store.get(owner, token.split(".")[0]) is None
+        assert store.get(owner, taken_off.split(".")[0]) is None
+        other.close(1001)
