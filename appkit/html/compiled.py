@@ -76,11 +76,22 @@ def _child_html(value: Any) -> str:
     return render(value)
 
 
+def _text_part(text: str) -> str:
+    """One formatted part of an f-string child, escaped (as a str: ``format`` may return a
+    subclass, ``Markup`` for one, whose methods would escape again)."""
+    return escape_text(text if type(text) is str else str.__str__(text))
+
+
+def _attr_part(text: str) -> str:
+    """One formatted part of an f-string attribute value, escaped."""
+    return escape_attr(text if type(text) is str else str.__str__(text))
+
+
 _HELPERS: dict[str, Any] = {
     "_ak_child": _child_html,
     "_ak_attr": attr_html,
-    "_ak_et": escape_text,
-    "_ak_ea": escape_attr,
+    "_ak_et": _text_part,
+    "_ak_ea": _attr_part,
     "_ak_render": render,
     "_ak_tuple": tuple,
     "_ak_join": "".join,
@@ -404,21 +415,28 @@ def _forward(args: ast.arguments, fn: str) -> ast.expr:
     return ast.Call(func=ast.Name(fn, ast.Load()), args=positional, keywords=keywords)
 
 
-# code object -> (source, first line); (code, what each name was bound to) -> compiled code.
-_sources: dict[types.CodeType, tuple[str, int] | None] = {}
-_codes: dict[tuple[Any, ...], tuple[types.CodeType, dict[str, Any]] | None] = {}
-_CACHE_SIZE = 2048
+# code object -> (source, first line, the callees' names); (code, what each callee name was
+# bound to) -> the compiled code and its cells. Bounded: past the size, nothing more is kept.
+_sources: dict[types.CodeType, tuple[str, int, list[ast.expr]] | None] = {}
+_plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], types.CodeType | None, dict[str, Any]]] = {}
+_CACHE_SIZE = 1024
 _lock = threading.Lock()
 
 
-def _source(code: types.CodeType) -> tuple[str, int] | None:
+def _source(code: types.CodeType) -> tuple[str, int, list[ast.expr]] | None:
     if code in _sources:
         return _sources[code]
+    found: tuple[str, int, list[ast.expr]] | None = None
     try:
         lines, start = inspect.getsourcelines(code)
-        found: tuple[str, int] | None = (textwrap.dedent("".join(lines)), start)
-    except (OSError, TypeError):
-        found = None
+        text = textwrap.dedent("".join(lines))
+        tree = ast.parse(text)
+    except (OSError, TypeError, SyntaxError):
+        pass
+    else:
+        callees = {ast.dump(n.func): n.func for n in ast.walk(tree)
+                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Name | ast.Attribute)}
+        found = (text, start, list(callees.values()))
     with _lock:
         if len(_sources) < _CACHE_SIZE:
             _sources[code] = found
@@ -430,34 +448,68 @@ def _compile(fn: types.FunctionType) -> types.FunctionType | None:
     found = _source(code)
     if found is None:
         return None
-    text, start = found
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    text, start, callees = found
+    # The compiled code depends on the code and on which element class (or render) each
+    # callee name is bound to: a closure's names, or a module's, may differ between two
+    # functions made from the same code.
+    probe = _Compiler(fn, _local_names(code))
+    bound = tuple(obj if (_kind(obj) is not None or obj is render) else None
+                  for obj in map(probe.resolve, callees))
+    key = (code, *map(id, bound))
+    plan = _plans.get(key)
+    if plan is None or not all(a is b for a, b in zip(plan[0], bound, strict=True)):
+        inner, cells = _plan(fn, text, start)
+        plan = (bound, inner, cells)
+        with _lock:
+            if len(_plans) < _CACHE_SIZE:
+                _plans[key] = plan
+    _, inner, cells = plan
+    if inner is None:
         return None
+    values = {"_ak_orig": fn, **cells}
+    originals = dict(zip(code.co_freevars, fn.__closure__ or (), strict=True))
+    closure = tuple(originals[name] if name in originals else types.CellType(values[name])
+                    for name in inner.co_freevars)
+    new = types.FunctionType(inner, fn.__globals__, fn.__name__, fn.__defaults__, closure)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    new.__qualname__ = fn.__qualname__
+    new.__doc__ = fn.__doc__
+    new.__module__ = fn.__module__
+    new.__annotations__ = fn.__annotations__
+    new.__dict__.update(fn.__dict__)
+    new.__wrapped__ = fn  # type: ignore[attr-defined]
+    new.__appkit_compiled__ = True  # type: ignore[attr-defined]
+    return new
+
+
+def _plan(fn: types.FunctionType, text: str, start: int
+          ) -> tuple[types.CodeType | None, dict[str, Any]]:
+    """The compiled code of ``fn`` and the values of its cells (None: nothing compiled)."""
+    code = fn.__code__
+    tree = ast.parse(text)
     funcdef = tree.body[0] if tree.body else None
     if not isinstance(funcdef, ast.FunctionDef | ast.AsyncFunctionDef) \
             or funcdef.name != code.co_name:
-        return None
+        return None, {}
     if any(isinstance(n, ast.Name | ast.arg) and (getattr(n, "id", None) or getattr(
             n, "arg", "")).startswith("_ak_") for n in ast.walk(funcdef)):
-        return None
+        return None, {}
     ast.increment_lineno(tree, start - 1)
-    funcdef.decorator_list = []
+    if funcdef.decorator_list:       # the code's first line is the first decorator's
+        funcdef.lineno = funcdef.decorator_list[0].lineno
+        funcdef.decorator_list = []
     compiler = _Compiler(fn, _local_names(code))
     _Returns(compiler).generic_visit(funcdef)
     if not compiler.changed:
-        return None
+        return None, {}
     is_async = isinstance(funcdef, ast.AsyncFunctionDef)
     fallback: ast.expr = _forward(funcdef.args, "_ak_orig")
     if is_async:
         fallback = ast.Await(fallback)
-    test: ast.expr = ast.BoolOp(ast.Or(), [
-        ast.Compare(node, [ast.IsNot()], [ast.Name(cell, ast.Load())])
-        for node, cell in compiler.guards.values()]) if len(compiler.guards) > 1 else \
-        next(ast.Compare(node, [ast.IsNot()], [ast.Name(cell, ast.Load())])
-             for node, cell in compiler.guards.values())
-    check = ast.If(test=test, body=[ast.Return(fallback)], orelse=[])
+    tests: list[ast.expr] = [ast.Compare(node, [ast.IsNot()], [ast.Name(cell, ast.Load())])
+                             for node, cell in compiler.guards.values()]
+    check = ast.If(test=ast.BoolOp(ast.Or(), tests) if len(tests) > 1 else tests[0],
+                   body=[ast.Return(fallback)], orelse=[])
     body = funcdef.body
     has_doc = bool(body) and isinstance(body[0], ast.Expr) and isinstance(
         body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
@@ -477,24 +529,11 @@ def _compile(fn: types.FunctionType) -> types.FunctionType | None:
         module_code = compile(module, code.co_filename, "exec",
                               flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
     except (SyntaxError, ValueError):
-        return None
+        return None, {}
     inner = _inner(module_code, code.co_name)
     if inner is None or not _same_shape(inner, code):
-        return None
-    values = {"_ak_orig": fn, **compiler.cells}
-    originals = dict(zip(code.co_freevars, fn.__closure__ or (), strict=True))
-    closure = tuple(originals[name] if name in originals else types.CellType(values[name])
-                    for name in inner.co_freevars)
-    new = types.FunctionType(inner, fn.__globals__, fn.__name__, fn.__defaults__, closure)
-    new.__kwdefaults__ = fn.__kwdefaults__
-    new.__qualname__ = fn.__qualname__
-    new.__doc__ = fn.__doc__
-    new.__module__ = fn.__module__
-    new.__annotations__ = fn.__annotations__
-    new.__dict__.update(fn.__dict__)
-    new.__wrapped__ = fn  # type: ignore[attr-defined]
-    new.__appkit_compiled__ = True  # type: ignore[attr-defined]
-    return new
+        return None, {}
+    return inner, compiler.cells
 
 
 def _inner(module_code: types.CodeType, name: str) -> types.CodeType | None:
@@ -540,13 +579,10 @@ def compiled(fn: F) -> F:
         raise TypeError(
             f"@compiled cannot compile the generator {fn.__qualname__}: it compiles the trees "
             "a function returns; return a list (or a tree) instead of yielding")
-    code = fn.__code__
-    key: tuple[Any, ...] = (code,)
     try:
         new = _compile(fn)
-    except RecursionError:
+    except RecursionError:      # a tree nested too deeply to walk: leave it to the builder
         new = None
-    del key
     return fn if new is None else new  # type: ignore[return-value]
 
 
