@@ -159,7 +159,7 @@ from appkit.html.elements import (
     Video,
     Wbr,
 )
-from appkit.html.compiled import compiled, is_compiled
+from appkit.html.compiler import compiled, is_compiled
 from appkit.html.forms import Field, Hidden, fill_form, form_values
 from appkit.html.nodes import VOID_ELEMENTS, Element, Safe, attr_name, render, tag_class
 from appkit.html.page import HEAD_TAGS, Document, Page, oob
