@@ -12,6 +12,7 @@ JSON, and a route handler renders as its URL. Text is escaped; ``Safe`` and anyt
 
 from __future__ import annotations
 
+from appkit.html.compiler import compiled, is_compiled
 from appkit.html.elements import (
     H1,
     H2,
@@ -159,7 +160,6 @@ from appkit.html.elements import (
     Video,
     Wbr,
 )
-from appkit.html.compiler import compiled, is_compiled
 from appkit.html.forms import Field, Hidden, fill_form, form_values
 from appkit.html.nodes import VOID_ELEMENTS, Element, Safe, attr_name, render, tag_class
 from appkit.html.page import HEAD_TAGS, Document, Page, oob

@@ -27,7 +27,6 @@ returned as it was: the same output, built the ordinary way.
 """
 
 from __future__ import annotations
-
 import __future__
 
 import ast
@@ -244,12 +243,12 @@ class _Compiler:
             value = kw.value
             if isinstance(value, ast.Constant) and type(value.value) in (
                     str, int, float, bool, type(None)):
-                opening.append(_attrs_html({kw.arg: value.value}))
+                opening.append(_attrs_html({kw.arg or name: value.value}))
             elif isinstance(value, ast.JoinedStr):
                 opening.append(f' {name}="')
                 for part in value.values:
                     if isinstance(part, ast.Constant):
-                        opening.append(escape_attr(part.value))
+                        opening.append(escape_attr(str(part.value)))
                     else:
                         opening.append(_call("_ak_ea", ast.JoinedStr([part])))
                         dynamic_attrs = True
@@ -289,10 +288,10 @@ class _Compiler:
         if isinstance(body, ast.Constant):
             cell = f"_ak_s{len(self.cells)}"
             self.cells[cell] = Safe(body.value)
-            arg: ast.expr = ast.Name(cell, ast.Load())
+            safe: ast.expr = ast.Name(cell, ast.Load())
         else:
-            arg = _call("_ak_Safe", body)
-        return ast.Call(func=node.func, args=[arg], keywords=node.keywords)
+            safe = _call("_ak_Safe", body)
+        return ast.Call(func=node.func, args=[safe], keywords=node.keywords)
 
     def child(self, node: ast.expr) -> list[Piece]:
         """The pieces of one child (the builder's rules for each kind of value)."""
@@ -305,15 +304,15 @@ class _Compiler:
             if type(value) is int or type(value) is float:
                 return [str(value)]
         elif isinstance(node, ast.JoinedStr):
-            return [escape_text(p.value) if isinstance(p, ast.Constant)
+            return [escape_text(str(p.value)) if isinstance(p, ast.Constant)
                     else _call("_ak_et", ast.JoinedStr([p])) for p in node.values]
         elif isinstance(node, ast.Call):
             found = self.element(node)
             if found is not None:
                 cls, kind = found
-                pieces = self.inline(node, cls, kind)
-                if pieces is not None:
-                    return pieces
+                inlined = self.inline(node, cls, kind)
+                if inlined is not None:
+                    return inlined
                 if kind in (_ELEMENT, _HTML, _FORM) and node.args:
                     return [_call("_ak_child", self.partial(node, cls))]
         elif isinstance(node, ast.IfExp):
@@ -491,8 +490,8 @@ def _plan(fn: types.FunctionType, text: str, start: int
     if not isinstance(funcdef, ast.FunctionDef | ast.AsyncFunctionDef) \
             or funcdef.name != code.co_name:
         return None, {}
-    if any(isinstance(n, ast.Name | ast.arg) and (getattr(n, "id", None) or getattr(
-            n, "arg", "")).startswith("_ak_") for n in ast.walk(funcdef)):
+    if any((isinstance(n, ast.Name) and n.id.startswith("_ak_"))
+           or (isinstance(n, ast.arg) and n.arg.startswith("_ak_")) for n in ast.walk(funcdef)):
         return None, {}
     ast.increment_lineno(tree, start - 1)
     if funcdef.decorator_list:       # the code's first line is the first decorator's

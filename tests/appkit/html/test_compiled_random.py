@@ -140,8 +140,8 @@ class Gen:
             return f"Br({self.leaf()})"          # a void with content: the builder's error
         if r < 0.14:
             body = self.rng.choice(["'var a = 1 < 2;'", "'</script><b>'", "p0", ""])
-            return f"{self.rng.choice(['Script', 'Style'])}({body}{', ' if body and attrs else ''}" \
-                f"{', '.join(attrs)})"
+            tag = self.rng.choice(["Script", "Style"])
+            return f"{tag}({', '.join(([body] if body else []) + attrs)})"
         if r < 0.2:
             enctype = self.rng.choice(["", "enctype='text/plain'", "enctype=None",
                                        "enctype=p0"])
