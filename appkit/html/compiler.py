@@ -78,12 +78,21 @@ def _child_html(value: Any) -> str:
 def _text_part(text: str) -> str:
     """One formatted part of an f-string child, escaped (as a str: ``format`` may return a
     subclass, ``Markup`` for one, whose methods would escape again)."""
-    return escape_text(text if type(text) is str else str.__str__(text))
+    if type(text) is not str:
+        text = str.__str__(text)
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _attr_part(text: str) -> str:
     """One formatted part of an f-string attribute value, escaped."""
-    return escape_attr(text if type(text) is str else str.__str__(text))
+    if type(text) is not str:
+        text = str.__str__(text)
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace('"', "&quot;"))
+    return text
 
 
 _HELPERS: dict[str, Any] = {
