@@ -15,15 +15,12 @@ What a compiled function returns:
   ``Safe`` string (its ``.children`` is that one string, not the child elements);
 - anything else (a variable, a helper's result, ``oob(...)``): the same value, not compiled.
 
-Element calls elsewhere in the function (assigned to a variable, passed to a helper) are left
-as they are, as are elements whose class renders in its own way (a user's subclass with its
-own ``_write``, ``<script>`` with computed content, ``<form>`` without a literal ``enctype``,
-which keep their children as elements but get them compiled).
-
-Each element name is looked up when the function is decorated; each call checks that the
-names are still bound to the same classes and runs the function as it was written if not.
-Where the source cannot be read (an app frozen without its ``.py`` files), the function is
-returned as it was: the same output, built the ordinary way.
+Element calls elsewhere (assigned to a variable, passed to a helper) stay elements, as do
+elements whose class renders in its own way (a subclass with its own ``_write``, ``<script>``
+with computed content, ``<form>`` without a literal ``enctype``: its children are compiled).
+Each call checks that the element names are still bound to the classes they were bound to
+when it was decorated, and runs the function as written if not. Without source (an app frozen
+without its ``.py`` files) the function is returned as it was. See docs/html.md.
 """
 
 from __future__ import annotations
@@ -114,7 +111,8 @@ def _kind(obj: Any) -> str | None:
     """How an element class renders, if it is one of appkit's ways; None otherwise."""
     if not (isinstance(obj, type) and issubclass(obj, Element)) or type(obj) is not type:
         return None
-    if obj.__init__ is not Element.__init__ or obj.__new__ is not object.__new__:  # type: ignore[misc]
+    if (obj.__init__ is not Element.__init__ or obj.__new__ is not object.__new__  # type: ignore[misc]
+            or obj._attrs_html is not Element._attrs_html):
         return None
     if obj._open != f"<{obj.tag}>" or obj._close != ("" if obj.void else f"</{obj.tag}>"):
         return None

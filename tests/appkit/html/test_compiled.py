@@ -337,3 +337,23 @@ def test_a_source_edited_after_import_is_not_used(tmp_path: Path) -> None:
     linecache.checkcache(str(path))
     compiled_module._sources.pop(module.f.__code__, None)
     assert compiled(module.f) is module.f      # the parameters differ: not that function
+
+
+def test_a_subclass_that_writes_its_attributes_its_own_way_is_left_to_it(
+        tmp_path: Path) -> None:
+    module = load(tmp_path, """
+        from appkit.html import Div, Span, compiled, render
+
+        class Tagged(Div):
+            __slots__ = ()
+
+            def _attrs_html(self):
+                return ' data-tagged' + super()._attrs_html()
+
+        @compiled
+        def f(x):
+            return render(Div(Tagged(Span(x), id="t"), cls="a"))
+    """)
+    assert is_compiled(module.f)
+    assert module.f("x") == ('<div class="a"><div data-tagged id="t"><span>x</span></div>'
+                             "</div>")
