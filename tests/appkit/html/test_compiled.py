@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import itertools
+import re
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -357,3 +358,66 @@ def test_a_subclass_that_writes_its_attributes_its_own_way_is_left_to_it(
     assert is_compiled(module.f)
     assert module.f("x") == ('<div class="a"><div data-tagged id="t"><span>x</span></div>'
                              "</div>")
+
+
+def test_compiled_handlers_answer_as_the_same_handlers_written_plainly() -> None:
+    from appkit import App
+    from appkit.testing import Client
+
+    def make_app(wrap: Any) -> App:
+        app = App("compiled")
+
+        @app.get("/page")
+        @wrap
+        def show(name: str = "a & b") -> Any:
+            return ak.Page(f"Hi {name}", ak.P(name, cls="n"), ak.Ul(ak.Li(c) for c in name))
+
+        @app.get("/fragment")
+        @wrap
+        async def fragment(n: int = 2) -> Any:
+            return Div(*[Span(i) for i in range(n)], id="frag")
+
+        @app.get("/doc")
+        @wrap
+        def doc() -> Any:
+            return Html(ak.Head(ak.Title("Own")), ak.Body(ak.P("x")))
+
+        return app
+
+    answers = []
+    for wrap in (lambda f: f, compiled):
+        with Client(make_app(wrap)) as client:
+            answers.append([
+                (r.status_code, r.text) for r in (
+                    client.get("/page?name=<x>"), client.get("/page"),
+                    client.get("/fragment?n=3", headers={"HX-Request": "true"}),
+                    client.get("/fragment?n=x"), client.get("/doc"))])
+    # The page's tokens and boot id differ from one app to the next: the title and the body
+    # are the handlers' own.
+    def own(text: str) -> list[str]:
+        if not text.startswith("<!doctype"):
+            return [text]
+        return re.findall(r"<title>.*?</title>|<body.*</body>", text)
+
+    plain, fast = [[(status, own(text)) for status, text in answer] for answer in answers]
+    assert fast == plain
+    assert "<title>Hi &lt;x&gt;</title>" in plain[0][1] and plain[3][0] == 400
+    assert plain[2][1] == ['<div id="frag"><span>0</span><span>1</span><span>2</span></div>']
+    assert plain[4][1][0] == "<title>Own</title>" and "<body><p>x</p></body>" in plain[4][1]
+
+
+def test_methods_that_call_super() -> None:
+    class Base:
+        def label(self) -> str:
+            return "base <"
+
+    class View(Base):
+        @compiled
+        def show(self, x: Any) -> Element:
+            return Div(Span(super().label()), Span(x))
+
+        def label(self) -> str:
+            return "view"
+
+    assert is_compiled(View.show)
+    assert render(View().show("&")) == "<div><span>base &lt;</span><span>&amp;</span></div>"
