@@ -364,24 +364,21 @@ def test_compiled_handlers_answer_as_the_same_handlers_written_plainly() -> None
     from appkit import App
     from appkit.testing import Client
 
+    def show(name: str = "a & b") -> Any:
+        return ak.Title(f"Hi {name}"), ak.Main(ak.P(name, cls="n"), Ul(Li(c) for c in name))
+
+    async def fragment(n: int = 2) -> Any:
+        return Div(*[Span(i) for i in range(n)], id="frag")
+
+    def doc() -> Any:
+        return Html(ak.Head(ak.Title("Own")), ak.Body(ak.P("x")))
+
     def make_app(wrap: Any) -> App:
         app = App("compiled")
-
-        @app.get("/page")
-        @wrap
-        def show(name: str = "a & b") -> Any:
-            return ak.Page(f"Hi {name}", ak.P(name, cls="n"), ak.Ul(ak.Li(c) for c in name))
-
-        @app.get("/fragment")
-        @wrap
-        async def fragment(n: int = 2) -> Any:
-            return Div(*[Span(i) for i in range(n)], id="frag")
-
-        @app.get("/doc")
-        @wrap
-        def doc() -> Any:
-            return Html(ak.Head(ak.Title("Own")), ak.Body(ak.P("x")))
-
+        for path, handler in (("/page", show), ("/fragment", fragment), ("/doc", doc)):
+            handler = wrap(handler)
+            assert is_compiled(handler) == (wrap is compiled)
+            app.get(path)(handler)
         return app
 
     answers = []
