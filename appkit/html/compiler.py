@@ -237,6 +237,8 @@ class _Compiler:
                 return None
         if kind == _VOID and node.args:
             return None
+        self.guard(node.func, cls)
+        self.changed = True
         raw_body: str | None = None
         if kind == _RAW:
             if not all(isinstance(a, ast.Constant) and type(a.value) is str for a in node.args):
@@ -272,8 +274,6 @@ class _Compiler:
                 content += self.starred(arg.value)
             else:
                 content += self.child(arg)
-        self.guard(node.func, cls)
-        self.changed = True
         if dynamic_attrs and any(not isinstance(p, str) for p in content):
             # The builder computes the children before the attributes: so does this.
             temp = f"_ak_t{self.temps}"

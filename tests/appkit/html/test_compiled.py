@@ -136,15 +136,20 @@ def test_only_literals_are_static(tmp_path: Path) -> None:
 
 def test_a_rebound_element_name_falls_back_to_the_function_as_written(tmp_path: Path) -> None:
     module = load(tmp_path, """
-        from appkit.html import Div, Span, compiled, render
+        from appkit.html import Div, Script, Span, compiled, render
 
         @compiled
         def f(x):
-            return render(Div(Span(x), cls="a"))
+            return render(Div(Span(x), Script(src="/a.js"), cls="a"))
     """)
-    assert module.f("<x>") == '<div class="a"><span>&lt;x&gt;</span></div>'
+    assert module.f("<x>") == ('<div class="a"><span>&lt;x&gt;</span>'
+                               '<script src="/a.js"></script></div>')
     module.Span = ak.Strong                  # the name now means another element
-    assert module.f("<x>") == '<div class="a"><strong>&lt;x&gt;</strong></div>'
+    assert module.f("<x>") == ('<div class="a"><strong>&lt;x&gt;</strong>'
+                               '<script src="/a.js"></script></div>')
+    module.Span = ak.Span
+    module.Script = ak.Style
+    assert module.f("x") == '<div class="a"><span>x</span><style src="/a.js"></style></div>'
     module.render = lambda node: "custom render"
     assert module.f("x") == "custom render"
 
