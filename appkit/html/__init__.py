@@ -12,6 +12,7 @@ JSON, and a route handler renders as its URL. Text is escaped; ``Safe`` and anyt
 
 from __future__ import annotations
 
+from appkit.html.compiler import compiled, is_compiled
 from appkit.html.elements import (
     H1,
     H2,
@@ -318,8 +319,10 @@ __all__ = [
     "Video",
     "Wbr",
     "attr_name",
+    "compiled",
     "fill_form",
     "form_values",
+    "is_compiled",
     "oob",
     "render",
     "tag_class",

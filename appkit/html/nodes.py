@@ -154,6 +154,32 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
     return html
 
 
+def attr_html(name: str, value: Any) -> str:
+    """One attribute as it renders in a start tag (``' name="value"'``, ``' name'`` or ``''``),
+    ``name`` being the HTML name; what ``@compiled`` code calls for a value known only when
+    the function runs. The same rules as an element's attributes.
+
+    Raises:
+        TypeError: a value that cannot be an attribute's.
+    """
+    if type(value) is str:
+        if "&" in value or "<" in value or ">" in value or '"' in value:
+            value = escape_attr(value)
+        return f' {name}="{value}"'
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return " " + name
+    if type(value) is int or type(value) is float:
+        return f' {name}="{value}"'
+    try:
+        text = _attr_text(name, value)
+    except _AttrError as exc:
+        err = _RenderError(exc.value, str(exc))
+        raise TypeError(str(err)) from None
+    return "" if text is None else f' {name}="{text}"'
+
+
 def _attr_text(name: str, value: Any) -> str | None:
     """The escaped text of an attribute value; None to leave the attribute out (an empty
     class list or style dict)."""
