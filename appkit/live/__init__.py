@@ -15,6 +15,8 @@
   ``hub.subscribe(name)`` puts a topic on a page.
 - ``append``, ``prepend``, ``replace``, ``remove``: what to do with an element of the page.
 - ``LiveSettings``: the bounds and timings (history, queue, heartbeat, grace).
+- ``View`` (``app.view``): a page whose code runs on the server and awaits the user;
+  ``ViewClosed`` is raised into it when it is closed (see docs/views.md).
 - ``Broker``: the Protocol the hub's pub/sub goes through (``LocalBroker`` by default).
 
 See docs/live.md for what the protocol guarantees and its bounds.
@@ -31,6 +33,7 @@ from appkit.live.extension import LiveExtension
 from appkit.live.form_component import FormComponent
 from appkit.live.hub import Broker, Hub, LocalBroker, Topic
 from appkit.live.settings import LiveSettings
+from appkit.live.views import View, ViewClosed
 
 __all__ = [
     "Broker",
@@ -46,6 +49,8 @@ __all__ = [
     "LiveSettings",
     "LocalBroker",
     "Topic",
+    "View",
+    "ViewClosed",
     "append",
     "prepend",
     "remove",

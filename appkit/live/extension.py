@@ -52,6 +52,11 @@ from appkit.live.protocol import (
 )
 from appkit.live.sessions import SessionWrites, changes, snapshot
 from appkit.live.settings import LiveSettings
+from appkit.live.views import ROUTE as VIEW_ROUTE
+from appkit.live.views import TOPIC_PREFIX as VIEW_TOPIC
+from appkit.live.views import View, Views
+
+ViewFunction = Callable[[View], Awaitable[Any]]
 
 if TYPE_CHECKING:
     from appkit.app.application import App
@@ -71,7 +76,7 @@ class LiveExtension:
     """The live layer as an extension of the core (see the module's docstring)."""
 
     name = "live"
-    exports = ("hub",)
+    exports = ("hub", "view", "views")
 
     def __init__(self, settings: LiveSettings | None = None) -> None:
         self.settings = settings or LiveSettings()
@@ -118,6 +123,11 @@ class LiveExtension:
         self.pages.on_forget.append(self._forget_components)
         self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
             self._component_event)
+        #: The app's running views (``app.views``; see ``appkit.live.views``).
+        self.views = Views(app, self.hub, settings)
+        self.pages.on_forget.append(lambda page: self.views.page_gone(page.page_id,
+                                                                      page.views))
+        self._view_route = app.post(VIEW_ROUTE, name="appkit-view")(self.views.http_event)
         app.pipeline.add(_SessionWatch(self))
         self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
@@ -126,6 +136,20 @@ class LiveExtension:
     def commands(self) -> Sequence[Command]:
         """None."""
         return ()
+
+    def view(self, path: str, *, title: str = "", daemon: bool = False, ttl: float = 3600.0,
+             per_user: int = 8) -> Callable[[ViewFunction], ViewFunction]:
+        """``app.view``: serve an ``async def fn(view)`` as a view at ``path`` (see
+        docs/views.md): its code runs on the server and awaits the user. With ``daemon``,
+        one view per user, route and parameters, shown in every window of the user and kept
+        while no window shows it (for ``ttl`` seconds once it waits or has finished); a user
+        runs at most ``per_user`` of them."""
+
+        def register(fn: ViewFunction) -> ViewFunction:
+            self.views.route(path, fn, title=title, daemon=daemon, ttl=ttl, per_user=per_user)
+            return fn
+
+        return register
 
     # ---- lifespan ---------------------------------------------------------------------
 
@@ -146,6 +170,7 @@ class LiveExtension:
         self._serving -= 1
         if self._serving > 0:
             return
+        await self.views.shutdown()
         if self._bridge is not None:
             await self._bridge.stop()
             self._bridge = None
@@ -162,6 +187,7 @@ class LiveExtension:
             self.pages.sweep()
             self.hub.forget_idle(self.settings.page_grace)
             self.components.store.sweep()
+            self.views.sweep()
 
     # ---- pages ------------------------------------------------------------------------
 
@@ -174,7 +200,8 @@ class LiveExtension:
             config = json.dumps(
                 {"build": self.build, "boot": self.boot, "url": url + ROUTE,
                  "heartbeat": self.settings.heartbeat, "max": self.settings.max_message_size,
-                 "probe": url + app.assets.url("live.js"), "component": url + COMPONENT_ROUTE},
+                 "probe": url + app.assets.url("live.js"), "component": url + COMPONENT_ROUTE,
+                 "view": url + VIEW_ROUTE},
                 separators=(",", ":"))
             if getattr(app, "sessions", None) is None:
                 config = config[:-1] + f',"token":"{self.token}"}}'
@@ -279,6 +306,9 @@ class LiveExtension:
             if not same_process and seq != 0:
                 seq = self.hub.seq(name) if name == owner else -1
             connection.follow(name, seq)
+            if name.startswith(VIEW_TOPIC):
+                connection.page.views.add(name[len(VIEW_TOPIC):])
+                self.views.attached(connection.page.page_id, name)
 
     def _own(self, page: PageState, shown: Sequence[str], gone: Sequence[str] = (),
              replace: bool = False) -> None:
@@ -420,6 +450,12 @@ class LiveExtension:
             async def run(conn: HTTPConnection) -> list[dict[str, Any]]:
                 pusher = None if page is None else _pusher(page)
                 return (await self.components.dispatch(conn, data, pusher))[1]
+        elif route_path == VIEW_ROUTE:  # a view's event: what follows comes on its topic
+            handler, params = self._view_route, dict[str, Any]()
+
+            async def run(conn: HTTPConnection) -> list[dict[str, Any]]:
+                await self.views.dispatch(conn, data)
+                return []
         else:
             found = self._route(route_path)
             if found is None:

@@ -283,6 +283,12 @@ class Hub:
         topic.subscribers.add(subscriber)
         topic.touched = time.monotonic()
 
+    def drop(self, name: str) -> None:
+        """Forget the topic ``name`` (declared or not): its pages keep what they show and
+        get nothing more from it."""
+        with self._lock:
+            self._topics.pop(name, None)
+
     def seq(self, name: str) -> int:
         """The number of the last message of ``name`` (0 for a topic never published to;
         asking makes nothing)."""

@@ -55,6 +55,8 @@ class PageState:
         self.left = False
         #: The ids of the live components the page said it shows.
         self.components: set[str] = set()
+        #: The ids of the views the page shows (it follows their topics).
+        self.views: set[str] = set()
 
     def remember_reply(self, ref: int, frame: dict[str, Any]) -> None:
         """Keep the reply to ``ref`` for a page that reconnects before receiving it."""

@@ -273,10 +273,12 @@
   });
 
   // A component's event (an htmx POST to the component route) goes over the socket while
-  // it is open: the same dispatch answers it, a reply morphs the component.
+  // it is open: the same dispatch answers it, a reply morphs the component. So does a
+  // view's (its update comes on the view's topic).
   document.addEventListener("htmx:configRequest", function (event) {
     var d = event.detail;
-    if (!S.open || !config.component || d.verb !== "post" || d.path !== config.component) return;
+    if (!S.open || d.verb !== "post" || !d.path ||
+        (d.path !== config.component && d.path !== config.view)) return;
     event.preventDefault();
     var data = {};
     d.formData.forEach(function (value, key) {

@@ -1,0 +1,556 @@
+"""Views that live on the server: a page whose code is one ``async def`` that runs on the
+server and awaits the user (``app.view``).
+
+A view is an asyncio task owned by the app's ``Views`` registry, never by a socket: pages
+attach to it by following its topic (``view:<id>``, whose snapshot is its current render),
+so a cut connection is a detach and a reattach, and code that already ran never runs again.
+Each wait (``click``, ``submit``) opens a new step; the page's controls carry the view's id,
+the step and what they answer, and an event for another step is refused (409), never kept
+for a later wait.
+
+Lifetimes, decided in one place (``Views.close``):
+
+- a view of one page (the default) goes with its page: when the page is forgotten (its
+  window closed: ``left_grace``; its socket lost: ``page_grace``), or ``page_grace`` after it
+  was last used when no page ever attached;
+- a daemon view (``daemon=True``) is keyed by (user, route, parameters): every window of the
+  user shows the same one, a closed window does not stop it, another user never sees it; it
+  ends when its code returns and no window shows it, after ``ttl`` seconds without a window
+  while it waits or has finished, when ``stop`` is called, or at shutdown; a user may run at
+  most ``per_user`` of them (a new one is refused with 429, never an old one dropped).
+
+Closing raises ``ViewClosed`` into the view's pending wait (and from any later one), cancels
+the task if it has not ended ``CLOSE_GRACE`` seconds later, then runs its ``defer``
+callbacks, last first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from starlette.requests import HTTPConnection, Request
+
+from appkit.app.forms import FormModel, form_for
+from appkit.errors import BadRequest, ConfigurationError, HTTPError
+from appkit.html import Button, Div, Element, Input, P, Page
+from appkit.live.hub import Hub, user_topic
+
+if TYPE_CHECKING:
+    from appkit.app.application import App
+    from appkit.live.settings import LiveSettings
+
+__all__ = ["ROUTE", "View", "ViewClosed", "Views"]
+
+logger = logging.getLogger("appkit.live.views")
+
+#: Where a view's events are posted (htmx; the page's socket when it is open).
+ROUTE = "/_appkit-view"
+#: Seconds a closing view's code has to end after ``ViewClosed`` before it is cancelled.
+CLOSE_GRACE = 2.0
+#: Seconds a page load or an event over HTTP waits for the view to wait again.
+SETTLE = 5.0
+TOPIC_PREFIX = "view:"
+M = TypeVar("M")
+
+
+class ViewClosed(BaseException):  # noqa: N818 (it is not an error: the view ends)
+    """Raised into a view's code when it is closed (``reason``: ``"page_closed"``,
+    ``"stopped"``, ``"expired"``, ``"shutdown"``). A ``BaseException``, so an ``except
+    Exception`` in the view does not swallow it; ``try/finally`` and ``view.defer`` run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the view was closed ({reason})")
+        self.reason = reason
+
+
+class _Conflict(HTTPError):
+    status = 409
+    title = "This was answered already"
+
+
+class _TooMany(HTTPError):
+    status = 429
+    title = "Too many running views"
+
+
+class View:
+    """One running view: what its code calls to show things and to wait for the user."""
+
+    def __init__(self, views: Views, owner: str, route: str, title: str,
+                 params: Mapping[str, Any], key: tuple[Any, ...] | None) -> None:
+        self.id = secrets.token_hex(12)
+        self.owner = owner
+        self.route = route
+        self.title = title
+        #: The route's path parameters and the query's, as the page asked.
+        self.params = dict(params)
+        #: (owner, route, parameters) for a daemon view, else None.
+        self.key = key
+        #: The number of the current wait; a page's control answers only its own step.
+        self.step = 0
+        #: Set by ``stop`` (and a Cancel button made by ``cancel_button``): long work checks
+        #: it and ends early.
+        self.stopping = False
+        self.state = "running"  # running -> finished | closing -> closed
+        self.pages: set[str] = set()
+        self.used = time.monotonic()
+        self._views = views
+        self.url = ROUTE
+        self._ttl = 3600.0
+        self._content: list[Any] = []
+        self._waiting: asyncio.Future[Any] | None = None
+        self._asking = False  # whether the wait is for the user (a click or a submit)
+        self._answers: dict[str, Any] = {}
+        self._form: tuple[FormModel[Any], dict[str, Any]] | None = None
+        self._settled = asyncio.Event()
+        self._defers: list[Callable[[], Any]] = []
+        self._closed: ViewClosed | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # ---- showing ------------------------------------------------------------------------
+
+    @property
+    def topic(self) -> str:
+        """The hub topic its windows follow."""
+        return TOPIC_PREFIX + self.id
+
+    @property
+    def element_id(self) -> str:
+        """The id of the element that holds the view on its page."""
+        return "view-" + self.id
+
+    def show(self, *elements: Any) -> None:
+        """Show ``elements`` as the view's whole content, in every window of it."""
+        self._check_open()
+        self._content = list(elements)
+        self._publish()
+
+    def append(self, target: str, *children: Any) -> None:
+        """Add ``children`` at the end of the element ``target`` of the view's content (a
+        growing log): only they are sent."""
+        self._check_open()
+        element = _find(self._content, target)
+        if element is None:
+            raise ConfigurationError(
+                f"The view {self.route} shows no element with id {target!r} to append to: "
+                f"show one first (view.show(Pre(id={target!r})))")
+        element.children = (*element.children, *children)
+        from appkit.live import append
+
+        self._views.hub.publish(self.topic, append(target, *children))
+
+    def render(self) -> Element:
+        """The view's element as it is now."""
+        return Div(*self._content, id=self.element_id, data_view=self.id)
+
+    def _publish(self) -> None:
+        from appkit.live import replace
+
+        self._views.hub.publish(self.topic, replace(self.render()))
+
+    # ---- waiting for the user ---------------------------------------------------------
+
+    async def click(self, *buttons: Element, show: Any = None) -> Element:
+        """Wait for a click on one of ``buttons`` (shown with ``show`` when given, else
+        after what is shown); returns the clicked one."""
+        if not buttons:
+            raise ConfigurationError("view.click needs at least one button")
+        step = self._next_step()
+        answers: dict[str, Any] = {}
+        made = []
+        for index, button in enumerate(buttons):
+            key = str(index)
+            answers[key] = button
+            made.append(button(**self._control(step, key)))
+        self._answers = answers
+        content = list(self._content if show is None else _as_list(show))
+        if show is None:
+            content = [c for c in content if not _is_controls(c)]
+        self._content = [*content, Div(*made, cls="appkit-view-controls", data_view_step=step)]
+        self._publish()
+        return await self._wait()  # type: ignore[no-any-return]
+
+    async def submit(self, model: type[M] | FormModel[M], values: Any = None,
+                     show: Any = None, label: str = "Continue") -> M:
+        """Show a form for ``model`` (a dataclass or pydantic model, or a ``form_for``)
+        after ``show`` and wait for a valid submission: an invalid one is shown again with
+        its errors and what the user typed, and the wait goes on. Returns the model."""
+        form = model if isinstance(model, FormModel) else form_for(model)
+        step = self._next_step()
+        before = list(_as_list(show)) if show is not None else [
+            c for c in self._content if not _is_controls(c)]
+        self._answers = {}
+        self._form = (form, {"step": step, "before": before, "label": label})
+        self._show_form(lambda **attrs: form.render(values, **attrs), step, before, label)
+        return await self._wait()  # type: ignore[no-any-return]
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (closing the view raises ``ViewClosed`` here at once)."""
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        pause = self._waiting = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, pause)
+        self._settle()
+        try:
+            await pause
+        finally:
+            timer.cancel()
+            self._settled.clear()
+
+    def defer(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """Run ``fn`` (sync or async) when the view ends, however it ends; the last one
+        deferred runs first. Returns ``fn`` (usable as a decorator)."""
+        self._defers.append(fn)
+        return fn
+
+    async def job(self, run_id: int, every: float = 0.2,
+                  progress: Callable[[Any], Any] | None = None) -> Any:
+        """Wait for the app's job run ``run_id`` to end and return it (``app.jobs.get``);
+        ``progress(run)`` is called when its progress changes."""
+        jobs = self._views.app.jobs
+        seen = None
+        self._settle()
+        try:
+            while True:
+                run = await asyncio.to_thread(jobs.get, run_id)
+                if progress is not None and (run.progress, run.message) != seen:
+                    seen = (run.progress, run.message)
+                    result = progress(run)
+                    if inspect.isawaitable(result):
+                        await result
+                if run.done:
+                    return run
+                await self.sleep(every)
+        finally:
+            self._settled.clear()
+
+    def stop(self) -> None:
+        """Ask the view's code to stop (``stopping``); a daemon's owner can also close it
+        with ``app.views.stop``."""
+        self.stopping = True
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _control(self, step: int, key: str) -> dict[str, Any]:
+        return {"hx_post": self.url, "hx_target": f"#{self.element_id}",
+                "hx_swap": "outerHTML",
+                "hx_vals": json.dumps({"_v": self.id, "_s": step, "_k": key})}
+
+    def _show_form(self, render: Callable[..., Element], step: int, before: list[Any],
+                   label: str) -> None:
+        form = render(submit=label, hx_post=self.url, hx_target=f"#{self.element_id}",
+                      hx_swap="outerHTML", data_view_step=step, cls="appkit-view-controls")
+        form = form(Input(type="hidden", name="_v", value=self.id),
+                    Input(type="hidden", name="_s", value=str(step)),
+                    Input(type="hidden", name="_k", value="submit"))
+        self._content = [*before, form]
+        self._publish()
+
+    def _next_step(self) -> int:
+        self._check_open()
+        if self._waiting is not None and not self._waiting.done():
+            raise ConfigurationError("A view waits for one thing at a time: await the "
+                                     "last click or submit before the next")
+        self.step += 1
+        self._form = None
+        return self.step
+
+    async def _wait(self) -> Any:
+        self._waiting = asyncio.get_running_loop().create_future()
+        self._asking = True
+        self._settle()
+        try:
+            return await self._waiting
+        finally:
+            self._asking = False
+            self._settled.clear()
+            self._answers = {}
+            self._form = None
+
+    def _settle(self) -> None:
+        self._settled.set()
+
+    def _check_open(self) -> None:
+        if self._closed is not None:
+            raise self._closed
+
+    def _answer(self, step: int, key: str, data: Mapping[str, Any]) -> None:
+        """An event from a page: answer the current wait, or refuse it."""
+        if self.state != "running":
+            raise _Gone("This view has ended: reload the page")
+        waiting = self._waiting
+        if step != self.step or not self._asking or waiting is None or waiting.done():
+            raise _Conflict("This was answered already (in another window?): the view "
+                            "shows what comes next")
+        self.used = time.monotonic()
+        if key == "submit" and self._form is not None:
+            form, shown = self._form
+            submitted = form.check(data)
+            if not submitted.accepted:
+                self._show_form(submitted.render, shown["step"], shown["before"],
+                                shown["label"])
+                return  # still waiting: the form shows its errors
+            waiting.set_result(submitted.value)
+        elif key in self._answers:
+            waiting.set_result(self._answers[key])
+        else:
+            raise BadRequest(f"This view does not wait for {key[:40]!r} now")
+
+
+class _Gone(HTTPError):
+    status = 410
+    title = "This view has ended"
+
+
+class Views:
+    """The app's running views (``app.views``): see the module."""
+
+    def __init__(self, app: App, hub: Hub, settings: LiveSettings) -> None:
+        self.app = app
+        self.hub = hub
+        self.settings = settings
+        self._views: dict[str, View] = {}
+        self._daemons: dict[tuple[Any, ...], View] = {}
+
+    # ---- declaring ---------------------------------------------------------------------
+
+    def route(self, path: str, fn: Callable[[View], Awaitable[Any]], *, title: str = "",
+              daemon: bool = False, ttl: float = 3600.0, per_user: int = 8) -> None:
+        """Serve ``fn`` as a view at ``path`` (see ``app.view``)."""
+        if not inspect.iscoroutinefunction(fn):
+            raise ConfigurationError(
+                f"A view is an async def that takes the view: {getattr(fn, '__name__', fn)!r} "
+                "is not (write `async def name(view): ...`)")
+        shown = title or fn.__name__.replace("_", " ").capitalize()
+        app = self.app
+
+        async def page(request: Request) -> Any:
+            view = await self.open(request, path, fn, shown, daemon, ttl, per_user)
+            return Page(view.title, view.render(), self.hub.subscribe(view.topic))
+
+        page.__name__ = fn.__name__
+        app.get(path, name=f"view-{fn.__name__}")(page)
+
+    # ---- running -----------------------------------------------------------------------
+
+    async def open(self, request: Request, route: str, fn: Callable[[View], Awaitable[Any]],
+                   title: str, daemon: bool, ttl: float, per_user: int) -> View:
+        """The view a page load shows: a daemon's running one, or a new one."""
+        owner = self.owner(request)
+        params = {**request.path_params, **dict(request.query_params)}
+        key = (owner, route, tuple(sorted(params.items()))) if daemon else None
+        if key is not None:
+            running = self._daemons.get(key)
+            if running is not None and running.state in ("running", "finished"):
+                running.used = time.monotonic()
+                return running
+            mine = [v for v in self._daemons.values() if v.owner == owner]
+            if len(mine) >= per_user:
+                raise _TooMany(
+                    f"You have {len(mine)} views running (at most {per_user}): stop one "
+                    f"first ({', '.join(v.title for v in mine)})")
+        view = View(self, owner, route, title, params, key)
+        view._ttl = ttl
+        view.url = str(request.scope.get("root_path", "")) + ROUTE
+        self._views[view.id] = view
+        if key is not None:
+            self._daemons[key] = view
+        owner_of = view.owner
+        self.hub.topic(view.topic, snapshot=view.render,
+                       allow=lambda session: user_topic(session) == owner_of)
+        view._task = asyncio.get_running_loop().create_task(self._run(view, fn))
+        await self._until_settled(view)
+        return view
+
+    async def _run(self, view: View, fn: Callable[[View], Awaitable[Any]]) -> None:
+        try:
+            await fn(view)
+        except ViewClosed:
+            pass
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("The view %s failed", view.route)
+            with contextlib.suppress(ViewClosed):
+                view.show(P("Something went wrong here. The details are in the app's log."),
+                          Button("Start over", onclick="location.reload()",
+                                 type="button"))
+        finally:
+            view._settled.set()
+            if view.state == "running":
+                view.state = "finished"
+            await self._ended(view)
+
+    async def _until_settled(self, view: View) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(view._settled.wait(), SETTLE)
+
+    async def _ended(self, view: View) -> None:
+        """The view's code ended: run its defers; a view no window shows goes."""
+        while view._defers:
+            fn = view._defers.pop()
+            try:
+                result = fn()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("A deferred call of the view %s failed", view.route)
+        if view.state == "closing" or view.key is None and not view.pages:
+            self._remove(view)
+
+    def close(self, view: View, reason: str) -> None:
+        """End ``view``: ``ViewClosed(reason)`` into its wait, then its task cancelled if it
+        has not ended within ``CLOSE_GRACE`` s, then its defers."""
+        if view.state in ("closing", "closed"):
+            return
+        finished = view.state == "finished"
+        view.state = "closing"
+        view._closed = ViewClosed(reason)
+        view.stopping = True
+        if finished or view._task is None or view._task.done():
+            self._remove(view)
+            return
+        if view._waiting is not None and not view._waiting.done():
+            view._waiting.set_exception(view._closed)
+        task = view._task
+        loop = asyncio.get_running_loop()
+        loop.call_later(CLOSE_GRACE, lambda: None if task.done() else task.cancel())
+
+    def _remove(self, view: View) -> None:
+        view.state = "closed"
+        self._views.pop(view.id, None)
+        if view.key is not None and self._daemons.get(view.key) is view:
+            del self._daemons[view.key]
+        with contextlib.suppress(KeyError):
+            self.hub.drop(view.topic)
+
+    def stop(self, view_id: str, conn: HTTPConnection) -> bool:
+        """Close the view ``view_id`` of ``conn``'s user; False when it has none such."""
+        view = self._views.get(view_id)
+        if view is None or view.owner != self.owner(conn):
+            return False
+        self.close(view, "stopped")
+        return True
+
+    def of(self, conn: HTTPConnection) -> list[View]:
+        """The running views of ``conn``'s user."""
+        owner = self.owner(conn)
+        return [v for v in self._views.values() if v.owner == owner]
+
+    def owner(self, conn: HTTPConnection) -> str:
+        manager = getattr(self.app, "sessions", None)
+        loaded = getattr(manager, "loaded", None)
+        return user_topic(loaded(conn) if loaded is not None else None)
+
+    # ---- events --------------------------------------------------------------------------
+
+    async def dispatch(self, conn: HTTPConnection, data: Mapping[str, Any]) -> View:
+        """Answer a page's event to a view; the view as it is once it waits again."""
+        view_id, step = data.get("_v"), data.get("_s")
+        key = data.get("_k")
+        if not isinstance(view_id, str) or not isinstance(key, str) or not isinstance(
+                step, str | int):
+            raise BadRequest("A view's event names its view, step and answer (_v, _s, _k)")
+        try:
+            number = int(step)
+        except ValueError:
+            raise BadRequest("A view's step is a whole number") from None
+        view = self._views.get(view_id)
+        if view is None or view.owner != self.owner(conn):
+            raise _Gone("This view has ended: reload the page")
+        fields = {k: v for k, v in data.items() if k not in ("_v", "_s", "_k")}
+        view._settled.clear()
+        view._answer(number, key, fields)
+        await asyncio.sleep(0)
+        await self._until_settled(view)
+        return view
+
+    async def http_event(self, request: Request) -> Any:
+        """``POST /_appkit-view``: a view's event over plain htmx; answers the view."""
+        form = await request.form()
+        data = {k: v for k, v in form.items() if isinstance(v, str)}
+        return (await self.dispatch(request, data)).render()
+
+    # ---- pages ---------------------------------------------------------------------------
+
+    def attached(self, page_id: str, topic: str) -> None:
+        """A page follows ``topic``: when it is a view's, the view counts it as its window."""
+        view = self._views.get(topic[len(TOPIC_PREFIX):])
+        if view is not None:
+            view.pages.add(page_id)
+            view.used = time.monotonic()
+
+    def page_gone(self, page_id: str, views: set[str]) -> None:
+        """``Pages.on_forget``: a view of one page goes with it."""
+        for view_id in views:
+            view = self._views.get(view_id)
+            if view is None:
+                continue
+            view.pages.discard(page_id)
+            view.used = time.monotonic()
+            if not view.pages and (view.key is None or view.state == "finished"):
+                self.close(view, "page_closed")
+
+    def sweep(self) -> None:
+        """Close views no window shows: a page's view never attached after ``page_grace``,
+        a daemon idle (waiting or finished) for its ``ttl``."""
+        now = time.monotonic()
+        for view in list(self._views.values()):
+            if view.pages or view.state not in ("running", "finished"):
+                continue
+            if view.key is None:
+                if now - view.used > self.settings.page_grace:
+                    self.close(view, "page_closed")
+            elif (view._settled.is_set() or view.state == "finished") and (
+                    now - view.used > view._ttl):
+                self.close(view, "expired")
+
+    async def shutdown(self) -> None:
+        """Close every view (the app stops) and wait for them to end."""
+        tasks = []
+        for view in list(self._views.values()):
+            if view._task is not None and not view._task.done():
+                tasks.append(view._task)
+            self.close(view, "shutdown")
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_GRACE + 1)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+
+def _resolve(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _is_controls(element: Any) -> bool:
+    return isinstance(element, Element) and "appkit-view-controls" in str(
+        element.attrs.get("class", ""))
+
+
+def _find(elements: list[Any], target: str) -> Element | None:
+    for element in elements:
+        if isinstance(element, Element):
+            if element.attrs.get("id") == target:
+                return element
+            found = _find(list(element.children), target)
+            if found is not None:
+                return found
+        elif isinstance(element, list | tuple):
+            found = _find(list(element), target)
+            if found is not None:
+                return found
+    return None
