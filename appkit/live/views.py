@@ -420,9 +420,10 @@ class Views:
             return
         if view._waiting is not None and not view._waiting.done():
             view._waiting.set_exception(view._closed)
-        task = view._task
-        loop = asyncio.get_running_loop()
-        loop.call_later(CLOSE_GRACE, lambda: None if task.done() else task.cancel())
+        # Cancelled if it has not ended in time; the timer goes as soon as it ends (it
+        # would keep the view's task, and all it holds, alive until then).
+        timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, view._task.cancel)
+        view._task.add_done_callback(lambda _: timer.cancel())
 
     def _remove(self, view: View) -> None:
         view.state = "closed"
