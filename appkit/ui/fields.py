@@ -404,9 +404,12 @@ class Tags:
         """The label, the chips, the input and the error of ``field``."""
         ident = field.name
         values = [] if value is None else [value] if isinstance(value, str) else value
-        shown = [t.strip() for v in itertools.islice(values, _SHOWN_MAX)
-                 for t in str(v).split(",") if t.strip()]
-        chips = [self.chip(field.name, t) for t in shown[:_SHOWN_MAX]]
+        shown: dict[str, str] = {}   # each tag once, as read() keeps it
+        for v in itertools.islice(values, _SHOWN_MAX):
+            for t in str(v).split(","):
+                if t.strip():
+                    shown.setdefault(t.strip().casefold(), t.strip())
+        chips = [self.chip(field.name, t) for t in list(shown.values())[:_SHOWN_MAX]]
         described = _described(ident, error, f"{ident}-keys")
         more: dict[str, Any] = {"aria_invalid": "true" if error else None,
                                 "aria_describedby": described}
@@ -414,7 +417,7 @@ class Tags:
         if isinstance(source, Autocomplete):
             box: list[Element] = [
                 source.input(field.name, ident, "", None, cls="appkit-tags-input",
-                             placeholder=self.placeholder, **more),
+                             placeholder=self.placeholder, maxlength=self.max_length, **more),
                 Autocomplete.listbox(ident, field.label)]
         else:
             box = [Input(type="text", id=ident, name=field.name, cls="appkit-tags-input",

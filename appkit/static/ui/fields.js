@@ -61,7 +61,7 @@
     if (list) list.textContent = "";
     if (tags) {
       input.value = "";
-      addTag(tags, value);
+      if (addTag(tags, value)) changed(tags);
     } else {
       input.value = value;
       input.dispatchEvent(new Event("change", { bubbles: true }));
@@ -185,6 +185,15 @@
   }
 
   function changed(field) {
+    // The field's value is its tags, and an "input" event on it tells the live layer it
+    // was edited (live.js leaves a field edited since an event alone when that event's
+    // older reply arrives), then "change" has a live form check it.
+    if (!("value" in field)) {
+      Object.defineProperty(field, "value", { configurable: true, get: function () {
+        return tagsOf(field).map(tagText).join(",");
+      } });
+    }
+    field.dispatchEvent(new Event("input", { bubbles: true }));
     field.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
@@ -204,8 +213,7 @@
     }
     field.querySelector(".appkit-tags-list").appendChild(chip(field, text));
     say(field, "Added " + text + ", " + (tags.length + 1) + " tags.");
-    changed(field);
-    return true;
+    return true;   // the caller empties the box, then says "change"
   }
 
   function removeTag(field, tag) {
@@ -220,7 +228,10 @@
     if (event.key === "Enter" || event.key === ",") {
       if (event.key === "Enter" && !input.value.trim()) return;   // Enter submits the form
       event.preventDefault();
-      if (addTag(field, input.value)) input.value = "";
+      if (addTag(field, input.value)) {
+        input.value = "";
+        changed(field);
+      }
     } else if (event.key === "Backspace" && input.value === "") {
       var tags = tagsOf(field);
       if (tags.length) {
@@ -238,8 +249,9 @@
     var field = input.closest("[data-appkit-tags]");
     var parts = input.value.split(",");
     var rest = parts.pop();
-    parts.forEach(function (part) { addTag(field, part); });
+    var added = parts.filter(function (part) { return addTag(field, part); });
     input.value = rest;
+    if (added.length) changed(field);
   });
 
   document.addEventListener("click", function (event) {
