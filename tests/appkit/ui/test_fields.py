@@ -399,3 +399,15 @@ def test_a_live_form_component_checks_them_as_they_change() -> None:
            'data-appkit-tags data-max-count="3" data-label="Tags" hx-post="/x"' in html
     assert 'role="radiogroup" hx-post="/x"' in html
     assert not re.search(r"<input[^>]*hx-get[^>]*hx-post", html)
+
+
+def test_a_kind_in_the_fields_metadata_works_as_in_its_annotation() -> None:
+    @dataclass
+    class Post:
+        topics: list[str] = field(default_factory=list,
+                                  metadata={"widget": Tags(max_count=2), "label": "Topics"})
+
+    form = form_for(Post)
+    assert 'data-appkit-tags data-max-count="2"' in render(form.render())
+    assert form.check({"topics": ["a, b"]}).value == Post(topics=["a", "b"])
+    assert form.check({"topics": ["a, b, c"]}).errors == {"topics": "At most 2 tags: remove some"}
