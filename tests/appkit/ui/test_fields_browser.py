@@ -15,7 +15,7 @@ from appkit import App, Submitted, form_for
 from appkit.html import Div
 from appkit.html import Page as HtmlPage
 from appkit.live import FormComponent
-from appkit.ui import Autocomplete, Score, Tags, UISettings
+from appkit.ui import Autocomplete, Dialog, DialogButton, Score, Tags, UISettings
 from tests.e2e.csp import StrictCSP
 
 pytestmark = pytest.mark.browser
@@ -49,6 +49,11 @@ def fields_app(saved: list[Trip]) -> App:
             return form.render(action="/trip")
         saved.append(form.value)
         return Div(f"Saved {form.value.city}", id="saved")
+
+    @app.get("/dialog")
+    def in_a_dialog() -> Any:
+        return HtmlPage("Dialog", DialogButton("New trip", dialog="trip"),
+                        Dialog("New trip", form_for(Trip).render(action="/trip"), id="trip"))
 
     @app.get("/live")
     def live() -> Any:
@@ -272,4 +277,22 @@ def test_a_live_form_checks_them_as_they_change(live_server: Callable[[Any], str
     page.keyboard.press("Space")
     page.locator("label[for=rating-2]").click()
     expect(page.locator("#rating-2")).to_be_checked()
+    assert problems == []
+
+
+def test_escape_closes_the_list_before_the_dialog(live_server: Callable[[Any], str],
+                                                   page: Page) -> None:
+    problems, _ = watch(page)
+    page.goto(live_server(StrictCSP(fields_app([]))) + "dialog")
+    page.get_by_role("button", name="New trip").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    page.locator("#city").focus()
+    page.keyboard.type("p")
+    expect(page.locator("#city-listbox")).to_be_visible()
+    page.keyboard.press("Escape")                             # the list closes...
+    expect(page.locator("#city-listbox")).to_be_hidden()
+    expect(dialog).to_be_visible()                            # ...not the dialog
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
     assert problems == []
