@@ -35,7 +35,7 @@ import enum
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from appkit.app.binding import field_reader
 from appkit.app.pipeline import current_connection, response_parts
@@ -354,7 +354,8 @@ def _is_pydantic(cls: Any) -> bool:
 
 
 def _fields(cls: type, labels: Mapping[str, str], pydantic: bool) -> list[FormField]:
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = typing.get_type_hints(cls)
+    annotated = typing.get_type_hints(cls, include_extras=True)
     out: list[FormField] = []
     if pydantic:
         specs: Iterable[tuple[str, Any, Mapping[str, Any]]] = [
@@ -369,9 +370,7 @@ def _fields(cls: type, labels: Mapping[str, str], pydantic: bool) -> list[FormFi
                 else _MISSING), f.metadata)
             for f in dataclasses.fields(cls) if f.init]
     for name, default, meta in specs:
-        tp, extras = hints[name], ()
-        if typing.get_origin(tp) is Annotated:
-            tp, extras = tp.__origin__, tp.__metadata__
+        tp, extras = hints[name], getattr(annotated[name], "__metadata__", ())
         found = [m for m in (*extras, meta.get("widget")) if isinstance(m, FieldKind)]
         inner, optional = _inner(tp)
         label = labels.get(name) or meta.get("label") or name.replace("_", " ").capitalize()

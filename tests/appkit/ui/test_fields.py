@@ -411,3 +411,14 @@ def test_a_kind_in_the_fields_metadata_works_as_in_its_annotation() -> None:
     assert 'data-appkit-tags data-max-count="2"' in render(form.render())
     assert form.check({"topics": ["a, b"]}).value == Post(topics=["a", "b"])
     assert form.check({"topics": ["a, b, c"]}).errors == {"topics": "At most 2 tags: remove some"}
+
+
+def test_other_annotated_fields_keep_their_controls() -> None:
+    @dataclass
+    class Plain:
+        count: Annotated[int, "a note"] | None = None
+        name: Annotated[str, "another"] = ""
+
+    form = form_for(Plain)
+    assert [(f.type, f.kind) for f in form.fields] == [("number", None), ("text", None)]
+    assert form.check({"count": "3", "name": "x"}).value == Plain(count=3, name="x")
