@@ -282,7 +282,9 @@ class Autocomplete:
             "hx_get": _url(f"{SUGGEST_ROUTE}/{self.key}/{name}"),  # type: ignore[attr-defined]
             "hx_trigger": f"input changed delay:{self.delay}ms, appkit-suggest"
                           + (", focus" if self.min_chars == 0 else ""),
-            "hx_target": f"#{ident}-listbox", "hx_swap": "innerHTML",
+            # The typed text alone: a live form's field attributes around it would
+            # include the whole form.
+            "hx_include": "this", "hx_target": f"#{ident}-listbox", "hx_swap": "innerHTML",
             "hx_sync": "this:replace", "data_appkit_combobox": True}
         attrs.update(more)
         return Input(**attrs)

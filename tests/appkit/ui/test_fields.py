@@ -96,7 +96,7 @@ def test_the_page_loads_the_fields_assets_once_and_renders_each_kind() -> None:
     for attr in ('role="combobox"', 'aria-autocomplete="list"', 'aria-expanded="false"',
                  'aria-controls="city-listbox"', 'autocomplete="off"', "required",
                  'hx-trigger="input changed delay:250ms, appkit-suggest"',
-                 'hx-target="#city-listbox"', 'hx-sync="this:replace"'):
+                 'hx-include="this"', 'hx-target="#city-listbox"', 'hx-sync="this:replace"'):
         assert attr in city.group(0)
     assert '<ul id="city-listbox" role="listbox"' in page
     assert 'class="appkit-tags" role="group" aria-labelledby="tags-label"' in page

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, Request, expect
@@ -258,7 +259,7 @@ def test_the_score_is_a_radio_group(live_server: Callable[[Any], str], page: Pag
 
 def test_a_live_form_checks_them_as_they_change(live_server: Callable[[Any], str],
                                                 page: Page) -> None:
-    problems, _ = watch(page)
+    problems, suggests = watch(page)
     page.goto(live_server(StrictCSP(fields_app([]))) + "live")
     tags = page.locator("#tags")
     tags.focus()
@@ -266,6 +267,13 @@ def test_a_live_form_checks_them_as_they_change(live_server: Callable[[Any], str
     expect(page.locator("[data-appkit-tags]").first.locator(".appkit-tag-text")).to_have_text(
         ["a", "b", "c", "d"])
     page.locator("#city").fill("Nowhere")
+    expect(page.locator("#city-listbox")).to_be_hidden()
+    page.wait_for_timeout(600)                                # past the pause: it asked
+    # The suggestions are asked for with the typed text, not the form around it (the
+    # live form's own values, inherited by htmx, come along).
+    assert len(suggests) == 1
+    sent = parse_qs(urlsplit(suggests[0]).query)
+    assert sent["city"] == ["Nowhere"] and set(sent) <= {"city", "_h", "touched"}
     page.locator("#city").blur()                              # "change": a live check
     expect(page.locator("#city-error")).to_have_text(
         "'Nowhere' is not one of the choices: pick one of the suggestions")
