@@ -422,3 +422,14 @@ def test_other_annotated_fields_keep_their_controls() -> None:
     form = form_for(Plain)
     assert [(f.type, f.kind) for f in form.fields] == [("number", None), ("text", None)]
     assert form.check({"count": "3", "name": "x"}).value == Plain(count=3, name="x")
+
+
+def test_min_chars_zero_suggests_on_focus() -> None:
+    @dataclass
+    class Pick:
+        colour: Annotated[str, Autocomplete(["red", "green", "blue"], min_chars=0, limit=2)]
+
+    html = render(form_for(Pick).render())
+    assert 'hx-trigger="input changed delay:250ms, appkit-suggest, focus"' in html
+    assert Autocomplete(["red", "green", "blue"], min_chars=0, limit=2).suggest("") == [
+        "red", "green"]
