@@ -161,6 +161,9 @@ class Autocomplete:
     max_length: int = 200
     placeholder: str | None = None
     name: str | None = None
+    #: The key of its suggestion route (worked out from the above).
+    key: str = dataclasses.field(init=False, default="")
+    _folded: dict[str, str] = dataclasses.field(init=False, default_factory=dict, repr=False)
     multiple: typing.ClassVar[bool] = False
 
     def __post_init__(self) -> None:
@@ -182,7 +185,7 @@ class Autocomplete:
             object.__setattr__(self, "options", choices)
             object.__setattr__(self, "_folded", {c.casefold(): c for c in reversed(choices)})
         object.__setattr__(self, "key", self._key())
-        _SOURCES[self.key] = self  # type: ignore[attr-defined]
+        _SOURCES[self.key] = self
 
     def _key(self) -> str:
         if self.name is not None:
@@ -239,7 +242,7 @@ class Autocomplete:
                 if isinstance(option, str) and option.casefold() == folded:
                     return option
             return None
-        return self._folded.get(folded)  # type: ignore[attr-defined, no-any-return]
+        return self._folded.get(folded)
 
     def suggest(self, text: str) -> list[str]:
         """The options to show for ``text``: at most ``limit``; a list's are those that
@@ -279,7 +282,7 @@ class Autocomplete:
             "aria_describedby": _described(ident, error) or None,
             "autocomplete": "off", "spellcheck": "false", "maxlength": self.max_length,
             "placeholder": self.placeholder, "required": required,
-            "hx_get": _url(f"{SUGGEST_ROUTE}/{self.key}/{name}"),  # type: ignore[attr-defined]
+            "hx_get": _url(f"{SUGGEST_ROUTE}/{self.key}/{name}"),
             "hx_trigger": f"input changed delay:{self.delay}ms, appkit-suggest"
                           + (", focus" if self.min_chars == 0 else ""),
             # The typed text alone: a live form's field attributes around it would

@@ -311,13 +311,13 @@ def test_a_bad_suggestion_request_is_a_clear_4xx() -> None:
 
 def test_the_same_declaration_has_the_same_key_everywhere() -> None:
     first = Autocomplete(["a", "b"])
-    assert Autocomplete(["a", "b"]).key == first.key            # type: ignore[attr-defined]
-    assert Autocomplete(["a", "c"]).key != first.key            # type: ignore[attr-defined]
-    assert Autocomplete(["a", "b"], restrict=False).key != first.key  # type: ignore[attr-defined]
-    assert Autocomplete(find_people).key == Autocomplete(find_people).key  # type: ignore[attr-defined]
-    assert (Autocomplete(lambda t: [t]).key                     # type: ignore[attr-defined]
-            != Autocomplete(lambda t: [t, t]).key)              # type: ignore[attr-defined]
-    assert Autocomplete(["x"], name="city-picker").key == "city-picker"  # type: ignore[attr-defined]
+    assert Autocomplete(["a", "b"]).key == first.key
+    assert Autocomplete(["a", "c"]).key != first.key
+    assert Autocomplete(["a", "b"], restrict=False).key != first.key
+    assert Autocomplete(find_people).key == Autocomplete(find_people).key
+    assert (Autocomplete(lambda t: [t]).key
+            != Autocomplete(lambda t: [t, t]).key)
+    assert Autocomplete(["x"], name="city-picker").key == "city-picker"
 
 
 # ---- declaring them ---------------------------------------------------------------------
