@@ -35,7 +35,7 @@ import enum
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from appkit.app.binding import field_reader
 from appkit.app.pipeline import current_connection, response_parts
@@ -43,7 +43,7 @@ from appkit.errors import BadRequest, ConfigurationError
 from appkit.html import Button, Element, Form, P
 from appkit.html.forms import Field
 
-__all__ = ["FormField", "FormModel", "Submitted", "form_for"]
+__all__ = ["FieldKind", "FormField", "FormModel", "Submitted", "form_for"]
 
 M = TypeVar("M")
 _MISSING: Any = object()
@@ -61,6 +61,31 @@ class FormField:
     options: tuple[tuple[str, str], ...] = ()
     reader: Any = None             # reads the raw value (None: the model checks it)
     attrs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    kind: FieldKind | None = None  # a field type that reads and shows itself
+
+
+@runtime_checkable
+class FieldKind(Protocol):
+    """A field type that reads and shows itself, put in the field's annotation:
+    ``tags: Annotated[list[str], Tags(max_count=5)]`` (``appkit.ui``'s ``Autocomplete``,
+    ``Tags`` and ``Score`` are ones).
+
+    ``multiple``: the field takes every value sent under its name (a list). ``check_type``
+    refuses an annotation the kind cannot read (a ``ConfigurationError`` naming ``where``),
+    when the form model is made. ``read(raw, field)`` turns what was sent (``None`` when
+    nothing was) into the field's value, or raises ``ValueError`` whose message is shown by
+    the field. ``control(field, value, error, attrs)`` is the field's label, control and
+    error; ``attrs`` go on the element that sends ``change`` (a live form's).
+    """
+
+    multiple: bool
+
+    def check_type(self, tp: Any, where: str) -> None: ...
+
+    def read(self, raw: Any, field: FormField) -> Any: ...
+
+    def control(self, field: FormField, value: Any, error: str | None,
+                attrs: Mapping[str, Any]) -> Element: ...
 
 
 class Submitted(Generic[M]):
@@ -192,9 +217,9 @@ class FormModel(Generic[M]):
         for f in self.fields:
             if f.name not in data:
                 continue
-            many = multi and hasattr(data, "getlist")
-            raw[f.name] = data.getlist(f.name) if many and f.type == "select-multiple" else (  # type: ignore[attr-defined]
-                data[f.name])
+            many = multi and hasattr(data, "getlist") and (
+                f.type == "select-multiple" or (f.kind is not None and f.kind.multiple))
+            raw[f.name] = data.getlist(f.name) if many else data[f.name]  # type: ignore[attr-defined]
         return self.check(raw)
 
     def check(self, raw: Mapping[str, Any]) -> Submitted[M]:
@@ -206,6 +231,12 @@ class FormModel(Generic[M]):
         values: dict[str, Any] = {}
         for f in self.fields:
             present = f.name in raw
+            if f.kind is not None:
+                try:
+                    values[f.name] = f.kind.read(raw.get(f.name), f)
+                except ValueError as exc:
+                    errors[f.name] = str(exc)
+                continue
             if not present and f.type == "checkbox":
                 values[f.name] = False
                 continue
@@ -240,9 +271,17 @@ class FormModel(Generic[M]):
         import pydantic
 
         data = {k: v for k, v in raw.items() if v != "" or k not in self._optional}
+        kinds: dict[str, str] = {}
         for f in self.fields:
             if f.type == "checkbox" and f.name not in data:
                 data[f.name] = False
+            if f.kind is not None:
+                try:
+                    data[f.name] = f.kind.read(raw.get(f.name), f)
+                except ValueError as exc:
+                    kinds[f.name] = str(exc)
+        if kinds:
+            return Submitted(self, dict(raw), None, kinds)
         try:
             model = self.cls.model_validate(data)  # type: ignore[attr-defined]
         except pydantic.ValidationError as exc:
@@ -287,6 +326,8 @@ class FormModel(Generic[M]):
     def field(self, f: FormField, value: Any, error: str | None, **extra: Any) -> Element:
         """One field's label, control and error (override to change how fields look)."""
         attrs = {**f.attrs, **extra}
+        if f.kind is not None:
+            return f.kind.control(f, value, error, attrs)
         if f.required and f.type != "checkbox":
             attrs["required"] = True
         kind = "select" if f.type == "select" else f.type
@@ -313,7 +354,8 @@ def _is_pydantic(cls: Any) -> bool:
 
 
 def _fields(cls: type, labels: Mapping[str, str], pydantic: bool) -> list[FormField]:
-    hints = typing.get_type_hints(cls, include_extras=False)
+    hints = typing.get_type_hints(cls)
+    annotated = typing.get_type_hints(cls, include_extras=True)
     out: list[FormField] = []
     if pydantic:
         specs: Iterable[tuple[str, Any, Mapping[str, Any]]] = [
@@ -328,14 +370,21 @@ def _fields(cls: type, labels: Mapping[str, str], pydantic: bool) -> list[FormFi
                 else _MISSING), f.metadata)
             for f in dataclasses.fields(cls) if f.init]
     for name, default, meta in specs:
-        tp = hints[name]
+        tp, extras = hints[name], getattr(annotated[name], "__metadata__", ())
+        found = [m for m in (*extras, meta.get("widget")) if isinstance(m, FieldKind)]
         inner, optional = _inner(tp)
         label = labels.get(name) or meta.get("label") or name.replace("_", " ").capitalize()
+        where = f"field {name!r} of {cls.__name__}"
+        if found:  # a field type that reads and shows itself
+            found[0].check_type(tp, where)
+            required = default is _MISSING and not optional
+            out.append(FormField(name, label, type(found[0]).__name__.lower(), required,
+                                 None if default is _MISSING else default, kind=found[0]))
+            continue
         kind, options, attrs = _control(inner, meta)
         required = default is _MISSING and not optional and kind != "checkbox"
         reader = None if pydantic else field_reader(
-            name, tp, _MISSING if default is _MISSING else default,
-            f"field {name!r} of {cls.__name__}")
+            name, tp, _MISSING if default is _MISSING else default, where)
         out.append(FormField(name, label, kind, required, default, options, reader, attrs))
     return out
 
@@ -351,7 +400,7 @@ def _inner(tp: Any) -> tuple[Any, bool]:
 def _control(tp: Any, meta: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...],
                                                         dict[str, Any]]:
     widget = meta.get("widget")
-    if widget:
+    if isinstance(widget, str) and widget:
         return str(widget), (), {}
     if tp is bool:
         return "checkbox", (), {}

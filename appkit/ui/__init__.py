@@ -26,6 +26,8 @@ CSS written by its author, offline.
   updated live.
 - ``DataGrid``, ``Column``: a live grid over a table: search, sort, paging, edit, export.
 - ``Reorder``: a list to reorder by mouse or keyboard that posts the new order.
+- ``Autocomplete``, ``Tags``, ``Score``: form-model field types
+  (``Annotated[str, Autocomplete(options)]``), checked on the server.
 - ``Menu``, ``Command``, ``Separator``: the window's native menu (``app.menu(...)``).
 
 See docs/ui.md.
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING
 from appkit._lazy import lazy_names
 from appkit.ui.errors import UIError, UnknownIcon
 from appkit.ui.extension import UIExtension
+from appkit.ui.fields import Autocomplete, Score, Tags
 from appkit.ui.icons import Icon, icon_names
 from appkit.ui.layout import (
     Card,
@@ -82,6 +85,9 @@ __getattr__ = lazy_names(__name__, {
 })
 
 __all__ = [
+    "Autocomplete",
+    "Score",
+    "Tags",
     "BarChart",
     "ChartError",
     "Column",

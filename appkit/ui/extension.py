@@ -51,10 +51,11 @@ class UIExtension:
                                          or "app")
         app.add_head(self._head)
         app.post(THEME_ROUTE, name="appkit-ui-theme")(self._choose)
-        # Markdown's highlighting, charts, reorder lists and grid exports work on every page.
-        from appkit.ui import charts, grid, markdown, reorder
+        # Markdown's highlighting, charts, reorder lists, grid exports and the form fields
+        # (autocomplete, tags, score) work on every page.
+        from appkit.ui import charts, fields, grid, markdown, reorder
 
-        for piece in (markdown, charts, reorder, grid):
+        for piece in (markdown, charts, reorder, grid, fields):
             piece.install(app)
 
     def commands(self) -> Sequence[Command]:

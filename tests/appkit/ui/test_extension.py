@@ -42,7 +42,8 @@ def test_every_page_loads_the_kit_after_pico() -> None:
             # Pico, then appkit's own, then the kit's (its Markdown and charts after it).
             assert links[:3] == ["vendor/pico.min.css", "appkit.css", "ui.css"]
             assert set(links[3:]) <= {"ui/markdown.css", "ui/charts.css",
-                                      "vendor/uplot/uPlot.min.css", "ui/reorder.css"}
+                                      "vendor/uplot/uPlot.min.css", "ui/reorder.css",
+                                      "ui/fields.css"}
             # The theme script is not deferred: it runs before the body is drawn.
             assert re.search(r'<script src="/_appkit/ui-theme.js\?v=\w+" data-theme="system" '
                              r'data-density="compact"></script>', head)
