@@ -54,7 +54,7 @@ from appkit.live.sessions import SessionWrites, changes, snapshot
 from appkit.live.settings import LiveSettings
 from appkit.live.views import ROUTE as VIEW_ROUTE
 from appkit.live.views import TOPIC_PREFIX as VIEW_TOPIC
-from appkit.live.views import View, Views
+from appkit.live.views import AppParameter, View, Views
 
 ViewFunction = Callable[[View], Awaitable[Any]]
 
@@ -128,6 +128,7 @@ class LiveExtension:
         self.pages.on_forget.append(lambda page: self.views.page_gone(page.page_id,
                                                                       page.views))
         self._view_route = app.post(VIEW_ROUTE, name="appkit-view")(self.views.http_event)
+        app.pipeline.add(AppParameter(self.views))
         app.pipeline.add(_SessionWatch(self))
         self.hub.forward = lambda topic, ops: bridge.send(app.paths.runtime, topic, ops)
         app.on_startup(self._start)
@@ -161,6 +162,7 @@ class LiveExtension:
             return
         app = self._app
         assert app is not None
+        self.views.install_index()
         self.hub.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         self._bridge = bridge.BridgeServer(app.paths.runtime, self.hub.publish_ops)

@@ -37,9 +37,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
 
 from appkit.app.forms import FormModel, form_for
-from appkit.errors import BadRequest, ConfigurationError, HTTPError
+from appkit.errors import BadRequest, ConfigurationError, HTTPError, NotFound
 from appkit.html import Button, Div, Element, Input, P, Page
 from appkit.live.hub import Hub, user_topic
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from appkit.app.application import App
     from appkit.live.settings import LiveSettings
 
-__all__ = ["ROUTE", "View", "ViewClosed", "Views"]
+__all__ = ["ROUTE", "AppParameter", "View", "ViewClosed", "Views"]
 
 logger = logging.getLogger("appkit.live.views")
 
@@ -102,6 +103,8 @@ class View:
         self.state = "running"  # running -> finished | closing -> closed
         self.pages: set[str] = set()
         self.used = time.monotonic()
+        #: Where ``go`` sent the view's windows (None: nowhere).
+        self.going: str | None = None
         self._views = views
         self.url = ROUTE
         self._ttl = 3600.0
@@ -232,6 +235,16 @@ class View:
         finally:
             self._settled.clear()
 
+    def go(self, name: str) -> None:
+        """Send this view's windows to the view called ``name`` (or to ``name`` when it is
+        a path of the app, starting with ``/``)."""
+        self._check_open()
+        url = name if name.startswith("/") and not name.startswith("//") else (
+            self._views.url_of(name, self.url[: -len(ROUTE)]))
+        self.going = url
+        self._views.hub.publish_ops(self.topic, [
+            {"op": "go", "target": self.element_id, "html": "", "url": url}])
+
     def stop(self) -> None:
         """Ask the view's code to stop (``stopping``); a daemon's owner can also close it
         with ``app.views.stop``."""
@@ -319,6 +332,9 @@ class Views:
         self.settings = settings
         self._views: dict[str, View] = {}
         self._daemons: dict[tuple[Any, ...], View] = {}
+        #: The views served, by name (their function's): (path, title, summary).
+        self.named: dict[str, tuple[str, str, str]] = {}
+        self._indexed = False
 
     # ---- declaring ---------------------------------------------------------------------
 
@@ -330,14 +346,65 @@ class Views:
                 f"A view is an async def that takes the view: {getattr(fn, '__name__', fn)!r} "
                 "is not (write `async def name(view): ...`)")
         shown = title or fn.__name__.replace("_", " ").capitalize()
+        name = fn.__name__
+        if name in self.named:
+            raise ConfigurationError(
+                f"Two views are called {name!r} ({self.named[name][0]} and {path}): a view "
+                f"is named after its function, so give one another name")
+        doc = (inspect.getdoc(fn) or "").strip().split("\n\n")[0].replace("\n", " ")
+        self.named[name] = (path, shown, doc)
         app = self.app
 
         async def page(request: Request) -> Any:
             view = await self.open(request, path, fn, shown, daemon, ttl, per_user)
             return Page(view.title, view.render(), self.hub.subscribe(view.topic))
 
-        page.__name__ = fn.__name__
-        app.get(path, name=f"view-{fn.__name__}")(page)
+        page.__name__ = name
+        app.get(path, name=f"view-{name}")(page)
+
+    # ---- several views as apps (PyWebIO's ?app=) ---------------------------------------
+
+    def url_of(self, name: str, root: str = "") -> str:
+        """The URL of the view called ``name`` (its function's name).
+
+        Raises:
+            NotFound: no view has that name (the message lists those there are).
+        """
+        found = self.named.get(name)
+        if found is None:
+            raise NotFound(f"There is no view called {name[:60]!r} here; there are: "
+                           f"{', '.join(sorted(self.named)) or 'none'}")
+        return root + found[0]
+
+    def link(self, name: str, *children: Any, **attrs: Any) -> Element:
+        """A link to the view called ``name`` (its title when no ``children``).
+
+        Raises:
+            NotFound: no view has that name.
+        """
+        from appkit.html import A
+
+        url = self.url_of(name, _root())
+        return A(*(children or (self.named[name][1],)), href=url, **attrs)
+
+    def install_index(self) -> None:
+        """At start: when the app has views and nothing answers ``GET /``, an index there
+        lists them (title and the first paragraph of the function's docstring)."""
+        if self._indexed or not self.named:
+            return
+        self._indexed = True
+        for handler in self.app.route_handlers:
+            if handler.path == "/" and "GET" in handler.methods:
+                return
+        self.app.get("/", name="appkit-views-index")(self._index)
+
+    def _index(self) -> Any:
+        from appkit.html import A, Li, Small, Ul
+
+        root = _root()
+        items = [Li(A(title, href=root + path), " ", Small(doc) if doc else "")
+                 for path, title, doc in self.named.values()]
+        return Page(self.app.name, Ul(*items, cls="appkit-views-index"))
 
     # ---- running -----------------------------------------------------------------------
 
@@ -478,7 +545,10 @@ class Views:
         """``POST /_appkit-view``: a view's event over plain htmx; answers the view."""
         form = await request.form()
         data = {k: v for k, v in form.items() if isinstance(v, str)}
-        return (await self.dispatch(request, data)).render()
+        view = await self.dispatch(request, data)
+        if view.going is not None:
+            return Response(status_code=200, headers={"HX-Redirect": view.going})
+        return view.render()
 
     # ---- pages ---------------------------------------------------------------------------
 
@@ -526,6 +596,38 @@ class Views:
 
     def __len__(self) -> int:
         return len(self._views)
+
+
+def _root() -> str:
+    from appkit.app.pipeline import current_connection
+
+    conn = current_connection()
+    return str(conn.scope.get("root_path", "")) if conn is not None else ""
+
+
+class AppParameter:
+    """A pipeline step: ``GET /?app=name`` goes to the view called ``name`` (303), an
+    unknown name answers 404 listing the views (PyWebIO falls back to the index silently)."""
+
+    def __init__(self, views: Views) -> None:
+        self.views = views
+
+    async def enter(self, conn: HTTPConnection, route: Any) -> None:
+        return None
+
+    async def leave(self, conn: HTTPConnection, response: Response) -> Response:
+        if (conn.scope.get("method") != "GET" or conn.scope.get("path") != "/"
+                or "app" not in conn.query_params or not self.views.named):
+            return response
+        root = str(conn.scope.get("root_path", ""))
+        try:
+            url = self.views.url_of(conn.query_params["app"], root)
+        except NotFound as exc:
+            return await self.views.app.pipeline.error(conn, exc)  # type: ignore[arg-type]
+        return RedirectResponse(url, status_code=303)
+
+    def page(self, conn: HTTPConnection, head: list[Any], body: list[Any]) -> None:
+        return None
 
 
 def _resolve(future: asyncio.Future[Any]) -> None:

@@ -202,6 +202,10 @@
       var el = document.getElementById(op.target);
       if (!el) return;
       if (op.op === "remove") { el.remove(); return; }
+      if (op.op === "go") {            // a view sends its windows to another page
+        if (/^\/(?!\/)/.test(op.url)) location.assign(op.url);
+        return;
+      }
       if (op.op === "morph") {
         Idiomorph.morph(el, op.html, options("outerHTML", since));
         processed(document.getElementById(op.target));

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from appkit import App
+from appkit import App, ConfigurationError
 from appkit.html import H2, Button, P, Pre
 from appkit.live import LiveSettings, View, ViewClosed
 from appkit.testing import Client
@@ -325,3 +325,77 @@ def test_a_thousand_views_opened_and_closed_leave_no_trace() -> None:
 
 async def _tasks() -> int:
     return len(asyncio.all_tasks())
+
+
+# ---- several views as apps (?app=, an index, links, go) --------------------------------------
+
+def test_without_a_home_page_an_index_lists_the_views() -> None:
+    app, _ = make_app()
+    with live_client(app) as client:
+        index = client.get("/")
+        assert index.status_code == 200
+        assert '<a href="/wizard">Wizard</a>' in index.text
+        assert '<a href="/monitor">Monitor</a>' in index.text
+
+
+def test_app_parameter_goes_to_the_view_and_an_unknown_one_is_404() -> None:
+    app, _ = make_app()
+    with live_client(app) as client:
+        found = client.get("/?app=wizard", follow_redirects=False)
+        assert found.status_code == 303 and found.headers["location"] == "/wizard"
+        unknown = client.get("/?app=nope", follow_redirects=False)
+        assert unknown.status_code == 404 and "wizard" in unknown.text
+
+
+def test_an_apps_own_home_page_stays_and_app_still_works() -> None:
+    app, _ = make_app()
+
+    @app.get("/")
+    def home() -> Any:
+        return P("Home", id="home")
+
+    with live_client(app) as client:
+        assert ">Home</p>" in client.get("/").text
+        assert client.get("/?app=monitor", follow_redirects=False).status_code == 303
+
+
+def test_a_view_links_to_and_goes_to_another() -> None:
+    app = App("views-go")
+
+    @app.view("/first")
+    async def first(view: View) -> None:
+        """The first view."""
+        await view.click(Button("Next"), show=app.views.link("second", "To the second"))
+        view.go("second")
+
+    @app.view("/second")
+    async def second(view: View) -> None:
+        """The second view.
+
+        More words that the index does not show."""
+        view.show(P("Second"))
+
+    with live_client(app) as client:
+        assert "The first view." in client.get("/").text
+        assert "More words" not in client.get("/").text
+        page, ws, vid = open_view(client, "/first")
+        assert '<a href="/second">To the second</a>' in page.html
+        ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": ROUTE,
+                                 "d": {"_v": vid, "_s": 1, "_k": "0"}}))
+        got = until_reply(ws, 1) + until_pong(ws)
+        assert {"op": "go", "target": f"view-{vid}", "html": "", "url": "/second"} in [
+            op for f in got if f["t"] == "msg" for op in f["ops"]]
+        vid = view_id(client.get("/first").text)
+        answer = post(client, vid, 1, "0")                 # over plain htmx
+        assert answer.headers["HX-Redirect"] == "/second"
+
+
+def test_two_views_with_one_name_are_refused() -> None:
+    app = App("views-twice")
+
+    @app.view("/a")
+    async def same(view: View) -> None:
+        view.show(P("a"))
+
+    with pytest.raises(ConfigurationError, match="Two views are called 'same'"):
+        app.view("/b")(same)
