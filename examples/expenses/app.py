@@ -39,7 +39,6 @@ from starlette.responses import PlainTextResponse
 
 from appkit import (
     App,
-    BadRequest,
     PayloadTooLarge,
     Redirect,
     Submitted,
@@ -217,7 +216,7 @@ class Refused(Exception):
 def read_expenses(text: str, delay: float = 0.0) -> tuple[list[Expense], list[str]]:
     """The rows of a CSV text, and the problems found; reports its progress."""
     lines = max(1, text.count("\n"))
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [name.strip().lower() for name in reader.fieldnames or []]
     except csv.Error as exc:
@@ -233,20 +232,25 @@ def read_expenses(text: str, delay: float = 0.0) -> tuple[list[Expense], list[st
     reader.fieldnames = header
     rows: list[Expense] = []
     errors: list[str] = []
-    try:
-        for raw in reader:
-            line = reader.line_num
-            progress(min(line / lines, 1.0), f"line {line:,} of {lines:,}")
-            time.sleep(delay)
-            if None in raw:
-                errors.append(f"Line {line} has more values than the first line has columns.")
-                continue
-            try:
-                rows.append(parse_row(raw))
-            except Refused as exc:
-                errors.append(f"Line {line}: {exc}")
-    except csv.Error as exc:
-        errors.append(f"Line {reader.line_num}: {exc}.")
+    while True:
+        started = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:                  # a quote never closed...
+            errors.append(f"Line {started}: {exc}.")
+            break
+        line = reader.line_num
+        progress(min(line / lines, 1.0), f"line {line:,} of {lines:,}")
+        time.sleep(delay)
+        if None in raw:
+            errors.append(f"Line {line} has more values than the first line has columns.")
+            continue
+        try:
+            rows.append(parse_row(raw))
+        except Refused as exc:
+            errors.append(f"Line {line}: {exc}")
     if not rows and not errors:
         errors.append("The file has no expenses, only its first line.")
     return rows, errors
@@ -430,8 +434,6 @@ async def choose_file():
 
 @app.post("/import/upload")
 async def upload_file(file: UploadFile):
-    if not file.filename:
-        raise BadRequest("Choose a CSV file first.")
     data = await file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"{file.filename} is more than {MAX_BYTES:,} bytes; an import "
