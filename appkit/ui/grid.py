@@ -398,7 +398,7 @@ class DataGrid(Component):
                 pager("Next", min(last, self.page + 1), self.page < last),
                 pager("Last", last, self.page < last),
                 cls="appkit-grid-pager"),
-            cls="appkit-grid")
+            cls="appkit-datagrid")
 
     def _row(self, key: Any, row: Any) -> Any:
         cells = [Td(Input(type="checkbox", checked=key in self.selected,
