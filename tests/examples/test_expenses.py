@@ -357,5 +357,18 @@ def test_the_page_follows_the_import_through_the_hub(example_app: App,
             return "Imported 60 expenses from sample.csv." in op["html"]
 
         page.until(import_status)
+        # Then the charts, redrawn for the pages that show them (the chart page).
+        charts: dict[str, str] = {}
+
+        def chart(op: dict[str, str]) -> bool:
+            if op.get("target") in ("by-category", "by-month"):
+                charts[op["target"]] = op["html"]
+            return len(charts) == 2
+
+        page.until(chart)
         page.close()
     assert states[0] == "progress" and states.count("progress") >= 2, states
+    food = sum((Decimal(r["amount"]) for r in sample_rows() if r["category"] == "Food"),
+               Decimal())
+    assert f"Food: {food:,.2f}" in charts["by-category"], charts["by-category"][:2000]
+    assert "2024-05" in charts["by-month"]
