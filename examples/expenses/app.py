@@ -183,10 +183,10 @@ class ExpenseGrid(DataGrid):
 
     def spent(self) -> float:
         """The total of the rows the grid shows (every page)."""
-        where, args = self.where(self.query, self.filter_values())
-        sql = "SELECT coalesce(sum(amount), 0) AS total FROM expense"
-        return next(iter(app.db.query(sql + (f" WHERE {where}" if where else ""), args)))[
-            "total"]
+        where, args = self.where(self.query, self.filter_values())   # what the grid shows
+        sql = "SELECT coalesce(sum(amount), 0) FROM expense" + (f" WHERE {where}" if where
+                                                                 else "")
+        return app.db.execute(sql, args).fetchone()[0]
 
     def render(self):
         def choice(value: str, chosen: str, label: str = "") -> Any:
