@@ -298,12 +298,18 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
+def uploads() -> Path:
+    """Where uploaded files wait for their import (the app's data folder)."""
+    folder = app.paths.data / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @app.task(timeout=300)
-def import_expenses(path: str, name: str = "", remove: bool = False,
-                    delay: float = 0.02) -> dict[str, Any]:
+def import_expenses(path: str, name: str = "", delay: float = 0.02) -> dict[str, Any]:
     """Import the expenses of the CSV file at ``path``: all of them, or none with the
-    reasons. ``remove`` deletes the file afterwards (an upload); ``delay`` stands for
-    slower work per row, to watch the progress."""
+    reasons. An uploaded file is deleted afterwards (the user's own files never are);
+    ``delay`` stands for slower work per row, to watch the progress."""
     source = Path(path)
     name = name or source.name
     try:
@@ -316,7 +322,7 @@ def import_expenses(path: str, name: str = "", remove: bool = False,
     except OSError as exc:
         rows, errors = [], [f"{name} cannot be read: {exc.strerror or exc}."]
     finally:
-        if remove:
+        if source.resolve().parent == uploads().resolve():
             source.unlink(missing_ok=True)
     if errors:
         more = len(errors) - SHOWN_ERRORS
@@ -438,12 +444,9 @@ async def upload_file(file: UploadFile):
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"{file.filename} is more than {MAX_BYTES:,} bytes; an import "
                               "takes at most that.")
-    folder = app.paths.data / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    saved = folder / f"{uuid.uuid4().hex}.csv"
+    saved = uploads() / f"{uuid.uuid4().hex}.csv"
     saved.write_bytes(data)
-    run_id = app.jobs.enqueue("import_expenses", {"path": str(saved), "name": file.filename,
-                                                  "remove": True})
+    run_id = app.jobs.enqueue("import_expenses", {"path": str(saved), "name": file.filename})
     return import_status(app.jobs.get(run_id))
 
 
