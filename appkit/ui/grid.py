@@ -30,7 +30,7 @@ import io
 import math
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -141,6 +141,10 @@ class DataGrid(Component):
         searchable: the fields the search box looks in (the text columns unless set).
         page_size: rows per page (50).
         deletable: whether rows have a Delete button (asked in an in-page dialog).
+        filters: names of the grid's own ``str`` state fields (``state("", bind=True)``)
+            that narrow the rows, "" meaning all: a field of the row by default matches
+            its column exactly; override ``filter_where`` for another condition. The
+            export follows them.
     """
 
     table: ClassVar[Any] = None
@@ -149,6 +153,7 @@ class DataGrid(Component):
     searchable: ClassVar[tuple[str, ...] | None] = None
     page_size: ClassVar[int] = 50
     deletable: ClassVar[bool] = True
+    filters: ClassVar[tuple[str, ...]] = ()
     _columns: ClassVar[tuple[Column, ...]] = ()
     _text: ClassVar[tuple[str, ...]] = ()
     _edit_model: ClassVar[type | None] = None
@@ -174,14 +179,39 @@ class DataGrid(Component):
     # ---- the query ------------------------------------------------------------------------
 
     @classmethod
-    def where(cls, query: str) -> tuple[str | None, list[str]]:
-        """The SQL condition (with ``?`` parameters) and its arguments for a search."""
+    def where(cls, query: str,
+              filters: Mapping[str, str] | None = None) -> tuple[str | None, list[Any]]:
+        """The SQL condition (with ``?`` parameters) and its arguments for a search and
+        the values of the grid's ``filters`` (those that are not "")."""
+        parts: list[str] = []
+        args: list[Any] = []
         text = query.strip()
-        if not text or not cls._text:
+        if text and cls._text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts.append(" OR ".join(f"{q(name)} LIKE ? ESCAPE '\\'" for name in cls._text))
+            args += [like] * len(cls._text)
+        for name in cls.filters:
+            value = (filters or {}).get(name) or ""
+            if value:
+                sql, more = cls.filter_where(name, str(value))
+                parts.append(sql)
+                args += more
+        if not parts:
             return None, []
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = " OR ".join(f"{q(name)} LIKE ? ESCAPE '\\'" for name in cls._text)
-        return where, [like] * len(cls._text)
+        if len(parts) == 1:
+            return parts[0], args
+        return " AND ".join(f"({part})" for part in parts), args
+
+    @classmethod
+    def filter_where(cls, name: str, value: str) -> tuple[str, list[Any]]:
+        """The SQL condition of the filter ``name`` set to ``value`` (never ""): by
+        default the row's field of that name equals it. Override it for another
+        condition (``("day LIKE ?", [value + "-%"])`` for a month)."""
+        return f"{q(name)} = ?", [value]
+
+    def filter_values(self) -> dict[str, str]:
+        """The grid's filters and their values now."""
+        return {name: str(getattr(self, name) or "") for name in self.filters}
 
     @classmethod
     def order_by(cls, sort: str, desc: bool) -> str:
@@ -199,7 +229,7 @@ class DataGrid(Component):
 
     def total(self) -> int:
         """How many rows match the search."""
-        where, args = self.where(self.query)
+        where, args = self.where(self.query, self.filter_values())
         return int(self.table.count(where, args))
 
     def pages(self, total: int) -> int:
@@ -208,7 +238,7 @@ class DataGrid(Component):
 
     def rows(self) -> list[Any]:
         """The current page's rows."""
-        where, args = self.where(self.query)
+        where, args = self.where(self.query, self.filter_values())
         return list(self.table.find(where, args, order_by=self.order_by(self.sort, self.desc),
                                     limit=self.page_size,
                                     offset=(self.page - 1) * self.page_size))
@@ -309,7 +339,8 @@ class DataGrid(Component):
         from urllib.parse import urlencode
 
         params = {k: v for k, v in (("q", self.query.strip()), ("sort", self.sort),
-                                    ("desc", "1" if self.desc else "")) if v}
+                                    ("desc", "1" if self.desc else ""),
+                                    *self.filter_values().items()) if v}
         tail = ("?" + urlencode(params)) if params else ""
         return f"{root_path()}{EXPORT_ROUTE}/{self.name}.csv{tail}"
 
@@ -367,7 +398,7 @@ class DataGrid(Component):
                 pager("Next", min(last, self.page + 1), self.page < last),
                 pager("Last", last, self.page < last),
                 cls="appkit-grid-pager"),
-            cls="appkit-grid")
+            cls="appkit-datagrid")
 
     def _row(self, key: Any, row: Any) -> Any:
         cells = [Td(Input(type="checkbox", checked=key in self.selected,
@@ -444,6 +475,16 @@ def _prepare(cls: type[DataGrid]) -> None:
     text = cls.searchable if cls.searchable is not None else tuple(
         c.name for c in made if _kind(hints[c.name]) is str)
     cls._text = tuple(known(name, "searchable") for name in text)
+    for name in cls.filters:
+        if name in ("q", "sort", "desc") or name not in typing.get_type_hints(cls):
+            raise ConfigurationError(
+                f"{cls.__name__}.filters names {name!r}: a filter is a str state field of "
+                f"the grid (`{name}: str = state(\"\", bind=True)`), not q, sort or desc")
+        default = vars(DataGrid)["filter_where"].__func__
+        if name not in fields and getattr(cls.filter_where, "__func__", None) is default:
+            raise ConfigurationError(
+                f"{cls.__name__}.filters names {name!r}, which {row_cls.__name__} does not "
+                f"have: override filter_where to say what it matches")
     if not 1 <= cls.page_size <= 1000:
         raise ConfigurationError(f"{cls.__name__}.page_size is 1 to 1000, not {cls.page_size}")
     editable = [known(name, "editable") for name in cls.editable]
@@ -506,15 +547,17 @@ def install(app: Any) -> None:
 
 def _export(cls: type[DataGrid], request: Request) -> StreamingResponse:
     params = request.query_params
-    unknown = sorted(set(params) - {"q", "sort", "desc"})
+    known = ("q", "sort", "desc", *cls.filters)
+    unknown = sorted(set(params) - set(known))
     if unknown:
-        raise BadRequest(f"The export takes q, sort and desc, not {', '.join(unknown)[:80]}")
+        raise BadRequest(f"The export takes {', '.join(known)}, not "
+                         f"{', '.join(unknown)[:80]}")
     query = params.get("q", "")
-    if len(query) > 1000:
-        raise BadRequest("The search is at most 1,000 characters")
+    if any(len(params.get(name, "")) > 1000 for name in ("q", *cls.filters)):
+        raise BadRequest("The search and each filter are at most 1,000 characters")
     desc = params.get("desc", "") not in ("", "0")
     order = cls.order_by(params.get("sort", ""), desc)
-    where, args = cls.where(query)
+    where, args = cls.where(query, {name: params.get(name, "") for name in cls.filters})
     table = cls.table
     columns = cls._columns
 

@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from appkit import App
+from appkit import App, UISettings
 from appkit.html import (
     A,
     Button,
@@ -65,7 +65,7 @@ class Expense:
 
 def create_app(name: str = "components") -> App:
     """The example app (its database named after ``name``)."""
-    app = App(name, title="Components")
+    app = App(name, title="Components", extensions=[UISettings()])  # the kit's styles
 
     @app.migration(1)
     def create_people(db):

@@ -11,9 +11,12 @@ The tasks run in worker processes of their own, started by the app's scheduler:
 - ``sync_inventory`` takes longer than its 3 s timeout, so it is killed.
 
 The dashboard at ``/jobs`` lists the runs with live progress bars, tails their logs, and can
-cancel, run again or start any task. Nothing polls: each progress report and log line the
-worker writes is pushed to the open pages through the app's hub (``app.hub``, the live
-extension ``appkit.App`` has). Run it with ``appkit run examples/jobs``.
+cancel (asked first in the page's own dialog), run again or start any task. Nothing polls:
+each progress report and log line the worker writes is pushed to the open pages through the
+app's hub (``app.hub``, the live extension ``appkit.App`` has). The home page is a desktop
+tool's, with the UI kit (docs/ui.md): the app shell, cards, a menu of tasks in the tool bar,
+the runs' counts as badges in the status bar and the report as a chart. Run it with
+``appkit run examples/jobs``.
 """
 
 from __future__ import annotations
@@ -32,14 +35,9 @@ from starlette.responses import PlainTextResponse
 from appkit import App, BadRequest, Redirect
 from appkit.html import (
     A,
-    Article,
     Button,
-    Footer,
     Form,
-    Header,
     P,
-    Page,
-    Strong,
     Table,
     Tbody,
     Td,
@@ -47,13 +45,25 @@ from appkit.html import (
     Thead,
     Tr,
 )
-from appkit.jobs import progress
+from appkit.jobs import Status, progress
+from appkit.ui import (
+    Badge,
+    BarChart,
+    Card,
+    Dropdown,
+    Grid,
+    MenuItem,
+    NavItem,
+    Shell,
+    ToolButton,
+    UISettings,
+)
 
 SAMPLE = Path(__file__).resolve().parent / "sales.csv"
 COLUMNS = ("date", "region", "product", "units", "unit_price")
 KEEP = timedelta(days=7)
 
-app = App("jobs-example", title="Sales reports")
+app = App("jobs-example", title="Sales reports", extensions=[UISettings()])
 dashboard = app.jobs.dashboard("/jobs")
 
 
@@ -164,37 +174,59 @@ def queue_clean_up() -> None:
 
 # ---- pages ------------------------------------------------------------------------------------
 
+TONES = {Status.QUEUED: "info", Status.RUNNING: "info", Status.COMPLETED: "success",
+         Status.FAILED: "danger", Status.TIMEOUT: "danger", Status.CANCELLED: "neutral"}
+
+
 @app.get("/")
 def index():
     latest = app.jobs.runs("import_sales", "completed", limit=1)
-    return Page(
-        "Sales reports",
-        P("Import the sales of May (", A("sales.csv", href=sample), ") and build a report "
-          "of the revenue per region and product. It runs in the background: follow it on "
-          "its page, or on the ", A("jobs dashboard", href=dashboard.index), "."),
-        Form(Button("Import sales.csv and build the report"), hx_post=start_import),
-        report_summary(latest[0].output, latest[0].id) if latest else P(
-            "No report yet.", id="report"),
-        Article(
-            Header(Strong("More tasks to try")),
-            *[Form(Button(label, cls="secondary outline"), hx_post=start.url(task=task))
-              for task, label in DEMOS.items()],
-            Footer(P("A clean-up of old runs and reports runs every hour.")),
+    counts = app.jobs.counts()
+    return Shell(
+        Grid(
+            Card(P("Import the sales of May (", A("sales.csv", href=sample), ") and build a "
+                   "report of the revenue per region and product. It runs in the background: "
+                   "follow it on its page, or on the ", A("jobs dashboard", href=dashboard.index),
+                   "."),
+                 Form(Button("Import sales.csv and build the report"), hx_post=start_import),
+                 title="Sales of May"),
+            Card(*[Form(Button(label, cls="secondary outline"), hx_post=start.url(task=task))
+                   for task, label in DEMOS.items()],
+                 title="More tasks to try",
+                 footer=P("A clean-up of old runs and reports runs every hour.")),
+            min="20rem",
         ),
+        report_summary(latest[0].output, latest[0].id) if latest else Card(
+            P("No report yet.", id="report"), title="Latest report"),
+        title="Sales reports",
+        nav=[NavItem("Reports", index, icon="chart-column"),
+             NavItem("Jobs", dashboard.index, icon="list-checks")],
+        current=index,
+        toolbar=[ToolButton("Import sales.csv", icon="upload", hx_post=start_import),
+                 Dropdown("Tasks", *[MenuItem(label, icon="play", hx_post=start.url(task=task))
+                                     for task, label in DEMOS.items()])],
+        status=[Badge(f"{counts.get(status, 0)} {status.value}", tone=TONES[status])
+                for status in Status if counts.get(status)] or ["No runs yet"],
     )
 
 
 def report_summary(output: dict[str, Any], run_id: int):
-    return Article(
-        Header(Strong("Latest report"), " (", A(f"run {run_id}", href=dashboard.run.url(
-            run_id=run_id)), ")"),
-        Table(
-            Thead(Tr(Th("Region"), Th("Revenue"))),
-            Tbody(*[Tr(Td(region), Td(total)) for region, total in output["by_region"].items()],
-                  Tr(Th("Total"), Th(output["revenue"]))),
+    regions = output["by_region"]
+    return Grid(
+        Card(
+            Table(
+                Thead(Tr(Th("Region"), Th("Revenue"))),
+                Tbody(*[Tr(Td(region), Td(total)) for region, total in regions.items()],
+                      Tr(Th("Total"), Th(output["revenue"]))),
+            ),
+            P(f"{output['rows']} rows imported, {output['skipped']} skipped."),
+            title=["Latest report (", A(f"run {run_id}", href=dashboard.run.url(
+                run_id=run_id)), ")"],
         ),
-        P(f"{output['rows']} rows imported, {output['skipped']} skipped."),
-        id="report",
+        Card(BarChart("revenue-by-region", list(regions),
+                      {"Revenue": [float(total) for total in regions.values()]}, height=240),
+             title="Revenue by region"),
+        min="20rem", id="report",
     )
 
 

@@ -2,6 +2,11 @@
 counter updated out of band, validation errors shown next to the field, and a toast when an
 item is deleted.
 
+It looks like a desktop tool with the UI kit (``UISettings``, docs/ui.md): the app shell
+(tool bar, content across the window, the counter in the status bar), compact buttons with
+icons, light and dark themes, and a delete that asks first in the page's own dialog (the
+kit draws ``hx_confirm``'s question in the page, never the browser's box).
+
 The items are kept in the app's database (``app.db``, in the user's data folder), so they
 survive a restart; the table comes from migration 1. A toggle or a rename changes the row
 with ``todos.modify``, which reads and writes it in one transaction: two clicks at the same
@@ -14,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from appkit import App, Session, hx, toast
-from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
+from appkit.html import Button, Field, Form, Input, Li, Link, Span, Ul, oob
+from appkit.ui import Card, Shell, ToolButton, UISettings
 
 MAX_TITLE = 200
 
@@ -38,7 +44,7 @@ def check_title(title: str) -> tuple[str, str | None]:
 
 def create_app(name: str = "todo") -> App:
     """The todo app; its items are kept in its database (named after ``name``)."""
-    app = App(name, title="Todo")
+    app = App(name, title="Todo", extensions=[UISettings()])
 
     @app.migration(1)
     def create_todos(db):
@@ -67,10 +73,13 @@ def create_app(name: str = "todo") -> App:
             Input(type="checkbox", checked=todo.done, aria_label=f"Done: {todo.title}",
                   hx_post=toggle.url(todo_id=todo.id), hx_target=target, hx_swap="outerHTML"),
             Span(todo.title, cls="title"),
-            Button("Edit", cls="secondary outline", hx_get=edit.url(todo_id=todo.id),
-                   hx_target=target, hx_swap="outerHTML"),
-            Button("Delete", cls="contrast outline", hx_delete=delete.url(todo_id=todo.id),
-                   hx_target=target, hx_swap="outerHTML"),
+            ToolButton("Edit", icon="pencil", hx_get=edit.url(todo_id=todo.id),
+                       hx_target=target, hx_swap="outerHTML"),
+            # Asked first, in the page's own dialog (titled "Delete a todo").
+            ToolButton("Delete", icon="trash-2", hx_delete=delete.url(todo_id=todo.id),
+                       hx_target=target, hx_swap="outerHTML",
+                       hx_confirm=f"Delete \u201c{todo.title}\u201d?",
+                       data_confirm_title="Delete a todo"),
             id=f"todo-{todo.id}", cls={"done": todo.done},
         )
 
@@ -91,11 +100,10 @@ def create_app(name: str = "todo") -> App:
 
     @app.get("/")
     def index():
-        return Page(
-            "Todo",
-            new_form(),
-            Ul(*[item(t) for t in todos.find(order_by="id")], id="todo-list"),
-            P(counter()),
+        return Shell(
+            Card(new_form(), Ul(*[item(t) for t in todos.find(order_by="id")], id="todo-list")),
+            title="Todo",
+            status=[counter()],
         )
 
     @app.post("/todos")

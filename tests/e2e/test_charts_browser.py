@@ -6,6 +6,7 @@ SVG that a publish replaces."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -240,3 +241,30 @@ def test_bars_added_live_bring_their_labels_and_keep_drops_the_oldest(
     }""")
     assert state == [["Feb", "Mar", "Apr"], [0, 1, 2], [2, 3, 4]]
     assert inked(page, "months") > 2000
+
+
+def test_the_value_axis_is_as_wide_as_its_longest_label(live_server: Callable[[Any], str],
+                                                         page: Page) -> None:
+    """Labels such as 1,250,000 are drawn whole: nothing is drawn in the canvas's first
+    columns, where a label too wide for a fixed axis would be cut off."""
+    app = App("charts-axis")
+    charts.install(app)
+
+    @app.get("/")
+    def index() -> Any:
+        return HtmlPage("Axis", BarChart("big", ["May", "June"], {"spent": [125_000.5,
+                                                                            1_250_000]}),
+                        LineChart("small", x=[1, 2, 3], series={"n": [1, 2, 3]}))
+
+    page.goto(live_server(app))
+    for chart in ("big", "small"):
+        expect(page.locator(f"#{chart}")).to_have_attribute("data-chart-ready", re.compile("."))
+    first_columns = """(id) => {
+        const canvas = document.querySelector('#' + id + ' canvas');
+        const data = canvas.getContext('2d').getImageData(0, 0, 3, canvas.height).data;
+        let inked = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
+        return inked;
+    }"""
+    assert page.evaluate(first_columns, "big") == 0
+    assert page.evaluate(first_columns, "small") == 0

@@ -39,7 +39,7 @@ def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page
     expect(count).to_have_text("1–50 of 100,000")
     # Nothing sticks out of the window at 1024x768 (measured in the page).
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
-    assert page.evaluate("[...document.querySelectorAll('.appkit-grid *')].every("
+    assert page.evaluate("[...document.querySelectorAll('.appkit-datagrid *')].every("
                          "el => el.getBoundingClientRect().right <= innerWidth + 0.5)")
 
     search = page.get_by_role("searchbox", name="Search")

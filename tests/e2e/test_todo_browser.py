@@ -106,9 +106,22 @@ def test_todo_add_toggle_edit_delete_without_reloading(
     expect(first.locator(".title")).to_have_text("Buy oat milk")
     expect(count).to_have_text("1 left")
 
-    # Delete the one still to do: it goes and the counter follows.
+    # Delete the one still to do: asked first in the page's own dialog (never the
+    # browser's); Cancel keeps it, OK deletes it and the counter follows.
+    native: list[str] = []
+    page.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
     _item(page, "Walk the dog").get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete \u201cWalk the dog\u201d?")
+    expect(confirm).to_be_visible()
+    expect(confirm.locator(".appkit-dialog-title")).to_have_text("Delete a todo")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_have_count(0)
+    expect(_item(page, "Walk the dog")).to_have_count(1)
+    expect(count).to_have_text("1 left")
+    _item(page, "Walk the dog").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="OK").click()
     expect(_item(page, "Walk the dog")).to_have_count(0)
+    assert native == [], f"the browser's own dialog opened: {native}"
     expect(items).to_have_count(1)
     expect(count).to_have_text("0 left")
 

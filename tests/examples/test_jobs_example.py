@@ -170,3 +170,28 @@ def test_the_dashboard_shows_the_imports_progress_through_the_hub(
         page.close()
     assert len(values) >= 3 and values == sorted(values), values  # it moved, forward
     assert values[0] < 1.0 and values[-1] == 1.0
+
+
+def test_the_home_page_is_a_desktop_tools(example_app: App, client: Client) -> None:
+    page = client.get("/").text
+    assert 'class="appkit-shell-bar"' in page and "ui.css" in page
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">.*?'
+                         r'<span class="appkit-nav-label">([^<]+)</span>', page)
+    assert current == [("/", "Reports")]
+    tools = page.split('class="appkit-shell-tools"', 1)[1].split("</header>", 1)[0]
+    assert 'hx-post="/import"' in tools
+    assert re.findall(r'role="menuitem"[^>]*hx-post="(/start/[^"]+)"', tools) == [
+        "/start/export_to_accounting", "/start/sync_inventory"]
+    # The runs' counts, as badges in the status bar: the hourly clean-up is queued.
+    status = page.split('class="appkit-shell-status"', 1)[1]
+    assert re.search(r'<span class="appkit-badge appkit-badge-info">1 queued</span>', status)
+
+    run = example_app.jobs.wait(example_app.jobs.enqueue("import_sales", {"delay": 0}),
+                                timeout=TIMEOUT)
+    page = client.get("/").text
+    chart = re.search(r'<script type="application/json"[^>]*>(.*?)</script>',
+                      page.split('id="revenue-by-region"', 1)[1], re.DOTALL)
+    assert chart, page
+    assert [str(v) for v in run.output["by_region"]] == ["East", "North", "South", "West"]
+    for total in run.output["by_region"].values():
+        assert str(float(total)) in chart.group(1)

@@ -1,5 +1,5 @@
-"""Property: the examples (hello, todo, jobs with its dashboard, ui) answer every generated
-request below 500, log no ERROR, and keep answering.
+"""Property: the examples (hello, todo, jobs with its dashboard, ui, expenses) answer every
+generated request below 500, log no ERROR, and keep answering.
 
 The jobs example runs one real run at the start (so a run has a log to read from an
 offset), then its scheduler is stopped: what the fuzzer queues (run now, run again, the
@@ -187,3 +187,47 @@ def ui(error_logs: list[logging.LogRecord]) -> Iterator[Target]:
                         fields={"theme": mostly(st.sampled_from(["light", "dark", "system"]))}))
 def test_ui_answers_every_request(ui: Target, request: Any) -> None:
     ui.check(request)
+
+
+# ---- expenses --------------------------------------------------------------------------------
+
+@pytest.fixture
+def expenses(error_logs: list[logging.LogRecord]) -> Iterator[Target]:
+    """The expenses example, its scheduler stopped: what an upload queues never runs, and
+    is cancelled after each request."""
+    app = load_app(str(EXAMPLES / "expenses"))
+    assert isinstance(app, App)
+    try:
+        with Client(app) as client:
+            app.jobs.stop()
+
+            def cancel_the_queued() -> None:
+                for run in app.jobs.runs(status=["queued", "running"], limit=1000):
+                    app.jobs.cancel(run.id)
+
+            yield Target(client, error_logs, after=cancel_the_queued)
+    finally:
+        for name, module in list(sys.modules.items()):
+            if getattr(module, "__file__", None) == str(EXAMPLES / "expenses" / "app.py"):
+                del sys.modules[name]
+        if str(EXAMPLES / "expenses") in sys.path:
+            sys.path.remove(str(EXAMPLES / "expenses"))
+
+
+EXPENSES_FIELDS = {
+    "day": mostly(st.sampled_from(["2024-05-01", "2999-12-31", "0001-01-01", "2024-02-30"])),
+    "category": mostly(st.sampled_from(["Food", "Travel", "Other", "food"])),
+    "amount": mostly(st.sampled_from(["12.50", "0", "-1", "1e999", "NaN", "0.001", "1e6"])),
+    "month": mostly(st.sampled_from(["", "2024-05", "%", "_"])),
+    "sort": mostly(st.sampled_from(["", "day", "amount", "note", "id"])),
+}
+
+
+@FUZZ
+@given(request=requests(
+    ["GET /", "GET /by-category", "GET /sample.csv", "POST /expenses", "POST /import",
+     "POST /import/upload", "GET /_appkit-grid/ExpenseGrid.csv"],
+    ["day", "category", "amount", "note", "file", "q", "sort", "desc", "month"],
+    ["appkit-session-expenses-example"], fields=EXPENSES_FIELDS))
+def test_expenses_answers_every_request(expenses: Target, request: Any) -> None:
+    expenses.check(request)

@@ -2,7 +2,8 @@
 
     python window_script.py gtk|qt plain|veto|resize|links
 
-Prints ``dom: <h1 text>`` once the page is loaded (read through the backend's window),
+Prints ``dom: <text>`` (the page's h1, or its app shell's brand) once the page is loaded
+(read through the backend's window),
 ``vetoed`` when it refuses the first close in veto mode, and ``exit <code>`` at the end.
 
 - ``resize``: after the load, resizes the window to 700x500, waits for the toolkit to
@@ -93,7 +94,7 @@ def main() -> int:
         if not window.events.loaded.wait(30):
             print("dom: <never loaded>", flush=True)
             return
-        text = window.evaluate_js("document.querySelector('h1').textContent")
+        text = window.evaluate_js("document.querySelector('h1, .appkit-shell-brand').textContent")
         print(f"dom: {json.dumps(text)}", flush=True)
         if mode == "resize":
             window.resize(700, 500)

@@ -80,6 +80,22 @@
       }
       series.push(item);
     });
+    // The value axis is as wide as its longest label (uPlot's is a fixed 50 px, which
+    // cuts "1,250,000" off at the canvas's edge), plus a little room.
+    function valueAxisSize(u, values, index, cycle) {
+      var axis = u.axes[index];
+      if (cycle > 1) return axis._size;
+      var longest = (values || []).reduce(function (a, v) {
+        return String(v).length > a.length ? String(v) : a; }, "");
+      var size = axis.ticks.size + axis.gap + 4;
+      if (longest) {
+        u.ctx.save();
+        u.ctx.font = axis.font[0];
+        size += u.ctx.measureText(longest).width / (window.devicePixelRatio || 1);
+        u.ctx.restore();
+      }
+      return Math.ceil(size);
+    }
     var xAxis = { stroke: ink, grid: grid, ticks: grid };
     if (bars) {
       xAxis.splits = function (u) { return u.data[0]; };
@@ -97,7 +113,7 @@
       scales: { x: bars ? { time: false, range: function (u, min, max) {
                   return [Math.min(min, 0) - 0.5, max + 0.5]; } }
                         : { time: !!conf.time } },
-      axes: [xAxis, { stroke: ink, grid: grid, ticks: grid }],
+      axes: [xAxis, { stroke: ink, grid: grid, ticks: grid, size: valueAxisSize }],
     };
     if (bars) opts.scales.y = { range: function (u, min, max) {
       return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } };

@@ -281,3 +281,78 @@ def test_a_sort_by_an_indexed_column_reads_the_page_through_the_index(app: App) 
         plan = " ".join(str(r[-1]) for r in people._db().execute(
             "EXPLAIN QUERY PLAN " + sql).fetchall())
     assert "USING INDEX person_name" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@dataclass
+class Spend:
+    id: int | None = None
+    day: dt.date | None = None
+    category: str = ""
+    amount: float = 0.0
+
+
+def spend_app() -> App:
+    from appkit.live import state
+
+    app = App("gridfilters", extensions=[UISettings()])
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE spend (id INTEGER PRIMARY KEY, day TEXT, category TEXT, "
+                   "amount REAL)")
+        db.conn.executemany("INSERT INTO spend VALUES (?, ?, ?, ?)", [
+            (1, "2024-05-01", "Food", 10.0), (2, "2024-05-20", "Travel", 20.0),
+            (3, "2024-06-02", "Food", 30.0), (4, "2024-06-03", "Food%", 40.0)])
+
+    class SpendGrid(DataGrid):
+        table = app.table_for(Spend)
+        category: str = state("", bind=True)
+        month: str = state("", bind=True)
+        filters = ("category", "month")
+
+        @classmethod
+        def filter_where(cls, name: str, value: str) -> tuple[str, list[Any]]:
+            if name == "month":
+                return "substr(day, 1, 7) = ?", [value]
+            return super().filter_where(name, value)
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Spend", SpendGrid.mount())
+
+    return app
+
+
+def test_filters_narrow_the_rows_the_count_and_the_export() -> None:
+    with live_client(spend_app()) as client:
+        token = component_token(client.get("/").text, "SpendGrid")
+        food = event(client, token, _h="search", category="Food")
+        assert row_ids(food.text) == [1, 3] and counted(food.text) == "1–2 of 2"
+        assert 'href="/_appkit-grid/SpendGrid.csv?category=Food"' in food.text
+        both = event(client, token, _h="search", month="2024-06")   # the category stays
+        assert row_ids(both.text) == [3] and counted(both.text) == "1–1 of 1"
+        searched = event(client, token, _h="search", query="Food", category="")
+        assert row_ids(searched.text) == [3, 4]                     # month 2024-06, any
+        exported = client.get("/_appkit-grid/SpendGrid.csv?month=2024-05&category=Travel")
+        assert exported.text.splitlines()[1:] == ["2,2024-05-20,Travel,20.0"]
+        assert client.get("/_appkit-grid/SpendGrid.csv?category=Food%25").text.count(
+            "\n") == 2                                              # exact, not a LIKE
+        assert client.get("/_appkit-grid/SpendGrid.csv?other=1").status_code == 400
+        assert client.get("/_appkit-grid/SpendGrid.csv?month=" + "9" * 1001
+                          ).status_code == 400
+
+
+def test_a_filter_must_be_a_state_field_and_say_what_it_matches() -> None:
+    from appkit.errors import ConfigurationError
+    from appkit.live import state
+
+    app = App("gridbadfilters", extensions=[UISettings()])
+    with pytest.raises(ConfigurationError, match="a filter is a str state field"):
+        class NoField(DataGrid):
+            table = app.table_for(Spend)
+            filters = ("category",)
+    with pytest.raises(ConfigurationError, match="override filter_where"):
+        class NoColumn(DataGrid):
+            table = app.table_for(Spend)
+            month: str = state("", bind=True)
+            filters = ("month",)
