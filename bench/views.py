@@ -181,10 +181,10 @@ async def measure(n: int) -> Figures:
         n=n, views=after["views"], threads_before=before["threads"],
         threads_after=after["threads"], view_kb=(rss1 - rss0) / n,
         socket_kb=(rss2 - rss1) / n,
-        resume_p50_ms=percentile([t * 1000 for t in one], 50),
-        resume_p95_ms=percentile([t * 1000 for t in one], 95),
-        all_p50_ms=percentile([t * 1000 for t in times], 50),
-        all_p95_ms=percentile([t * 1000 for t in times], 95),
+        resume_p50_ms=percentile([t * 1000 for t in one], 0.5),
+        resume_p95_ms=percentile([t * 1000 for t in one], 0.95),
+        all_p50_ms=percentile([t * 1000 for t in times], 0.5),
+        all_p95_ms=percentile([t * 1000 for t in times], 0.95),
         rerun=resumed["started"] - after["started"],
         clicked=clicked["clicked"] - resumed["clicked"])
 
