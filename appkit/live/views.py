@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import json
 import logging
@@ -411,7 +412,7 @@ class Views:
     async def open(self, request: Request, route: str, fn: Callable[[View], Awaitable[Any]],
                    title: str, daemon: bool, ttl: float, per_user: int) -> View:
         """The view a page load shows: a daemon's running one, or a new one."""
-        owner = self.owner(request)
+        owner = await self.owner(request)
         params = {**request.path_params, **dict(request.query_params)}
         key = (owner, route, tuple(sorted(params.items()))) if daemon else None
         if key is not None:
@@ -432,7 +433,7 @@ class Views:
             self._daemons[key] = view
         owner_of = view.owner
         self.hub.topic(view.topic, snapshot=view.render,
-                       allow=lambda session: user_topic(session) == owner_of)
+                       allow=lambda session: _owned(owner_of, user_topic(session)))
         view._task = asyncio.get_running_loop().create_task(self._run(view, fn))
         await self._until_settled(view)
         return view
@@ -500,23 +501,35 @@ class Views:
         with contextlib.suppress(KeyError):
             self.hub.drop(view.topic)
 
-    def stop(self, view_id: str, conn: HTTPConnection) -> bool:
+    async def stop(self, view_id: str, conn: HTTPConnection) -> bool:
         """Close the view ``view_id`` of ``conn``'s user; False when it has none such."""
         view = self._views.get(view_id)
-        if view is None or view.owner != self.owner(conn):
+        if view is None or view.owner != await self.owner(conn):
             return False
         self.close(view, "stopped")
         return True
 
-    def of(self, conn: HTTPConnection) -> list[View]:
+    async def of(self, conn: HTTPConnection) -> list[View]:
         """The running views of ``conn``'s user."""
-        owner = self.owner(conn)
+        owner = await self.owner(conn)
         return [v for v in self._views.values() if v.owner == owner]
 
-    def owner(self, conn: HTTPConnection) -> str:
+    async def owner(self, conn: HTTPConnection) -> str:
+        """Whose views ``conn`` sees: its session's, and, when the app provides a ``user``,
+        that user's (signing out and in as someone else in the same browser keeps the
+        session's token, never the views)."""
         manager = getattr(self.app, "sessions", None)
         loaded = getattr(manager, "loaded", None)
-        return user_topic(loaded(conn) if loaded is not None else None)
+        owner = user_topic(loaded(conn) if loaded is not None else None)
+        provide = self.app.pipeline.providers.get("user")
+        if provide is None:
+            return owner
+        user = provide(conn)  # type: ignore[arg-type]
+        if inspect.isawaitable(user):
+            user = await user
+        identity = getattr(user, "id", user)
+        digest = hashlib.sha256(repr((type(identity).__name__, identity)).encode())
+        return f"{owner}:{digest.hexdigest()[:16]}"
 
     # ---- events --------------------------------------------------------------------------
 
@@ -532,7 +545,7 @@ class Views:
         except ValueError:
             raise BadRequest("A view's step is a whole number") from None
         view = self._views.get(view_id)
-        if view is None or view.owner != self.owner(conn):
+        if view is None or view.owner != await self.owner(conn):
             raise _Gone("This view has ended: reload the page")
         fields = {k: v for k, v in data.items() if k not in ("_v", "_s", "_k")}
         view._settled.clear()
@@ -596,6 +609,11 @@ class Views:
 
     def __len__(self) -> int:
         return len(self._views)
+
+
+def _owned(owner: str, session_owner: str) -> bool:
+    """Whether a view of ``owner`` is one of ``session_owner``'s session's."""
+    return owner == session_owner or owner.startswith(session_owner + ":")
 
 
 def _root() -> str:

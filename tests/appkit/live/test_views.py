@@ -79,12 +79,12 @@ def make_app(**settings: Any) -> tuple[App, dict[str, list[Any]]]:
             seen["closed"].append("nap")
 
     @app.get("/running")
-    def running(request: Any) -> Any:
-        return {"views": [[v.id, v.title, v.route] for v in app.views.of(request)]}
+    async def running(request: Any) -> Any:
+        return {"views": [[v.id, v.title, v.route] for v in await app.views.of(request)]}
 
     @app.post("/stop/{vid}")
-    def stop(request: Any, vid: str) -> Any:
-        return {"stopped": app.views.stop(vid, request)}
+    async def stop(request: Any, vid: str) -> Any:
+        return {"stopped": await app.views.stop(vid, request)}
 
     return app, seen
 
@@ -255,6 +255,7 @@ def test_a_user_runs_at_most_per_user_daemons() -> None:
         assert post(client, vid, 1, "1").status_code == 200     # Stop
         assert wait_until(lambda: len(views(client)) == 2)      # it finished ...
         assert client.get("/monitor?n=3").status_code == 429    # ... and is still shown
+        assert [vid, "Monitor", "/monitor"] in client.get("/running").json()["views"]
         assert client.post(f"/stop/{vid}").json() == {"stopped": True}
         assert client.post(f"/stop/{vid}").json() == {"stopped": False}
         assert client.get("/monitor?n=3").status_code == 200
@@ -399,3 +400,27 @@ def test_two_views_with_one_name_are_refused() -> None:
 
     with pytest.raises(ConfigurationError, match="Two views are called 'same'"):
         app.view("/b")(same)
+
+
+def test_signing_in_as_someone_else_in_the_same_browser_shows_their_own_daemon() -> None:
+    app, _ = make_app()
+
+    @app.provide("user")
+    def user(session: Any) -> Any:
+        return session.get("who")
+
+    @app.post("/sign-in/{who}")
+    def sign_in(session: Any, who: str) -> None:
+        session.clear()              # keeps the session's CSRF token (docs/sessions.md)
+        session["who"] = who
+
+    with live_client(app) as client:
+        client.post("/sign-in/ann")
+        anns = view_id(client.get("/monitor").text)
+        assert view_id(client.get("/monitor").text) == anns
+        client.post("/sign-in/bob")
+        bobs = view_id(client.get("/monitor").text)
+        assert bobs != anns
+        assert post(client, anns, 1, "0").status_code == 410     # not Bob's
+        client.post("/sign-in/ann")
+        assert view_id(client.get("/monitor").text) == anns       # Ann's, still running
