@@ -7,7 +7,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from appkit import App
 from appkit.testing import Client
 
 __all__ = ["LivePage", "closed_with", "component_token", "component_tokens", "ev", "frames",
-           "live_client", "reply_to", "until_pong"]
+           "live_client", "reply_to", "until_pong", "wait_until"]
 
 
 class LivePage:
@@ -72,6 +72,16 @@ def closed_with(ws: Any) -> tuple[int, list[dict[str, Any]]]:
         while True:
             got.append(json.loads(ws.receive_text()))
     return closed.value.code, got
+
+
+def wait_until(check: Callable[[], bool], within: float = 10.0) -> bool:
+    """Whether ``check()`` came true within ``within`` seconds (asked every 20 ms)."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def ev(ref: int, route: str, **d: Any) -> str:

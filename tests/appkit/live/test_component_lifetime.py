@@ -11,7 +11,6 @@ import json
 import secrets
 import time
 import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
@@ -20,7 +19,14 @@ from appkit import App
 from appkit.html import Page
 from appkit.live import LiveSettings
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, closed_with, frames, live_client, until_pong
+from tests.appkit.live.pages import (
+    LivePage,
+    closed_with,
+    frames,
+    live_client,
+    until_pong,
+    wait_until,
+)
 from tests.appkit.live.test_components import Counter, event, token_of
 
 
@@ -49,15 +55,6 @@ def open_page(client: Client, page_id: str | None = None, **hello: Any) -> tuple
     ws = page.connect(components=[token.split(".")[0]], **hello)
     assert frames(ws, 1)[0]["t"] == "welcome"
     return ws, token
-
-
-def wait_until(check: Callable[[], bool], within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_pages_components_go_soon_after_the_browser_left_it() -> None:

@@ -11,7 +11,6 @@ import re
 import secrets
 import time
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,7 @@ from appkit import App, ConfigurationError
 from appkit.html import H2, Button, P, Pre
 from appkit.live import LiveSettings, View, ViewClosed
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, frames, live_client, until_pong
+from tests.appkit.live.pages import LivePage, frames, live_client, until_pong, wait_until
 
 ROUTE = "/_appkit-view"
 
@@ -115,15 +114,6 @@ def until_reply(ws: Any, ref: int) -> list[dict[str, Any]]:
                 return got
         time.sleep(0.01)
     raise AssertionError(f"no reply to {ref}")
-
-
-def wait_until(check: Callable[[], bool], within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def open_view(client: Client, path: str, page_id: str | None = None) -> tuple[LivePage, Any, str]:
