@@ -246,6 +246,12 @@ class View:
         self._views.hub.publish_ops(self.topic, [
             {"op": "go", "target": self.element_id, "html": "", "url": url}])
 
+    def cancel_button(self, label: str = "Cancel", **attrs: Any) -> Element:
+        """A button that asks the view's code to stop (``stopping`` becomes True) whatever
+        it is doing: long work checks ``view.stopping`` and ends early; a ``sleep`` it is
+        in ends at once."""
+        return Button(label, type="button", **{**self._control(0, "cancel"), **attrs})
+
     def stop(self) -> None:
         """Ask the view's code to stop (``stopping``); a daemon's owner can also close it
         with ``app.views.stop``."""
@@ -301,6 +307,11 @@ class View:
         if self.state != "running":
             raise _Gone("This view has ended: reload the page")
         waiting = self._waiting
+        if key == "cancel":
+            self.stop()
+            if not self._asking and waiting is not None and not waiting.done():
+                waiting.set_result(None)   # a sleep (or a job's wait) ends now
+            return
         if step != self.step or not self._asking or waiting is None or waiting.done():
             raise _Conflict("This was answered already (in another window?): the view "
                             "shows what comes next")

@@ -77,6 +77,16 @@ def make_app(**settings: Any) -> tuple[App, dict[str, list[Any]]]:
         finally:
             seen["closed"].append("nap")
 
+    @app.view("/work")
+    async def work(view: View) -> None:
+        done = 0
+        while not view.stopping and done < 100:
+            view.show(P(f"{done} of 100", id="done"), view.cancel_button())
+            await view.sleep(60)
+            done += 1
+        view.show(P(f"Stopped at {done}", id="done"))
+        seen["ran"].append(done)
+
     @app.get("/running")
     async def running(request: Any) -> Any:
         return {"views": [[v.id, v.title, v.route] for v in await app.views.of(request)]}
@@ -414,3 +424,14 @@ def test_signing_in_as_someone_else_in_the_same_browser_shows_their_own_daemon()
         assert post(client, anns, 1, "0").status_code == 410     # not Bob's
         client.post("/sign-in/ann")
         assert view_id(client.get("/monitor").text) == anns       # Ann's, still running
+
+
+def test_a_cancel_button_stops_long_work_at_once() -> None:
+    app, seen = make_app()
+    with live_client(app) as client:
+        html = client.get("/work").text
+        assert ">Cancel</button>" in html and "0 of 100" in html
+        vid = view_id(html)
+        stopped = post(client, vid, 0, "cancel")
+        assert stopped.status_code == 200 and "Stopped at 1" in stopped.text
+        assert seen["ran"] == [1]
