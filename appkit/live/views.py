@@ -225,8 +225,8 @@ class View:
         try:
             while True:
                 run = await asyncio.to_thread(jobs.get, run_id)
-                if progress is not None and (run.progress, run.message) != seen:
-                    seen = (run.progress, run.message)
+                if progress is not None and (run.progress, run.progress_message) != seen:
+                    seen = (run.progress, run.progress_message)
                     result = progress(run)
                     if inspect.isawaitable(result):
                         await result

@@ -435,3 +435,36 @@ def test_a_cancel_button_stops_long_work_at_once() -> None:
         stopped = post(client, vid, 0, "cancel")
         assert stopped.status_code == 200 and "Stopped at 1" in stopped.text
         assert seen["ran"] == [1]
+
+
+def report(steps: int) -> int:
+    """A job for the view below (module level: its worker imports it)."""
+    from appkit.jobs import progress
+
+    for step in range(1, steps + 1):
+        progress(step / steps, f"step {step}")
+        time.sleep(0.05)
+    return steps
+
+
+def test_a_view_awaits_a_job_and_shows_its_progress() -> None:
+    app = App("views-job")
+    app.jobs.register("report", report)
+    shown: list[Any] = []
+
+    @app.view("/report")
+    async def make(view: View) -> None:
+        run_id = app.jobs.enqueue("report", {"steps": 4})
+
+        def progress(run: Any) -> None:
+            shown.append((run.progress, run.progress_message))
+            view.show(P(f"{run.progress_message or 'waiting'}", id="state"))
+
+        run = await view.job(run_id, every=0.02, progress=progress)
+        view.show(P(f"Done: {run.output}", id="state"))
+
+    with live_client(app) as client:
+        client.get("/report")
+        assert wait_until(lambda: (1.0, "step 4") in shown, within=30)
+        assert wait_until(lambda: len(app.views) == 0)     # it ended (an error would log)
+        assert shown[0] in ((None, None), (0.25, "step 1")) and len(shown) <= 5
