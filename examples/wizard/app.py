@@ -153,14 +153,10 @@ async def wizard(view: View) -> None:
             run_id = app.jobs.enqueue("import_csv", {
                 "name": source.file, "delimiter": options.delimiter.value,
                 "header": options.header, "delay": ROW_DELAY})
-            view.show(H2("3. Importing"), Progress(id="progress"), P("Starting", id="status"))
-
-            def show_progress(run: Any) -> None:
-                view.show(H2("3. Importing"), Progress(value=run.progress or 0, max=1,
-                                                       id="progress"),
-                          P(run.progress_message or "Starting", id="status"))
-
-            run = await view.job(run_id, progress=show_progress)
+            while not (run := app.jobs.get(run_id)).done:
+                view.show(H2("3. Importing"), Progress(value=run.progress or 0, id="progress"),
+                          P(run.progress_message or "Waiting for a worker", id="status"))
+                await view.sleep(0.2)
             path.unlink(missing_ok=True)
 
             logger.info("step 4: the result")
