@@ -178,3 +178,17 @@ def test_a_file_field_reaches_view_submit(wizard: App) -> None:
                     files={"file": ("a.csv", b"a,b\n", "text/csv")},
                     headers={"HX-Request": "true"})
         assert got and got[0].file not in ("", None)
+
+
+@pytest.mark.xfail(strict=True, reason="app.views.stop(view_id, request) from a sync handler "
+                   "(the thread pool) fails on a view that waits: Views.close calls "
+                   "asyncio.get_running_loop() (RuntimeError, 500)")
+def test_a_sync_handler_can_stop_a_waiting_view(monitor: App) -> None:
+    @monitor.post("/close/{view_id}")
+    def close(request: Any, view_id: str) -> dict[str, bool]:
+        return {"stopped": monitor.views.stop(view_id, request)}
+
+    with Client(monitor) as client:
+        vid = view_id(client.get("/").text)
+        assert client.post(f"/close/{vid}").json() == {"stopped": True}
+        wait_for(lambda: len(monitor.views) == 0)
