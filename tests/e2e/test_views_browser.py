@@ -1,6 +1,6 @@
 """examples/wizard and examples/monitor in a real Chromium: a cut mid-wizard resumes at the
 same step with what the user typed and runs nothing again; closing every window ends the
-wizard (``ViewClosed``, its defers) but not the monitor, a daemon; two windows of one user
+wizard (``ViewClosed``, its defers) but not the monitor, a daemon, whose task goes on; two windows of one user
 share the monitor, another user gets their own."""
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def test_a_cut_mid_wizard_resumes_at_the_same_step_with_what_was_typed(
     with CuttableProxy(port) as proxy:
         page = _open(contexts(), f"http://127.0.0.1:{proxy.port}/")
         _upload(page, tmp_path)
+        shown = page.locator("[data-view]").get_attribute("data-view")
         page.get_by_label("Label").fill("May sales")
         page.get_by_label("Delimiter").select_option("Semicolon")
         proxy.cut()
@@ -127,6 +128,8 @@ def test_a_cut_mid_wizard_resumes_at_the_same_step_with_what_was_typed(
         expect(page.locator("html")).to_have_attribute("data-live", "live", timeout=20_000)
         expect(page.get_by_role("heading", name="2. Options")).to_be_visible()
         expect(page.get_by_label("Label")).to_have_value("May sales")    # what was typed
+        assert page.locator("[data-view]").get_attribute("data-view") == shown
+        assert len(wizard.views) == 1                                  # type: ignore[attr-defined]
         page.get_by_label("Delimiter").select_option("Comma")
         page.get_by_role("button", name="Continue").click()
         expect(page.get_by_role("heading", name="Imported May sales")).to_be_visible(
@@ -148,6 +151,8 @@ def test_closing_every_window_ends_the_wizard_but_not_the_daemon(
     for n in (1, 2):
         counter.get_by_role("button", name="+1").click()
         expect(counter.locator("#count")).to_have_text(f"Count: {n}")
+    counter.get_by_role("button", name="Run the task").click()
+    expect(counter.locator("#progress")).to_be_visible()
     page = _open(context, wizard_url)
     _upload(page, tmp_path)
     uploads = wizard.paths.data / "uploads"
@@ -160,8 +165,11 @@ def test_closing_every_window_ends_the_wizard_but_not_the_daemon(
     assert _wait(lambda: "closed (page_closed)" in steps()), steps()
     assert _wait(lambda: not list(uploads.iterdir()))
     assert len(wizard.views) == 0                                    # type: ignore[attr-defined]
-    again = _open(context, monitor_url)
-    expect(again.locator("#count")).to_have_text("Count: 2")         # the daemon, still there
+    again = _open(context, monitor_url)                              # the daemon worked on
+    expect(again.locator("#result")).to_have_text("The task done after 50 steps",
+                                                  timeout=20_000)
+    again.get_by_role("button", name="Back").click()
+    expect(again.locator("#count")).to_have_text("Count: 2")         # and kept its count
     page = _open(context, wizard_url)
     expect(page.get_by_role("heading", name="1. Choose a CSV file")).to_be_visible()
     assert page.locator("[data-view]").get_attribute("data-view") != first
