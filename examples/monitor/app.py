@@ -43,15 +43,14 @@ async def monitor(view: View) -> None:
         elif clicked is edit:
             note = await view.submit(Note, values=note, show=H2("The note"), label="Save")
         else:
-            view.stopping = False
-            view.show(H2("Working"), Progress(value=0, id="progress"),
-                      Button("Stop", hx_post=stop.url(view_id=view.id), hx_swap="none"))
+            view.stopping = False                  # set by the Stop button (or a close)
+            stop_button = Button("Stop", hx_post=stop.url(view_id=view.id), hx_swap="none")
             done = 0
             while done < STEPS and not view.stopping:
+                view.show(H2("Working"), Progress(value=done / STEPS, id="progress"),
+                          stop_button)
                 await view.sleep(STEP_TIME)        # the work of one step
                 done += 1
-                view.show(H2("Working"), Progress(value=done / STEPS, id="progress"),
-                          Button("Stop", hx_post=stop.url(view_id=view.id), hx_swap="none"))
             result = "stopped" if view.stopping else "done"
             await view.click(Button("Back"), show=P(f"The task {result} after {done} steps",
                                                     id="result"))

@@ -22,7 +22,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +35,7 @@ from appkit.html import (
     Input,
     Label,
     P,
+    Pre,
     Progress,
     Small,
     Table,
@@ -137,17 +137,23 @@ class Options:
 @app.view("/", title="Import a CSV file")
 async def wizard(view: View) -> None:
     """File, options, import, result; then again."""
+    path: Path | None = None
+
+    def delete_upload() -> None:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    view.defer(delete_upload)                                   # however the view ends
     try:
         while True:
             logger.info("step 1: the file")
             source = await view.submit(Source, show=H2("1. Choose a CSV file"))
             path = uploads() / source.file
-            view.defer(partial(path.unlink, missing_ok=True))    # however the view ends
 
             logger.info("step 2: the options")
             first = path.read_text(encoding="utf-8").splitlines()[:3]
             options = await view.submit(Options, show=[
-                H2("2. Options"), P("The file begins with:"), *[P(Small(line)) for line in first]])
+                H2("2. Options"), P("The file begins with:"), Pre("\n".join(first))])
 
             logger.info("step 3: the import")
             run_id = app.jobs.enqueue("import_csv", {
@@ -157,7 +163,7 @@ async def wizard(view: View) -> None:
                 view.show(H2("3. Importing"), Progress(value=run.progress or 0, id="progress"),
                           P(run.progress_message or "Waiting for a worker", id="status"))
                 await view.sleep(0.2)
-            path.unlink(missing_ok=True)
+            delete_upload()
 
             logger.info("step 4: the result")
             result = [H2(f"Imported {options.label or 'the file'}")]
