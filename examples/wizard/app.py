@@ -109,7 +109,7 @@ class CsvFile:
         )
 
 
-def saved(name: str, shown: str = "") -> Element:
+def saved(name: str, shown: Any = "") -> Element:
     """The uploaded file's name, sent with the form."""
     return Div(Input(type="hidden", name="file", value=name), shown, id="saved-file")
 
