@@ -1,7 +1,8 @@
 """examples/wizard and examples/monitor in a real Chromium: a cut mid-wizard resumes at the
-same step with what the user typed and runs nothing again; closing every window ends the
-wizard (``ViewClosed``, its defers) but not the monitor, a daemon, whose task goes on; two windows of one user
-share the monitor, another user gets their own."""
+same step with what the user typed and runs nothing again; without the socket it goes on over
+plain HTTP; closing every window ends the wizard (``ViewClosed``, its defers) but not the
+monitor, a daemon, whose task goes on; two windows of one user share the monitor, another user
+gets their own."""
 
 from __future__ import annotations
 
@@ -202,3 +203,21 @@ def test_two_windows_of_one_user_share_the_daemon_and_another_user_has_their_own
     first.get_by_role("button", name="Back").click()
     expect(second.locator("#count")).to_have_text("Count: 1")
     expect(theirs.locator("#count")).to_have_text("Count: 1")
+
+
+def test_without_the_socket_the_wizard_goes_on_over_plain_http(
+        live_server: Callable[[Any], str], contexts: Callable[[], Any], wizard: App,
+        steps: Callable[[], list[str]], tmp_path: Path) -> None:
+    page = _open(contexts(), live_server(wizard))
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url.split("/")[-1]) if r.method == "POST"
+            else None)
+    page.evaluate("window.appkitLive.state.stopped = true; window.appkitLive.state.ws.close()")
+    expect(page.locator("html")).not_to_have_attribute("data-live", "live")
+    _upload(page, tmp_path)                   # the file and the form, both over HTTP
+    example = next(m for m in list(sys.modules.values()) if getattr(m, "app", None) is wizard)
+    example.ROW_DELAY = 0.5                   # the import is still at work when it answers
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="3. Importing")).to_be_visible()
+    assert posts == ["upload", "_appkit-view", "_appkit-view"]
+    assert steps() == ["step 1: the file", "step 2: the options", "step 3: the import"]
