@@ -291,7 +291,7 @@
       else data[key] = value;
     });
     var ref = ++S.ref;
-    var frame = { t: "ev", ref: ref, route: config.component, d: data };
+    var frame = { t: "ev", ref: ref, route: d.path, d: data };
     S.pending.set(ref, { form: d.elt, sent: data, frame: frame, edits: S.edits,
                          component: true });
     send(frame);   // no aria-busy: Pico makes a busy button ignore the next click
