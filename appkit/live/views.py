@@ -57,6 +57,8 @@ logger = logging.getLogger("appkit.live.views")
 ROUTE = "/_appkit-view"
 #: Seconds a closing view's code has to end after ``ViewClosed`` before it is cancelled.
 CLOSE_GRACE = 2.0
+#: Seconds one deferred call may take before the next runs.
+DEFER_LIMIT = 10.0
 #: Seconds a page load or an event over HTTP waits for the view to wait again.
 SETTLE = 5.0
 TOPIC_PREFIX = "view:"
@@ -114,9 +116,16 @@ class View:
         self._asking = False  # whether the wait is for the user (a click or a submit)
         self._answers: dict[str, Any] = {}
         self._form: tuple[FormModel[Any], dict[str, Any]] | None = None
-        self._settled = asyncio.Event()
+        self._pause: asyncio.Future[Any] | None = None  # a sleep's (or a job's) wait
+        # Each time the view waits again (or ends) ``_settles`` grows and the futures in
+        # ``_settled`` are resolved: a page load or an answer waits for the next one.
+        self._settles = 0
+        self._settled: list[asyncio.Future[None]] = []
         self._defers: list[Callable[[], Any]] = []
         self._closed: ViewClosed | None = None
+        self._ending = False  # its defers run: show() still reaches its windows
+        self._failed = False
+        self._grace: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
 
     # ---- showing ------------------------------------------------------------------------
@@ -133,14 +142,14 @@ class View:
 
     def show(self, *elements: Any) -> None:
         """Show ``elements`` as the view's whole content, in every window of it."""
-        self._check_open()
+        self._check_shown()
         self._content = list(elements)
         self._publish()
 
     def append(self, target: str, *children: Any) -> None:
         """Add ``children`` at the end of the element ``target`` of the view's content (a
         growing log): only they are sent."""
-        self._check_open()
+        self._check_shown()
         element = _find(self._content, target)
         if element is None:
             raise ConfigurationError(
@@ -197,17 +206,19 @@ class View:
         return await self._wait()  # type: ignore[no-any-return]
 
     async def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` (closing the view raises ``ViewClosed`` here at once)."""
+        """Wait ``seconds`` (closing the view raises ``ViewClosed`` here at once; a Cancel
+        button ends it at once)."""
         self._check_open()
         loop = asyncio.get_running_loop()
-        pause = self._waiting = loop.create_future()
+        pause = self._pause = loop.create_future()
         timer = loop.call_later(seconds, _resolve, pause)
         self._settle()
         try:
             await pause
         finally:
             timer.cancel()
-            self._settled.clear()
+            if self._pause is pause:
+                self._pause = None
 
     def defer(self, fn: Callable[[], Any]) -> Callable[[], Any]:
         """Run ``fn`` (sync or async) when the view ends, however it ends; the last one
@@ -221,20 +232,16 @@ class View:
         ``progress(run)`` is called when its progress changes."""
         jobs = self._views.app.jobs
         seen = None
-        self._settle()
-        try:
-            while True:
-                run = await asyncio.to_thread(jobs.get, run_id)
-                if progress is not None and (run.progress, run.progress_message) != seen:
-                    seen = (run.progress, run.progress_message)
-                    result = progress(run)
-                    if inspect.isawaitable(result):
-                        await result
-                if run.done:
-                    return run
-                await self.sleep(every)
-        finally:
-            self._settled.clear()
+        while True:
+            run = await asyncio.to_thread(jobs.get, run_id)
+            if progress is not None and (run.progress, run.progress_message) != seen:
+                seen = (run.progress, run.progress_message)
+                result = progress(run)
+                if inspect.isawaitable(result):
+                    await result
+            if run.done:
+                return run
+            await self.sleep(every)
 
     def go(self, name: str) -> None:
         """Send this view's windows to the view called ``name`` (or to ``name`` when it is
@@ -291,27 +298,48 @@ class View:
             return await self._waiting
         finally:
             self._asking = False
-            self._settled.clear()
             self._answers = {}
             self._form = None
 
     def _settle(self) -> None:
-        self._settled.set()
+        self._settles += 1
+        settled, self._settled = self._settled, []
+        for future in settled:
+            _resolve(future)
+
+    async def _moved_on(self, since: int) -> None:
+        """Until the view waits again (or ends) after its ``since``-th wait, at most
+        ``SETTLE`` seconds."""
+        if self._settles > since or self._task is None or self._task.done():
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._settled.append(future)
+        try:
+            await asyncio.wait_for(future, SETTLE)
+        except TimeoutError:
+            with contextlib.suppress(ValueError):
+                self._settled.remove(future)
 
     def _check_open(self) -> None:
         if self._closed is not None:
             raise self._closed
 
-    def _answer(self, step: int, key: str, data: Mapping[str, Any]) -> None:
-        """An event from a page: answer the current wait, or refuse it."""
+    def _check_shown(self) -> None:
+        if self._closed is not None and not self._ending:
+            raise self._closed
+
+    def _answer(self, step: int, key: str, data: Mapping[str, Any]) -> bool:
+        """An event from a page: answer the current wait (True: the view goes on), show a
+        form's errors (False: it waits still), or refuse it."""
         if self.state != "running":
             raise _Gone("This view has ended: reload the page")
         waiting = self._waiting
         if key == "cancel":
             self.stop()
-            if not self._asking and waiting is not None and not waiting.done():
-                waiting.set_result(None)   # a sleep (or a job's wait) ends now
-            return
+            if self._pause is not None and not self._pause.done():
+                self._pause.set_result(None)   # a sleep (or a job's wait) ends now
+                return True
+            return False
         if step != self.step or not self._asking or waiting is None or waiting.done():
             raise _Conflict("This was answered already (in another window?): the view "
                             "shows what comes next")
@@ -322,12 +350,13 @@ class View:
             if not submitted.accepted:
                 self._show_form(submitted.render, shown["step"], shown["before"],
                                 shown["label"])
-                return  # still waiting: the form shows its errors
+                return False  # still waiting: the form shows its errors
             waiting.set_result(submitted.value)
         elif key in self._answers:
             waiting.set_result(self._answers[key])
         else:
             raise BadRequest(f"This view does not wait for {key[:40]!r} now")
+        return True
 
 
 class _Gone(HTTPError):
@@ -446,43 +475,51 @@ class Views:
         self.hub.topic(view.topic, snapshot=view.render,
                        allow=lambda session: _owned(owner_of, user_topic(session)))
         view._task = asyncio.get_running_loop().create_task(self._run(view, fn))
-        await self._until_settled(view)
+        await view._moved_on(0)
         return view
 
     async def _run(self, view: View, fn: Callable[[View], Awaitable[Any]]) -> None:
         try:
             await fn(view)
-        except ViewClosed:
-            pass
-        except asyncio.CancelledError:
+        except (ViewClosed, asyncio.CancelledError):
             pass
         except Exception:
             logger.exception("The view %s failed", view.route)
+            view._failed = True
             with contextlib.suppress(ViewClosed):
                 view.show(P("Something went wrong here. The details are in the app's log."),
                           Button("Start over", onclick="location.reload()",
                                  type="button"))
-        finally:
-            view._settled.set()
-            if view.state == "running":
-                view.state = "finished"
-            await self._ended(view)
-
-    async def _until_settled(self, view: View) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(view._settled.wait(), SETTLE)
+        if view._grace is not None:
+            view._grace.cancel()   # the code ended: its defers run in full
+        # Waits its code left behind (a task of it still awaiting a click) end with it.
+        for future in (view._waiting, view._pause):
+            if future is not None and not future.done():
+                future.cancel()
+        if view.state == "running":
+            view.state = "finished"
+        view._settle()
+        await self._ended(view)
 
     async def _ended(self, view: View) -> None:
-        """The view's code ended: run its defers; a view no window shows goes."""
+        """The view's code ended: run its defers, last first (each at most ``DEFER_LIMIT``
+        seconds); a view no window shows, or whose code failed (a reload starts it
+        anew), goes."""
+        view._ending = True
         while view._defers:
             fn = view._defers.pop()
             try:
                 result = fn()
                 if inspect.isawaitable(result):
-                    await result
-            except Exception:
+                    await asyncio.wait_for(result, DEFER_LIMIT)
+            except TimeoutError:
+                logger.warning("A deferred call of the view %s took over %s s: left",
+                               view.route, DEFER_LIMIT)
+            except (Exception, ViewClosed):
                 logger.exception("A deferred call of the view %s failed", view.route)
-        if view.state == "closing" or view.key is None and not view.pages:
+        view._ending = False
+        if view.state in ("closing", "closed") or view._failed or (
+                view.key is None and not view.pages):
             self._remove(view)
 
     def close(self, view: View, reason: str) -> None:
@@ -497,12 +534,12 @@ class Views:
         if finished or view._task is None or view._task.done():
             self._remove(view)
             return
-        if view._waiting is not None and not view._waiting.done():
-            view._waiting.set_exception(view._closed)
-        # Cancelled if it has not ended in time; the timer goes as soon as it ends (it
-        # would keep the view's task, and all it holds, alive until then).
-        timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, view._task.cancel)
-        view._task.add_done_callback(lambda _: timer.cancel())
+        for future in (view._waiting, view._pause):
+            if future is not None and not future.done():
+                future.set_exception(view._closed)
+        # Cancelled if its code has not ended in time; the timer goes as soon as it ends
+        # (it would keep the view's task, and all it holds, alive until then).
+        view._grace = asyncio.get_running_loop().call_later(CLOSE_GRACE, view._task.cancel)
 
     def _remove(self, view: View) -> None:
         view.state = "closed"
@@ -559,10 +596,9 @@ class Views:
         if view is None or view.owner != await self.owner(conn):
             raise _Gone("This view has ended: reload the page")
         fields = {k: v for k, v in data.items() if k not in ("_v", "_s", "_k")}
-        view._settled.clear()
-        view._answer(number, key, fields)
-        await asyncio.sleep(0)
-        await self._until_settled(view)
+        since = view._settles
+        if view._answer(number, key, fields):
+            await view._moved_on(since)
         return view
 
     async def http_event(self, request: Request) -> Any:
@@ -604,7 +640,7 @@ class Views:
             if view.key is None:
                 if now - view.used > self.settings.page_grace:
                     self.close(view, "page_closed")
-            elif (view._settled.is_set() or view.state == "finished") and (
+            elif (view._asking or view.state == "finished") and (
                     now - view.used > view._ttl):
                 self.close(view, "expired")
 

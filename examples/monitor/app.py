@@ -7,9 +7,9 @@ app shows it as it is now. Another user (another browser) gets their own. It has
 a note (a text area) and a long task with a progress bar and a Stop button. Run it with
 ``appkit run examples/monitor`` and open it in two windows.
 
-A view waits for one thing at a time: while the task runs it is not waiting for a click, so
-the Stop button posts to a route of its own (``/stop``), which sets the view's ``stopping``
-flag; the task's loop checks it.
+While the task runs the view waits for no click: its Stop button is ``view.cancel_button``,
+which sets the view's ``stopping`` flag (and ends the step's ``sleep`` at once); the task's
+loop checks it.
 """
 
 from __future__ import annotations
@@ -43,22 +43,14 @@ async def monitor(view: View) -> None:
         elif clicked is edit:
             note = await view.submit(Note, values=note, show=H2("The note"), label="Save")
         else:
-            view.stopping = False                  # set by the Stop button (or a close)
-            stop_button = Button("Stop", hx_post=stop.url(view_id=view.id), hx_swap="none")
+            view.stopping = False                  # set by the Stop button
             done = 0
             while done < STEPS and not view.stopping:
                 view.show(H2("Working"), Progress(value=done / STEPS, id="progress"),
-                          stop_button)
+                          view.cancel_button("Stop"))
                 await view.sleep(STEP_TIME)        # the work of one step
                 done += 1
             result = "stopped" if view.stopping else "done"
             await view.click(Button("Back"), show=P(f"The task {result} after {done} steps",
                                                     id="result"))
 
-
-@app.post("/stop/{view_id}")
-def stop(request, view_id: str) -> None:
-    """The Stop button: ask the user's view ``view_id`` to stop its task."""
-    for view in app.views.of(request):
-        if view.id == view_id:
-            view.stop()

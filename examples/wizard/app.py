@@ -159,10 +159,9 @@ async def wizard(view: View) -> None:
             run_id = app.jobs.enqueue("import_csv", {
                 "name": source.file, "delimiter": options.delimiter.value,
                 "header": options.header, "delay": ROW_DELAY})
-            while not (run := app.jobs.get(run_id)).done:
-                view.show(H2("3. Importing"), Progress(value=run.progress or 0, id="progress"),
-                          P(run.progress_message or "Waiting for a worker", id="status"))
-                await view.sleep(0.2)
+            run = await view.job(run_id, progress=lambda run: view.show(
+                H2("3. Importing"), Progress(value=run.progress or 0, id="progress"),
+                P(run.progress_message or "Waiting for a worker", id="status")))
             delete_upload()
 
             logger.info("step 4: the result")

@@ -1,6 +1,6 @@
 """examples/wizard and examples/monitor over plain HTTP (their browser tests are in
 tests/e2e/test_views_browser.py): the wizard's upload route and its steps, the monitor's
-daemon and its Stop route; and what the views API does not do yet (xfail, strict)."""
+daemon and its Stop button; and what the views API does and does not do yet (xfail, strict)."""
 
 from __future__ import annotations
 
@@ -125,24 +125,22 @@ def test_the_monitor_is_one_per_user_and_stop_only_reaches_ones_own(monitor: App
         assert "<textarea" in note.text
         assert "line one" in answer(mine, vid, 3, "submit", text="line one").text
         assert "Working" in answer(mine, vid, 4, "2").text
-        assert theirs.post(f"/stop/{vid}").status_code < 300         # not their view:
+        assert answer(theirs, vid, 0, "cancel").status_code == 410   # not their view:
         time.sleep(0.3)
         assert "Working" in shown(monitor, vid)                      # nothing happens
-        assert mine.post(f"/stop/{vid}").status_code < 300
+        assert answer(mine, vid, 0, "cancel").status_code == 200     # the Stop button
         wait_for(lambda: "The task stopped after" in shown(monitor, vid))
         assert "Count: 1" in answer(mine, vid, 5, "0").text
         assert "Count: 0" in theirs.get("/").text
 
 
-# ---- what the views API lacks (found writing the examples) ---------------------------------
+# ---- what the views API does (and does not do) --------------------------------------------
 
 @dataclass
 class WithFile:
     file: str = field(default="", metadata={"widget": "file"})
 
 
-@pytest.mark.xfail(strict=True, reason="view.job(progress=...) reads run.message, which Run "
-                   "does not have (it is run.progress_message): AttributeError")
 def test_view_job_reports_progress(wizard: App) -> None:
     seen: list[Any] = []
     folder = wizard.paths.data / "uploads"
@@ -180,13 +178,10 @@ def test_a_file_field_reaches_view_submit(wizard: App) -> None:
         assert got and got[0].file not in ("", None)
 
 
-@pytest.mark.xfail(strict=True, reason="app.views.stop(view_id, request) from a sync handler "
-                   "(the thread pool) fails on a view that waits: Views.close calls "
-                   "asyncio.get_running_loop() (RuntimeError, 500)")
-def test_a_sync_handler_can_stop_a_waiting_view(monitor: App) -> None:
+def test_a_handler_can_stop_a_waiting_view(monitor: App) -> None:
     @monitor.post("/close/{view_id}")
-    def close(request: Any, view_id: str) -> dict[str, bool]:
-        return {"stopped": monitor.views.stop(view_id, request)}
+    async def close(request: Any, view_id: str) -> dict[str, bool]:
+        return {"stopped": await monitor.views.stop(view_id, request)}
 
     with Client(monitor) as client:
         vid = view_id(client.get("/").text)

@@ -56,9 +56,13 @@ def test_the_views_of_views_md(caplog: pytest.LogCaptureFixture) -> None:
         assert re.findall(r"<li>(\w+) ", client.get("/running").text) == [
             "Hello", "Count", "Counter"]
 
+        page = client.get("/count-down").text
+        vid = view_id(page)
+        assert "100 to go" in page and ">Stop</button>" in page
+        stopped = answer(client, vid, 0, "cancel")                       # the Stop button
+        assert ">Stopped</p>" in stopped.text
+
         vid = view_id(client.get("/careful").text)
-        assert client.post(f"/stop/{vid}").status_code < 300
-        assert app.views._views[vid].stopping                            # asked to stop
         assert other.post(f"/running/{vid}/close").status_code < 300     # not theirs:
         assert not caplog.messages                                       # nothing
         assert client.post(f"/running/{vid}/close").status_code < 300
