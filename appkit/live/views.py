@@ -518,9 +518,18 @@ class Views:
             except (Exception, ViewClosed):
                 logger.exception("A deferred call of the view %s failed", view.route)
         view._ending = False
-        if view.state in ("closing", "closed") or view._failed or (
-                view.key is None and not view.pages):
+        view.used = time.monotonic()
+        if view.state in ("closing", "closed"):
             self._remove(view)
+        elif view._failed and view.key is not None:
+            # A reload starts the daemon anew; the windows on it keep its error until
+            # they go (it is a view of its pages now).
+            if self._daemons.get(view.key) is view:
+                del self._daemons[view.key]
+            view.key = None
+        # A view that finished stays, showing its end, for the page that loads it (its
+        # socket may not have followed it yet): it goes with its pages, or page_grace
+        # after its end when no page follows it.
 
     def close(self, view: View, reason: str) -> None:
         """End ``view``: ``ViewClosed(reason)`` into its wait, then its task cancelled if it

@@ -466,5 +466,23 @@ def test_a_view_awaits_a_job_and_shows_its_progress() -> None:
     with live_client(app) as client:
         client.get("/report")
         assert wait_until(lambda: (1.0, "step 4") in shown, within=30)
-        assert wait_until(lambda: len(app.views) == 0)     # it ended (an error would log)
+        (view,) = app.views._views.values()
+        assert wait_until(lambda: view.state == "finished")  # it ended (an error would log)
+        assert "Done: 4" in str(view.render())             # for a page that comes to see
         assert shown[0] in ((None, None), (0.25, "step 1")) and len(shown) <= 5
+
+
+def test_a_view_that_ends_at_once_is_shown_to_the_page_that_follows_it_later() -> None:
+    app = App("views-end")
+
+    @app.view("/quick")
+    async def quick(view: View) -> None:
+        view.show(P("All done", id="done"))
+
+    with live_client(app) as client:
+        page, ws, vid = open_view(client, "/quick")   # its socket follows after the end
+        assert "All done" in page.html
+        got = until_pong(ws)
+        assert not any(f["t"] == "reload" for f in got)   # no reload (it would loop)
+        ws.close(1001)
+        assert wait_until(lambda: len(app.views) == 0)
