@@ -24,7 +24,8 @@ CSS written by its author, offline.
 - ``Markdown(text)``: Markdown rendered on the server, code highlighted.
 - ``LineChart``, ``BarChart``, ``PieChart``, ``add_points``, ``from_rows``: charts (uPlot),
   updated live.
-- ``DataGrid``, ``Column``: a live grid over a table: search, sort, paging, edit, export.
+- ``DataGrid``, ``Column``, ``Query``, ``Rows``: a live grid over a table, a query or a
+  list: search, sort, paging, edit, export.
 - ``Reorder``: a list to reorder by mouse or keyboard that posts the new order.
 - ``Autocomplete``, ``Tags``, ``Score``: form-model field types
   (``Annotated[str, Autocomplete(options)]``), checked on the server.
@@ -68,7 +69,7 @@ from appkit.ui.widgets import (
 
 if TYPE_CHECKING:
     from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
-    from appkit.ui.grid import Column, DataGrid
+    from appkit.ui.grid import Column, DataGrid, Query, Rows
     from appkit.ui.markdown import Markdown, MarkdownTooLarge
     from appkit.ui.menus import Command, Menu, Separator
     from appkit.ui.reorder import Reorder, ReorderError
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
 __getattr__ = lazy_names(__name__, {
     **dict.fromkeys(("BarChart", "ChartError", "LineChart", "PieChart", "add_points",
                      "from_rows"), "appkit.ui.charts"),
-    **dict.fromkeys(("Column", "DataGrid"), "appkit.ui.grid"),
+    **dict.fromkeys(("Column", "DataGrid", "Query", "Rows"), "appkit.ui.grid"),
     **dict.fromkeys(("Markdown", "MarkdownTooLarge"), "appkit.ui.markdown"),
     **dict.fromkeys(("Command", "Menu", "Separator"), "appkit.ui.menus"),
     **dict.fromkeys(("Reorder", "ReorderError"), "appkit.ui.reorder"),
@@ -98,8 +99,10 @@ __all__ = [
     "MarkdownTooLarge",
     "Menu",
     "PieChart",
+    "Query",
     "Reorder",
     "ReorderError",
+    "Rows",
     "Separator",
     "add_points",
     "from_rows",
