@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
     from appkit.ui.grid import Column, DataGrid, Query, Rows
     from appkit.ui.markdown import Markdown, MarkdownTooLarge
+    from appkit.ui.progress import JobProgress
     from appkit.ui.menus import Command, Menu, Separator
     from appkit.ui.reorder import Reorder, ReorderError
 
@@ -81,6 +82,7 @@ __getattr__ = lazy_names(__name__, {
                      "from_rows"), "appkit.ui.charts"),
     **dict.fromkeys(("Column", "DataGrid", "Query", "Rows"), "appkit.ui.grid"),
     **dict.fromkeys(("Markdown", "MarkdownTooLarge"), "appkit.ui.markdown"),
+    "JobProgress": "appkit.ui.progress",
     **dict.fromkeys(("Command", "Menu", "Separator"), "appkit.ui.menus"),
     **dict.fromkeys(("Reorder", "ReorderError"), "appkit.ui.reorder"),
 })
@@ -94,6 +96,7 @@ __all__ = [
     "Column",
     "Command",
     "DataGrid",
+    "JobProgress",
     "LineChart",
     "Markdown",
     "MarkdownTooLarge",

@@ -1,0 +1,153 @@
+"""``JobProgress``: a run of a background job (``app.jobs``) in a page, kept current by the
+hub while it runs: its state, a progress bar and the message it reported, then its result
+or why it failed.
+
+    @app.post("/import")
+    def start_import():
+        run_id = app.jobs.enqueue("import_expenses", {"path": "..."})
+        return JobProgress(app, run_id, label="Import")
+
+The feed is the scheduler's own change notes (``app.jobs.on_change``, at most about ten a
+second per run for progress): for a run a page shows, each note reads the run and
+publishes the widget again on the topic ``appkit-job:<run id>`` (a morph by its id), the
+last state always last. It needs no jobs dashboard; the dashboard, when mounted, keeps
+its own pages current from the same notes. See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from appkit.errors import ConfigurationError, NotFound
+from appkit.html import Div, Element, P, Span
+from appkit.ui.widgets import Badge, ProgressBar
+
+__all__ = ["JobProgress", "TOPIC_PREFIX"]
+
+#: The hub topic of a run's widget is this and the run's id.
+TOPIC_PREFIX = "appkit-job:"
+_TONES = {"queued": "neutral", "running": "info", "completed": "success",
+          "failed": "danger", "timeout": "danger", "cancelled": "warning"}
+_STATES = {"queued": "Waiting to start", "running": "Running", "completed": "Done",
+           "failed": "Failed", "timeout": "Timed out", "cancelled": "Cancelled"}
+_FOLLOWED = 1000   # runs followed at most (the oldest forgotten first)
+
+
+def JobProgress(app: Any, run_id: int, *, label: str = "Progress",  # noqa: N802
+                finished: Callable[[Any], Any] | None = None) -> Element:
+    """The run ``run_id`` of ``app.jobs`` as it is now, kept current while it runs.
+
+    Args:
+        app: the app (its ``jobs`` run the job, its ``hub`` carries the changes).
+        run_id: the run (what ``app.jobs.enqueue`` returned).
+        label: what is in progress (the bar's label, for a screen reader too).
+        finished: what to show once the run has finished (completed, failed, timed out
+            or cancelled), a function of the run returning elements; by default its
+            result (``run.output``) or the last line of its error.
+
+    Raises:
+        ConfigurationError: the app has no jobs or no hub (the live layer).
+        RunNotFound: there is no such run (a 404 in a handler).
+    """
+    feed = _feed(app)
+    topic = f"{TOPIC_PREFIX}{int(run_id)}"
+    subscribed = feed.hub.subscribe(topic)          # before reading what it shows
+    feed.follow(int(run_id), label, finished)
+    run = feed.jobs.get(int(run_id))
+    return Div(subscribed, _state(run, label, finished), cls="appkit-job-progress")
+
+
+def _state(run: Any, label: str, finished: Callable[[Any], Any] | None) -> Element:
+    """The widget's changing part (the element the hub morphs)."""
+    status = str(run.status)
+    badge = Badge(_STATES.get(status, status), tone=_TONES.get(status, "neutral"))
+    if run.done and finished is not None:
+        body: Any = finished(run)
+    elif status == "completed":
+        body = [ProgressBar(1.0, label=label), P(badge, " ", _result(run.output))]
+    elif run.done:
+        body = P(badge, " ", _last_line(run.error))
+    else:
+        value = run.progress if status == "running" else None
+        message = run.progress_message or ""
+        body = [ProgressBar(None if value is None else min(max(float(value), 0.0), 1.0),
+                            label=label),
+                P(badge, " ", Span(message, cls="appkit-job-message"))]
+    return Div(body, id=f"appkit-job-{run.id}", role="status", data_status=status)
+
+
+def _result(output: Any) -> str:
+    text = "" if output is None else str(output)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _last_line(error: str | None) -> str:
+    lines = [line for line in (error or "").splitlines() if line.strip()]
+    text = lines[-1].strip() if lines else "It did not complete."
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+class _Feed:
+    """One app's runs shown by widgets, published on each change note."""
+
+    def __init__(self, app: Any) -> None:
+        self.jobs = getattr(app, "jobs", None)
+        self.hub = getattr(app, "hub", None)
+        if self.jobs is None or self.hub is None:
+            raise ConfigurationError(
+                "JobProgress needs an app with jobs and the live layer (app.jobs, app.hub): "
+                "appkit.App has both")
+        self._lock = threading.Lock()
+        self._runs: dict[int, tuple[str, Callable[[Any], Any] | None]] = {}
+        self._topics: set[int] = set()
+        self.jobs.on_change(self.changed)
+
+    def follow(self, run_id: int, label: str,
+               finished: Callable[[Any], Any] | None) -> None:
+        """Publish the changes of ``run_id`` from now on (a page shows it)."""
+        with self._lock:
+            self._runs.pop(run_id, None)
+            self._runs[run_id] = (label, finished)
+            while len(self._runs) > _FOLLOWED:
+                del self._runs[next(iter(self._runs))]
+            if run_id not in self._topics:
+                self._topics.add(run_id)
+                self.hub.topic(f"{TOPIC_PREFIX}{run_id}",
+                               snapshot=lambda: self._snapshot(run_id))
+
+    def _snapshot(self, run_id: int) -> list[Any]:
+        """The widget's whole state, for a page that missed too much."""
+        with self._lock:
+            label, finished = self._runs.get(run_id, ("Progress", None))
+        try:
+            return [_state(self.jobs.get(run_id), label, finished)]
+        except NotFound:   # the run was purged
+            return []
+
+    def changed(self, run_id: int) -> None:
+        """``jobs.on_change`` (the scheduler's thread): publish a followed run again."""
+        with self._lock:
+            found = self._runs.get(run_id)
+        if found is None:
+            return
+        try:
+            run = self.jobs.get(run_id)
+        except NotFound:   # the run was purged
+            with self._lock:
+                self._runs.pop(run_id, None)
+            return
+        self.hub.publish(f"{TOPIC_PREFIX}{run_id}", _state(run, *found))
+
+
+_FEEDS_LOCK = threading.Lock()
+
+
+def _feed(app: Any) -> _Feed:
+    with _FEEDS_LOCK:
+        feed = getattr(app, "_appkit_job_progress", None)
+        if feed is None:
+            feed = _Feed(app)
+            app._appkit_job_progress = feed
+        return feed
