@@ -71,8 +71,8 @@ if TYPE_CHECKING:
     from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
     from appkit.ui.grid import Column, DataGrid, Query, Rows
     from appkit.ui.markdown import Markdown, MarkdownTooLarge
-    from appkit.ui.progress import JobProgress
     from appkit.ui.menus import Command, Menu, Separator
+    from appkit.ui.progress import JobProgress
     from appkit.ui.reorder import Reorder, ReorderError
 
 # Markdown (Pygments), data grids (the live layer), charts, reorder lists and menus load

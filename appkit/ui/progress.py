@@ -93,12 +93,13 @@ class _Feed:
     """One app's runs shown by widgets, published on each change note."""
 
     def __init__(self, app: Any) -> None:
-        self.jobs = getattr(app, "jobs", None)
-        self.hub = getattr(app, "hub", None)
-        if self.jobs is None or self.hub is None:
+        jobs, hub = getattr(app, "jobs", None), getattr(app, "hub", None)
+        if jobs is None or hub is None:
             raise ConfigurationError(
                 "JobProgress needs an app with jobs and the live layer (app.jobs, app.hub): "
                 "appkit.App has both")
+        self.jobs: Any = jobs
+        self.hub: Any = hub
         self._lock = threading.Lock()
         self._runs: dict[int, tuple[str, Callable[[Any], Any] | None]] = {}
         self._topics: set[int] = set()
