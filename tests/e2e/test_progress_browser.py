@@ -37,6 +37,6 @@ def test_the_widget_follows_a_run_to_its_end(live_server: Callable[[Any], str], 
     (tmp_path / "end").touch()
     expect(widget).to_contain_text("Done")
     expect(widget).to_contain_text("{'imported': 100}")
-    expect(page.locator(".appkit-job-progress [data-status]")).to_have_attribute(
+    expect(page.locator(f"#appkit-job-{run_id} [data-status]")).to_have_attribute(
         "data-status", "completed")
     assert page.evaluate("window.loadedOnce") is True      # no reload: the hub morphed it

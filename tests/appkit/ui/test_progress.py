@@ -57,6 +57,11 @@ def make_app() -> App:
     def show(run_id: int) -> Any:
         return Page("Import", JobProgress(app, run_id, label="Import"))
 
+    @app.get("/news/{run_id}")
+    def news(run_id: int) -> Any:        # on a topic the page follows, by an id of its own
+        return Page("News", app.hub.subscribe("news"),
+                    JobProgress(app, run_id, id="import-state", topic="news"))
+
     @app.get("/custom/{run_id}")
     def custom(run_id: int) -> Any:
         return Page("Import", JobProgress(
@@ -108,6 +113,22 @@ def test_a_runs_progress_reaches_the_page_live_up_to_its_result(
     assert 'data-status="completed"' in again and "100 %" in again
     custom = client.get(f"/custom/{run_id}").text
     assert '<p id="said">Imported 100 rows</p>' in custom
+
+
+def test_on_a_topic_of_the_page_by_an_id_of_its_own(
+        live: tuple[App, Client, contextlib.ExitStack], tmp_path: Path) -> None:
+    app, client, sockets = live
+    assert app.jobs._listeners[0] == app._appkit_job_progress.changed  # type: ignore[attr-defined]
+    run_id = app.jobs.enqueue("step_through", {"folder": str(tmp_path)})
+    wait_for(lambda: app.jobs.get(run_id).progress == 0.3, "the first progress")
+    page = LivePage(client, sockets, f"/news/{run_id}")
+    assert list(page.topics) == ["news"] and 'id="import-state" role="status"' in page.html
+    (tmp_path / "go").touch()
+    (tmp_path / "end").touch()
+    frames = page.until(lambda op: op["target"] == "import-state"
+                        and 'data-status="completed"' in op["html"])
+    assert {f["topic"] for f in frames if f["t"] == "msg"} == {"news"}
+    page.close()
 
 
 def test_a_failed_run_says_why(live: tuple[App, Client, contextlib.ExitStack],
