@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,3 +358,22 @@ def test_over_the_socket_editing_one_listed_row_sends_that_row() -> None:
             ("morph", "rb.20.2")]
         assert "Standing desk" in saved[0]["html"] and "<form" not in saved[0]["html"]
         assert app.state_shelf[1]["name"] == "Standing desk"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("make, name", [(query_app, "Items"), (list_app, "Books")])
+def test_over_the_socket_a_search_that_is_not_text_is_a_400(make: Callable[[], App],
+                                                           name: str) -> None:
+    with live_client(make()) as client:
+        page = LivePage(client)
+        token = component_token(page.html, name)
+        ws = page.connect()
+        frames(ws, 1)
+        for ref, data in enumerate(({"_h": "search", "query": "a\ud800b"},
+                                    {"_h": "order", "by": "\ud800"},
+                                    {"_h": "goto", "page": "1"}), start=1):
+            ws.send_text(json.dumps({"t": "ev", "ref": ref, "route": ROUTE,
+                                     "d": {"_c": token, **data}}))
+            reply = reply_to(ws, ref)
+            if ref < 3:
+                assert reply["ok"] is False and reply["error"]["status"] == 400, reply
+        assert reply["ok"] is True, reply      # the refused search was not kept
