@@ -24,7 +24,8 @@ CSS written by its author, offline.
 - ``Markdown(text)``: Markdown rendered on the server, code highlighted.
 - ``LineChart``, ``BarChart``, ``PieChart``, ``add_points``, ``from_rows``: charts (uPlot),
   updated live.
-- ``DataGrid``, ``Column``: a live grid over a table: search, sort, paging, edit, export.
+- ``DataGrid``, ``Column``, ``Query``, ``Rows``: a live grid over a table, a query or a
+  list: search, sort, paging, edit, export.
 - ``Reorder``: a list to reorder by mouse or keyboard that posts the new order.
 - ``Autocomplete``, ``Tags``, ``Score``: form-model field types
   (``Annotated[str, Autocomplete(options)]``), checked on the server.
@@ -68,9 +69,10 @@ from appkit.ui.widgets import (
 
 if TYPE_CHECKING:
     from appkit.ui.charts import BarChart, ChartError, LineChart, PieChart, add_points, from_rows
-    from appkit.ui.grid import Column, DataGrid
+    from appkit.ui.grid import Column, DataGrid, Query, Rows
     from appkit.ui.markdown import Markdown, MarkdownTooLarge
     from appkit.ui.menus import Command, Menu, Separator
+    from appkit.ui.progress import JobProgress
     from appkit.ui.reorder import Reorder, ReorderError
 
 # Markdown (Pygments), data grids (the live layer), charts, reorder lists and menus load
@@ -78,8 +80,9 @@ if TYPE_CHECKING:
 __getattr__ = lazy_names(__name__, {
     **dict.fromkeys(("BarChart", "ChartError", "LineChart", "PieChart", "add_points",
                      "from_rows"), "appkit.ui.charts"),
-    **dict.fromkeys(("Column", "DataGrid"), "appkit.ui.grid"),
+    **dict.fromkeys(("Column", "DataGrid", "Query", "Rows"), "appkit.ui.grid"),
     **dict.fromkeys(("Markdown", "MarkdownTooLarge"), "appkit.ui.markdown"),
+    "JobProgress": "appkit.ui.progress",
     **dict.fromkeys(("Command", "Menu", "Separator"), "appkit.ui.menus"),
     **dict.fromkeys(("Reorder", "ReorderError"), "appkit.ui.reorder"),
 })
@@ -93,13 +96,16 @@ __all__ = [
     "Column",
     "Command",
     "DataGrid",
+    "JobProgress",
     "LineChart",
     "Markdown",
     "MarkdownTooLarge",
     "Menu",
     "PieChart",
+    "Query",
     "Reorder",
     "ReorderError",
+    "Rows",
     "Separator",
     "add_points",
     "from_rows",

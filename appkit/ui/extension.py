@@ -51,11 +51,11 @@ class UIExtension:
                                          or "app")
         app.add_head(self._head)
         app.post(THEME_ROUTE, name="appkit-ui-theme")(self._choose)
-        # Markdown's highlighting, charts, reorder lists, grid exports and the form fields
-        # (autocomplete, tags, score) work on every page.
-        from appkit.ui import charts, fields, grid, markdown, reorder
+        # Markdown's highlighting, charts, reorder lists, grid exports, the form fields
+        # (autocomplete, tags, score) and job progress work on every page.
+        from appkit.ui import charts, fields, grid, markdown, progress, reorder
 
-        for piece in (markdown, charts, reorder, grid, fields):
+        for piece in (markdown, charts, reorder, grid, fields, progress):
             piece.install(app)
 
     def commands(self) -> Sequence[Command]:

@@ -8,8 +8,8 @@
 - **A data grid** (``ExpenseGrid``) of the expenses: search, sort, paging, delete with an
   in-page confirmation, CSV export, two filters (category and month) and the total of what
   it shows.
-- **A CSV import** that runs as a background job (``@app.task``): its progress is pushed to
-  the page through the hub (``app.hub``) and shown with the kit's ``ProgressBar``. A file
+- **A CSV import** that runs as a background job (``@app.task``), shown with the kit's
+  ``JobProgress``: its progress, then its result, pushed to the page by the hub. A file
   with a problem (not UTF-8, a column missing, a line too long, an amount that is not a
   number...) is refused with the reason and nothing is imported: the rows are saved in one
   transaction, all or none.
@@ -73,9 +73,9 @@ from appkit.ui import (
     Grid,
     Group,
     Icon,
+    JobProgress,
     NavItem,
     PieChart,
-    ProgressBar,
     Shell,
     ToolButton,
     UISettings,
@@ -336,25 +336,29 @@ def import_expenses(path: str, name: str = "", delay: float = 0.02) -> dict[str,
 
 
 def import_status(run: Any = None) -> Any:
-    """What the page shows of the latest import (``run``); the hub sends it anew as the
-    run moves (``publish_import`` below)."""
+    """What the page shows of the latest import (``run``): the kit's ``JobProgress``, kept
+    current by the hub while the run goes on (on the "imports" topic every page of the
+    app follows), then what it did."""
     if run is None:
-        body: Any = P("Import expenses from a CSV file with the columns ",
-                      ", ".join(COLUMNS), " and note (", A("a sample", href=sample), ").")
-    elif run.status in (Status.QUEUED, Status.RUNNING):
-        body = ProgressBar(run.progress, label=f"Importing {run.inputs.get('name', '')}")
-    elif run.status == Status.COMPLETED and run.output["errors"]:
-        body = [P(Icon("circle-alert"), " ", Strong("Nothing imported"), " from ",
+        return Div(P("Import expenses from a CSV file with the columns ",
+                     ", ".join(COLUMNS), " and note (", A("a sample", href=sample), ")."),
+                   id="import-status", role="status")
+    return JobProgress(app, run.id, label=f"Importing {run.inputs.get('name', '')}",
+                       finished=import_result, id="import-status", topic="imports")
+
+
+def import_result(run: Any) -> Any:
+    """What a finished import did (or why it did nothing)."""
+    if run.status == Status.COMPLETED and run.output["errors"]:
+        return [P(Icon("circle-alert"), " ", Strong("Nothing imported"), " from ",
                   run.output["name"], ":"),
                 Ul(*[Li(error) for error in run.output["errors"]])]
-    elif run.status == Status.COMPLETED:
-        body = P(Icon("circle-check"), f" Imported {run.output['imported']:,} expenses from "
+    if run.status == Status.COMPLETED:
+        return P(Icon("circle-check"), f" Imported {run.output['imported']:,} expenses from "
                  f"{run.output['name']}. ", A("Show them", href=index))
-    else:
-        body = P(Icon("circle-alert"), f" The import of {run.inputs.get('name', '')} "
-                 f"{run.status.value}: nothing was imported (",
-                 A("details", href=dashboard.run.url(run_id=run.id)), ").")
-    return Div(body, id="import-status", role="status")
+    return P(Icon("circle-alert"), f" The import of {run.inputs.get('name', '')} "
+             f"{run.status.value}: nothing was imported (",
+             A("details", href=dashboard.run.url(run_id=run.id)), ").")
 
 
 def latest_import() -> Any:
@@ -363,14 +367,13 @@ def latest_import() -> Any:
 
 
 @app.jobs.on_change
-def publish_import(run_id: int) -> None:
-    """Every change of an import run reaches the pages following "imports"."""
+def redraw_charts(run_id: int) -> None:
+    """An import that saved rows has the charts drawn again, on every page showing them
+    (after its widget said so: the kit's own listener comes first)."""
     run = app.jobs.get(run_id)
-    if run.task != "import_expenses":
-        return
-    app.hub.publish("imports", import_status(run))
-    if run.status == Status.COMPLETED and run.output["imported"]:
-        app.hub.publish("imports", category_pie(), month_bars())   # the charts redraw
+    if run.task == "import_expenses" and run.status == Status.COMPLETED and (
+            run.output["imported"]):
+        app.hub.publish("imports", category_pie(), month_bars())
 
 
 def upload_form() -> Any:
