@@ -39,7 +39,7 @@ from appkit.live.components import COMPONENTS_KEY
 from appkit.live.components import ROUTE as COMPONENT_ROUTE
 from appkit.live.hub import Hub, user_topic
 from appkit.live.ops import to_ops
-from appkit.live.pages import TOO_MANY, Connection, Pages, PageState
+from appkit.live.pages import TOO_MANY, Connection, Pages, PageState, pusher
 from appkit.live.protocol import (
     CLOSE_BUILD,
     CLOSE_FOREIGN_PAGE,
@@ -52,9 +52,10 @@ from appkit.live.protocol import (
 )
 from appkit.live.sessions import SessionWrites, changes, snapshot
 from appkit.live.settings import LiveSettings
+from appkit.live.view_registry import AppParameter, Views
 from appkit.live.views import ROUTE as VIEW_ROUTE
 from appkit.live.views import TOPIC_PREFIX as VIEW_TOPIC
-from appkit.live.views import AppParameter, View, Views
+from appkit.live.views import View
 
 ViewFunction = Callable[[View], Awaitable[Any]]
 
@@ -120,7 +121,7 @@ class LiveExtension:
             app.on_shutdown(store.close)
         self.components = Components(app, store, lifetime=max(settings.component_ttl,
                                                                24 * 3600.0))
-        self.pages.on_forget.append(self._forget_components)
+        self.pages.on_forget.append(lambda page: self.pages.drop_components(page, store))
         self._component_route = app.post(COMPONENT_ROUTE, name="appkit-component")(
             self._component_event)
         #: The app's running views (``app.views``; see ``appkit.live.views``).
@@ -278,7 +279,7 @@ class LiveExtension:
             topics = dict(hello["topics"])
             topics.setdefault(owner, 0)
             self._follow(connection, topics, owner, session, same_process)
-            self._own(page, hello["components"], replace=True)
+            self.pages.own(page, hello["components"], (), self.components.store, replace=True)
             while connection.closing is None:
                 frame = await self._receive(socket, ended, page)
                 if frame is None:
@@ -286,7 +287,7 @@ class LiveExtension:
                 if frame["t"] == "follow":
                     self._follow(connection, frame["topics"], owner, session, True)
                 elif frame["t"] == "own":
-                    self._own(page, frame["c"], frame["gone"])
+                    self.pages.own(page, frame["c"], frame["gone"], self.components.store)
                 else:
                     await self._handle(frame, connection, request)
         finally:
@@ -311,32 +312,6 @@ class LiveExtension:
             if name.startswith(VIEW_TOPIC):
                 connection.page.views.add(name[len(VIEW_TOPIC):])
                 self.views.attached(connection.page.page_id, name)
-
-    def _own(self, page: PageState, shown: Sequence[str], gone: Sequence[str] = (),
-             replace: bool = False) -> None:
-        """Note the live components ``page`` shows: they go when the page is forgotten;
-        those it no longer shows expire after ``page_grace`` unless an event comes."""
-        room = self.settings.components_per_session
-        now = set(shown[:room]) if replace else (page.components | set(shown))
-        if len(now) > room:
-            now = set(list(now)[:room])
-        left = (page.components - now) | (set(gone) & page.components)
-        now -= set(gone)
-        page.components = now
-        for cid in left:
-            if not self._shown_elsewhere(page, cid):
-                self.components.store.expire(page.owner, cid, self.settings.page_grace)
-
-    def _forget_components(self, page: PageState) -> None:
-        """``Pages.on_forget``: the page's components go with it."""
-        for cid in page.components:
-            if not self._shown_elsewhere(page, cid):
-                self.components.store.delete(page.owner, cid)
-        page.components = set()
-
-    def _shown_elsewhere(self, page: PageState, cid: str) -> bool:
-        return any(cid in other.components for other in self.pages.of(page.owner)
-                   if other is not page)
 
     def _may_follow(self, name: str, owner: str, session: Any) -> bool:
         if name.startswith("page:"):
@@ -450,8 +425,8 @@ class LiveExtension:
             handler, params = self._component_route, dict[str, Any]()
 
             async def run(conn: HTTPConnection) -> list[dict[str, Any]]:
-                pusher = None if page is None else _pusher(page)
-                return (await self.components.dispatch(conn, data, pusher))[1]
+                push = None if page is None else pusher(page)
+                return (await self.components.dispatch(conn, data, push))[1]
         elif route_path == VIEW_ROUTE:  # a view's event: what follows comes on its topic
             handler, params = self._view_route, dict[str, Any]()
 
@@ -549,21 +524,6 @@ class LiveExtension:
 
     def __repr__(self) -> str:
         return f"<LiveExtension {self.settings!r}>"
-
-
-def _pusher(page: PageState) -> Callable[[list[dict[str, Any]]], bool]:
-    """Sends a streaming component's updates to ``page`` (False once it has gone); a newer
-    whole-component update replaces one still waiting to be sent."""
-
-    def push(ops: list[dict[str, Any]]) -> bool:
-        connection = page.connection
-        if connection is None or connection.closing is not None:
-            return False
-        key = f"ops\0{ops[0]['target']}" if len(ops) == 1 and ops[0]["op"] == "morph" else None
-        connection.send_latest({"t": "ops", "ops": ops}, key)
-        return True
-
-    return push
 
 
 def _taken(task: asyncio.Future[Any]) -> None:

@@ -16,7 +16,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -26,7 +26,7 @@ from appkit.live.ops import Op
 from appkit.live.protocol import CLOSE_BEHIND, CLOSE_FOREIGN_PAGE, CLOSE_SUPERSEDED, encode
 from appkit.live.settings import LiveSettings
 
-__all__ = ["Connection", "PageState", "Pages"]
+__all__ = ["Connection", "PageState", "Pages", "pusher"]
 
 logger = logging.getLogger("appkit.live")
 
@@ -126,6 +126,35 @@ class Pages:
                 hook(page)
             except Exception:
                 logger.exception("Forgetting page %s failed", page.page_id[:8])
+
+    # ---- the live components a page shows --------------------------------------------
+
+    def own(self, page: PageState, shown: Sequence[str], gone: Sequence[str], store: Any,
+            replace: bool = False) -> None:
+        """Note the live components ``page`` shows (``replace``: all of them; else those a
+        swap brought and those it took away): they go when the page is forgotten; those it
+        no longer shows expire from ``store`` after ``page_grace`` unless an event comes."""
+        room = self.settings.components_per_session
+        now = set(shown[:room]) if replace else (page.components | set(shown))
+        if len(now) > room:
+            now = set(list(now)[:room])
+        left = (page.components - now) | (set(gone) & page.components)
+        now -= set(gone)
+        page.components = now
+        for cid in left:
+            if not self._shown_elsewhere(page, cid):
+                store.expire(page.owner, cid, self.settings.page_grace)
+
+    def drop_components(self, page: PageState, store: Any) -> None:
+        """An ``on_forget`` hook: the page's components go from ``store`` with it."""
+        for cid in page.components:
+            if not self._shown_elsewhere(page, cid):
+                store.delete(page.owner, cid)
+        page.components = set()
+
+    def _shown_elsewhere(self, page: PageState, cid: str) -> bool:
+        return any(cid in other.components for other in self.of(page.owner)
+                   if other is not page)
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -305,3 +334,18 @@ def _size(frame: dict[str, Any]) -> int:
 def refuse_foreign(close: Callable[[int, str], Any]) -> Any:
     """Close with 4403: the page id belongs to another session."""
     return close(CLOSE_FOREIGN_PAGE, "This page belongs to another session")
+
+
+def pusher(page: PageState) -> Callable[[list[dict[str, Any]]], bool]:
+    """Sends a streaming component's updates to ``page`` (False once it has gone); a newer
+    whole-component update replaces one still waiting to be sent."""
+
+    def push(ops: list[dict[str, Any]]) -> bool:
+        connection = page.connection
+        if connection is None or connection.closing is not None:
+            return False
+        key = f"ops\0{ops[0]['target']}" if len(ops) == 1 and ops[0]["op"] == "morph" else None
+        connection.send_latest({"t": "ops", "ops": ops}, key)
+        return True
+
+    return push
