@@ -309,7 +309,9 @@ def test_a_thousand_views_opened_and_closed_leave_no_trace() -> None:
             tasks = client.portal.call(_tasks)   # type: ignore[attr-defined]
             return len(app.hub.topics), tasks, tracemalloc.get_traced_memory()[0]
 
-        for _ in range(50):
+        # Warm: caches, pools, and the tables of the registry's dicts, which keep the size
+        # of the most views open at once (more on a busy machine, where closes lag).
+        for _ in range(200):
             cycle()
         tracemalloc.start()
         try:
@@ -319,9 +321,11 @@ def test_a_thousand_views_opened_and_closed_leave_no_trace() -> None:
             after_topics, after_tasks, after = settled()
         finally:
             tracemalloc.stop()
-        assert len(seen["closed"]) == 1050 and seen["ran"] == [1] * 1050
+        assert len(seen["closed"]) == 1200 and seen["ran"] == [1] * 1200
         assert (after_topics, after_tasks) == (topics, tasks)
-        assert after - baseline < 150_000, after - baseline
+        # A view kept would be about 15 KB each (bench/views.py): 15 MB for 1,000. What is
+        # left is the noise of dicts sized by how many were open at once.
+        assert after - baseline < 300_000, after - baseline
 
 
 async def _tasks() -> int:
