@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from appkit.errors import BadRequest, ConfigurationError, NotFound
-from appkit.html import Button, Element, P, Page
+from appkit.html import A, Element, P, Page
 from appkit.live.hub import Hub, user_topic
 from appkit.live.views import (
     CLOSE_GRACE,
@@ -135,14 +135,16 @@ class Views:
             if running is not None and running.state in ("running", "finished"):
                 running.used = time.monotonic()
                 return running
-            mine = [v for v in self._daemons.values() if v.owner == owner]
+            mine = [v for v in self._daemons.values() if v.owner == owner and v.route == route]
             if len(mine) >= per_user:
                 raise _TooMany(
-                    f"You have {len(mine)} views running (at most {per_user}): stop one "
-                    f"first ({', '.join(v.title for v in mine)})")
+                    f"You have {len(mine)} of {title!r} running (at most {per_user}): stop "
+                    f"one first")
         view = View(self, owner, route, title, params, key)
         view._ttl = ttl
         view.url = str(request.scope.get("root_path", "")) + ROUTE
+        query = request.url.query
+        view.page_url = request.url.path + (f"?{query}" if query else "")
         self._views[view.id] = view
         if key is not None:
             self._daemons[key] = view
@@ -162,9 +164,10 @@ class Views:
             logger.exception("The view %s failed", view.route)
             view._failed = True
             with contextlib.suppress(ViewClosed):
+                # A link to the page: a new load starts the view anew (no script: the
+                # page's policy forbids inline handlers).
                 view.show(P("Something went wrong here. The details are in the app's log."),
-                          Button("Start over", onclick="location.reload()",
-                                 type="button"))
+                          A("Start over", href=view.page_url, role="button"))
         if view._grace is not None:
             view._grace.cancel()   # the code ended: its defers run in full
         # Waits its code left behind (a task of it still awaiting a click) end with it.

@@ -107,6 +107,8 @@ class View:
         self.going: str | None = None
         self._views = views
         self.url = ROUTE
+        #: The page's own address (a link to it starts a new view of one page).
+        self.page_url = route
         self._ttl = 3600.0
         self._content: list[Any] = []
         self._waiting: asyncio.Future[Any] | None = None
