@@ -286,6 +286,7 @@ class _Plan:
             "hiddenimports": _hidden_imports(self.backend),
             "hookspath": [str(packaging / "hooks")],
             "excludes": _excludes(self.backend),
+            "drop_datas": _dropped_datas(self.backend),
             "name": self.exe_name,
             "console": sys.platform == "linux",
             # Debug symbols are most of libpython's and uvloop's size; Linux only
@@ -440,9 +441,22 @@ def _launcher(work: Path, say: Say) -> Path:
     from shell.paths import AppDirs
 
     source = packaging_dir() / "launcher.py"
+    # What the launcher leaves out: it reads a zip (LZMA and stored entries), takes locks
+    # and starts a program, with the standard library's smallest part (less to unpack on
+    # every start). On Windows _ctypes stays (the launcher checks a pid with it).
+    leave_out = ["_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib",
+                 "hashlib", "_bz2", "bz2", "unittest", "email", "http", "xml", "pydoc",
+                 "asyncio", "tarfile", "argparse", "logging", "_socket", "socket",
+                 "_asyncio", "multiprocessing", "concurrent", "csv", "_csv",
+                 "sqlite3", "_sqlite3", "unicodedata", "_multibytecodec",
+                 "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr",
+                 "_codecs_tw", "_datetime", "datetime", "_statistics", "statistics",
+                 "resource", "ctypes" if os.name != "nt" else "_ssl",
+                 "_ctypes" if os.name != "nt" else "_ssl"]
     key = hashlib.sha256(b"\0".join([
         source.read_bytes(), sys.version.encode(), PyInstaller.__version__.encode(),
-        sys.platform.encode(), sys.base_prefix.encode()])).hexdigest()[:24]
+        sys.platform.encode(), sys.base_prefix.encode(), " ".join(leave_out).encode(),
+    ])).hexdigest()[:24]
     cache = AppDirs("appkit").cache / "launchers" / key
     program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
     if program.is_file():
@@ -457,9 +471,7 @@ def _launcher(work: Path, say: Say) -> Path:
         args.append("--strip")
     if os.name == "nt":  # pragma: no cover
         args.append("--noconsole")
-    for module in ("_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib",
-                   "hashlib", "_lzma", "lzma", "_bz2", "bz2", "_ctypes" if os.name != "nt"
-                   else "_ssl", "unittest", "email", "http", "xml", "pydoc", "asyncio"):
+    for module in dict.fromkeys(leave_out):
         args += ["--exclude-module", module]
     _pyinstaller(args, build / "pyinstaller.log", lambda line: None)
     cache.mkdir(parents=True, exist_ok=True)
@@ -558,6 +570,27 @@ def _excludes(backend: str | None) -> list[str]:
     if backend != "gtk":
         excludes += ["gi"]
     return excludes
+
+
+def _dropped_datas(backend: str | None) -> list[str]:
+    """Prefixes of the bundle paths the build leaves out: files PyInstaller's GTK hooks
+    collect that the Linux GTK stack never reads from the bundle.
+
+    - ``share/locale/``: GLib, GTK and gdk-pixbuf bind their translations to the
+      compile-time folder (``/usr/share/locale``), never to the bundle's ``share``;
+    - the Adwaita cursors: X11 (libXcursor) and GTK's Wayland backend look for cursor
+      themes in ``~/.icons`` and ``/usr/share/icons`` (``XCURSOR_PATH``), never in
+      ``XDG_DATA_DIRS``, where the bundle's ``share`` is;
+    - Adwaita's raster icons and its ``icon-theme.cache`` (which lists them): GTK's widgets
+      draw the scalable symbolic icons, which stay; a lookup that misses falls through to
+      the system's own Adwaita, which the system's GTK package (a dependency of
+      WebKitGTK, which the executable needs from the system) always brings.
+    """
+    if backend != "gtk" or sys.platform != "linux":
+        return []
+    adwaita = "share/icons/Adwaita/"
+    sizes = [f"{adwaita}{n}x{n}/" for n in (8, 16, 22, 24, 32, 48, 64, 96, 256, 512)]
+    return ["share/locale/", f"{adwaita}cursors/", f"{adwaita}icon-theme.cache", *sizes]
 
 
 def _backend_choice(backend: str | None) -> str:

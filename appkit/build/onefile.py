@@ -47,8 +47,14 @@ def assemble(launcher: Path, payload: Path, info: dict[str, Any], target: Path,
 
 
 def zip_folder(folder: Path, payload: Path) -> None:
-    """Zip ``folder`` into ``payload`` (symbolic links kept as links)."""
-    with zipfile.ZipFile(payload, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    """Zip ``folder`` into ``payload`` (symbolic links kept as links).
+
+    Each file is compressed with LZMA (a third smaller than deflate on the shared libraries
+    that are most of a build; unpacked once per version), except a file that deflate at its
+    fastest cannot shrink by a tenth (images, archives, the program with its compressed
+    Python modules), which is stored: LZMA would gain nothing and cost unpacking time.
+    """
+    with zipfile.ZipFile(payload, "w", zipfile.ZIP_LZMA) as archive:
         for path in sorted(folder.rglob("*")):
             name = path.relative_to(folder).as_posix()
             if path.is_symlink():
@@ -58,7 +64,21 @@ def zip_folder(folder: Path, payload: Path) -> None:
             elif path.is_dir():
                 continue
             else:
-                archive.write(path, name)
+                method = zipfile.ZIP_LZMA if _compressible(path) else zipfile.ZIP_STORED
+                archive.write(path, name, compress_type=method)
+
+
+def _compressible(path: Path, probe: int = 1 << 18) -> bool:
+    """Whether deflate at level 1 shrinks a sample of the file by at least a tenth."""
+    import zlib
+
+    with path.open("rb") as handle:
+        head = handle.read(probe)
+        size = handle.seek(0, os.SEEK_END)
+        if size > 2 * probe:  # the middle too: a program's start is not its archive
+            handle.seek(size // 2)
+            head += handle.read(probe)
+    return not head or len(zlib.compress(head, 1)) < 0.9 * len(head)
 
 
 def _with_windows_icon(head: bytes, icon: Path, work: Path) -> bytes:  # pragma: no cover
