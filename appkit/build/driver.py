@@ -49,6 +49,19 @@ _WEBVIEW_PLATFORMS = ["gtk", "qt", "cocoa", "winforms", "edgechromium", "mshtml"
                       "android"]
 _QT_PACKAGES = ["PyQt6", "PyQt5", "PySide2", "PySide6", "qtpy"]
 BACKENDS = ("gtk", "qt")
+#: What the one-file launcher leaves out: it reads a zip (LZMA and stored entries), takes
+#: locks and starts a program, so it needs the standard library's smallest part, and its
+#: bootloader unpacks less on every start. ``inspect`` out also drops PyInstaller's runtime
+#: hook that imports it at start-up. On Windows _ctypes stays (the launcher checks a pid).
+_LAUNCHER_EXCLUDES = [
+    "_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib", "hashlib", "_bz2",
+    "bz2", "unittest", "email", "http", "xml", "pydoc", "asyncio", "tarfile", "argparse",
+    "logging", "_socket", "socket", "_asyncio", "multiprocessing", "concurrent", "csv",
+    "_csv", "sqlite3", "_sqlite3", "unicodedata", "_multibytecodec", "_codecs_cn",
+    "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw", "_datetime",
+    "datetime", "_statistics", "statistics", "resource", "inspect",
+    *(["ctypes", "_ctypes"] if os.name != "nt" else []),
+]
 
 
 @dataclass
@@ -441,21 +454,18 @@ def _launcher(work: Path, say: Say) -> Path:
     from shell.paths import AppDirs
 
     source = packaging_dir() / "launcher.py"
-    # What the launcher leaves out: it reads a zip (LZMA and stored entries), takes locks
-    # and starts a program, with the standard library's smallest part (less to unpack on
-    # every start). On Windows _ctypes stays (the launcher checks a pid with it).
-    leave_out = ["_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib",
-                 "hashlib", "_bz2", "bz2", "unittest", "email", "http", "xml", "pydoc",
-                 "asyncio", "tarfile", "argparse", "logging", "_socket", "socket",
-                 "_asyncio", "multiprocessing", "concurrent", "csv", "_csv",
-                 "sqlite3", "_sqlite3", "unicodedata", "_multibytecodec",
-                 "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr",
-                 "_codecs_tw", "_datetime", "datetime", "_statistics", "statistics",
-                 "resource", "ctypes" if os.name != "nt" else "_ssl",
-                 "_ctypes" if os.name != "nt" else "_ssl"]
+    template = packaging_dir() / "launcher.spec.in"
+    config = {
+        "source": str(source),
+        "excludes": _LAUNCHER_EXCLUDES,
+        "console": os.name != "nt",
+        "strip": sys.platform == "linux" and shutil.which("strip") is not None,
+        "store_binaries": True,
+    }
     key = hashlib.sha256(b"\0".join([
-        source.read_bytes(), sys.version.encode(), PyInstaller.__version__.encode(),
-        sys.platform.encode(), sys.base_prefix.encode(), " ".join(leave_out).encode(),
+        source.read_bytes(), template.read_bytes(), sys.version.encode(),
+        PyInstaller.__version__.encode(), sys.platform.encode(), sys.base_prefix.encode(),
+        json.dumps(config, sort_keys=True).encode(),
     ])).hexdigest()[:24]
     cache = AppDirs("appkit").cache / "launchers" / key
     program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
@@ -464,16 +474,12 @@ def _launcher(work: Path, say: Say) -> Path:
     say("      building the launcher (once for this Python)")
     build = work / "launcher"
     build.mkdir()
-    args = [str(source), "--onefile", "--noconfirm", "--name", "launcher",
-            "--distpath", str(build / "dist"), "--workpath", str(build / "work"),
-            "--specpath", str(build)]
-    if sys.platform == "linux":
-        args.append("--strip")
-    if os.name == "nt":  # pragma: no cover
-        args.append("--noconsole")
-    for module in dict.fromkeys(leave_out):
-        args += ["--exclude-module", module]
-    _pyinstaller(args, build / "pyinstaller.log", lambda line: None)
+    spec = build / "launcher.spec"
+    spec.write_text(string.Template(template.read_text("utf-8")).substitute(
+        config=json.dumps(config, indent=1)), "utf-8")
+    _pyinstaller([str(spec), "--noconfirm", "--distpath", str(build / "dist"),
+                  "--workpath", str(build / "work")], build / "pyinstaller.log",
+                 lambda line: None)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cache / f".{program.name}.{os.getpid()}"
     shutil.copy2(build / "dist" / program.name, tmp)
