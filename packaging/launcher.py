@@ -158,8 +158,10 @@ def is_complete(folder: str) -> bool:
 
 def unpack(exe: str, offset: int, length: int, target: str) -> None:
     """Unpack the payload into ``target`` (atomically: a temporary sibling, renamed)."""
+    import lzma
     import tempfile
     import zipfile
+    import zlib
 
     parent = os.path.dirname(target)
     tmp = tempfile.mkdtemp(prefix=os.path.basename(target) + ".unpacking-", dir=parent)
@@ -183,7 +185,7 @@ def unpack(exe: str, offset: int, length: int, target: str) -> None:
                     if mode and os.name != "nt":
                         os.chmod(path, mode)
                     sizes[item.filename] = item.file_size
-        except zipfile.BadZipFile as exc:
+        except (zipfile.BadZipFile, lzma.LZMAError, zlib.error, EOFError) as exc:
             raise OSError(f"the payload is damaged ({exc})") from None
         finally:
             source.close()
