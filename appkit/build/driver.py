@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from appkit.build.errors import BuildError
-from appkit.build.onefile import assemble, zip_folder
+from appkit.build.onefile import assemble, build_launcher, zip_folder
 
 __all__ = ["BuildError", "BuildOptions", "BuildResult", "build", "packaging_dir", "hook_dirs"]
 
@@ -49,19 +49,6 @@ _WEBVIEW_PLATFORMS = ["gtk", "qt", "cocoa", "winforms", "edgechromium", "mshtml"
                       "android"]
 _QT_PACKAGES = ["PyQt6", "PyQt5", "PySide2", "PySide6", "qtpy"]
 BACKENDS = ("gtk", "qt")
-#: What the one-file launcher leaves out: it reads a zip (LZMA and stored entries), takes
-#: locks and starts a program, so it needs the standard library's smallest part, and its
-#: bootloader unpacks less on every start. ``inspect`` out also drops PyInstaller's runtime
-#: hook that imports it at start-up. On Windows _ctypes stays (the launcher checks a pid).
-_LAUNCHER_EXCLUDES = [
-    "_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib", "hashlib", "_bz2",
-    "bz2", "unittest", "email", "http", "xml", "pydoc", "asyncio", "tarfile", "argparse",
-    "logging", "_socket", "socket", "_asyncio", "multiprocessing", "concurrent", "csv",
-    "_csv", "sqlite3", "_sqlite3", "unicodedata", "_multibytecodec", "_codecs_cn",
-    "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw", "_datetime",
-    "datetime", "_statistics", "statistics", "resource", "inspect",
-    *(["ctypes", "_ctypes"] if os.name != "nt" else []),
-]
 
 
 @dataclass
@@ -326,7 +313,7 @@ class _Plan:
     # ---- 3. one file -----------------------------------------------------------------
 
     def pack(self, folder: Path, work: Path) -> Path:
-        launcher = _launcher(work, self.say)
+        launcher = build_launcher(work, self.say, packaging_dir(), _pyinstaller)
         program = self.exe_name + (".exe" if os.name == "nt" else "")
         payload = work / "payload.zip"
         zip_folder(folder, payload)
@@ -444,47 +431,6 @@ def _pyinstaller(args: list[str], log: Path, say: Say) -> None:
         tail = "\n".join(log.read_text("utf-8", errors="replace").splitlines()[-15:])
         raise BuildError(f"PyInstaller failed (exit {code}). The end of its log ({log}):\n"
                          f"{tail}", usage=False)
-
-
-def _launcher(work: Path, say: Say) -> Path:
-    """The launcher program for this Python and platform, built once and kept in appkit's
-    own cache folder."""
-    import PyInstaller
-
-    from shell.paths import AppDirs
-
-    source = packaging_dir() / "launcher.py"
-    template = packaging_dir() / "launcher.spec.in"
-    config = {
-        "source": str(source),
-        "excludes": _LAUNCHER_EXCLUDES,
-        "console": os.name != "nt",
-        "strip": sys.platform == "linux" and shutil.which("strip") is not None,
-        "store_binaries": True,
-    }
-    key = hashlib.sha256(b"\0".join([
-        source.read_bytes(), template.read_bytes(), sys.version.encode(),
-        PyInstaller.__version__.encode(), sys.platform.encode(), sys.base_prefix.encode(),
-        json.dumps(config, sort_keys=True).encode(),
-    ])).hexdigest()[:24]
-    cache = AppDirs("appkit").cache / "launchers" / key
-    program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
-    if program.is_file():
-        return program
-    say("      building the launcher (once for this Python)")
-    build = work / "launcher"
-    build.mkdir()
-    spec = build / "launcher.spec"
-    spec.write_text(string.Template(template.read_text("utf-8")).substitute(
-        config=json.dumps(config, indent=1)), "utf-8")
-    _pyinstaller([str(spec), "--noconfirm", "--distpath", str(build / "dist"),
-                  "--workpath", str(build / "work")], build / "pyinstaller.log",
-                 lambda line: None)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{program.name}.{os.getpid()}"
-    shutil.copy2(build / "dist" / program.name, tmp)
-    os.replace(tmp, program)
-    return program
 
 
 def _time_to_ready(program: Path) -> float | None:
