@@ -32,11 +32,11 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import sys
-import tempfile
 import time
-import zipfile
+
+# zipfile, tempfile and subprocess are imported where they are used (unpacking; Windows):
+# a start that finds its folder unpacked does not pay for them.
 
 TRAILER_MAGIC = b"APPKIT1\n"
 TRAILER_TAIL = struct.Struct("<QQQ8s")  # json length, payload offset, payload size, magic
@@ -158,6 +158,11 @@ def is_complete(folder: str) -> bool:
 
 def unpack(exe: str, offset: int, length: int, target: str) -> None:
     """Unpack the payload into ``target`` (atomically: a temporary sibling, renamed)."""
+    import lzma
+    import tempfile
+    import zipfile
+    import zlib
+
     parent = os.path.dirname(target)
     tmp = tempfile.mkdtemp(prefix=os.path.basename(target) + ".unpacking-", dir=parent)
     try:
@@ -180,6 +185,8 @@ def unpack(exe: str, offset: int, length: int, target: str) -> None:
                     if mode and os.name != "nt":
                         os.chmod(path, mode)
                     sizes[item.filename] = item.file_size
+        except (zipfile.BadZipFile, lzma.LZMAError, zlib.error, EOFError) as exc:
+            raise OSError(f"the payload is damaged ({exc})") from None
         finally:
             source.close()
         with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as handle:
@@ -316,6 +323,8 @@ def main() -> int:
                     prune(root, key)
         command = [os.path.join(target, program), *sys.argv[1:]]
         if os.name == "nt":  # pragma: no cover - no exec on Windows: wait and pass the code
+            import subprocess
+
             return subprocess.call(command, env=env)
         for handle in held:
             os.set_inheritable(handle.fileno(), True)
@@ -323,7 +332,8 @@ def main() -> int:
     except LaunchError as exc:
         print(f"{os.path.basename(exe)}: {exc}", file=sys.stderr)
         return 70
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError) as exc:  # unpack() turns BadZipFile into OSError
+
         print(f"{os.path.basename(exe)}: could not unpack the app into the user's cache "
               f"folder: {exc}. Check free disk space, or download the file again.",
               file=sys.stderr)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from appkit.build.errors import BuildError
-from appkit.build.onefile import assemble, zip_folder
+from appkit.build.onefile import assemble, build_launcher, zip_folder
 
 __all__ = ["BuildError", "BuildOptions", "BuildResult", "build", "packaging_dir", "hook_dirs"]
 
@@ -286,6 +286,7 @@ class _Plan:
             "hiddenimports": _hidden_imports(self.backend),
             "hookspath": [str(packaging / "hooks")],
             "excludes": _excludes(self.backend),
+            "drop_datas": _dropped_datas(self.backend),
             "name": self.exe_name,
             "console": sys.platform == "linux",
             # Debug symbols are most of libpython's and uvloop's size; Linux only
@@ -312,7 +313,7 @@ class _Plan:
     # ---- 3. one file -----------------------------------------------------------------
 
     def pack(self, folder: Path, work: Path) -> Path:
-        launcher = _launcher(work, self.say)
+        launcher = build_launcher(work, self.say, packaging_dir(), _pyinstaller)
         program = self.exe_name + (".exe" if os.name == "nt" else "")
         payload = work / "payload.zip"
         zip_folder(folder, payload)
@@ -432,43 +433,6 @@ def _pyinstaller(args: list[str], log: Path, say: Say) -> None:
                          f"{tail}", usage=False)
 
 
-def _launcher(work: Path, say: Say) -> Path:
-    """The launcher program for this Python and platform, built once and kept in appkit's
-    own cache folder."""
-    import PyInstaller
-
-    from shell.paths import AppDirs
-
-    source = packaging_dir() / "launcher.py"
-    key = hashlib.sha256(b"\0".join([
-        source.read_bytes(), sys.version.encode(), PyInstaller.__version__.encode(),
-        sys.platform.encode(), sys.base_prefix.encode()])).hexdigest()[:24]
-    cache = AppDirs("appkit").cache / "launchers" / key
-    program = cache / ("launcher.exe" if os.name == "nt" else "launcher")
-    if program.is_file():
-        return program
-    say("      building the launcher (once for this Python)")
-    build = work / "launcher"
-    build.mkdir()
-    args = [str(source), "--onefile", "--noconfirm", "--name", "launcher",
-            "--distpath", str(build / "dist"), "--workpath", str(build / "work"),
-            "--specpath", str(build)]
-    if sys.platform == "linux":
-        args.append("--strip")
-    if os.name == "nt":  # pragma: no cover
-        args.append("--noconsole")
-    for module in ("_decimal", "decimal", "_pickle", "pickle", "_ssl", "ssl", "_hashlib",
-                   "hashlib", "_lzma", "lzma", "_bz2", "bz2", "_ctypes" if os.name != "nt"
-                   else "_ssl", "unittest", "email", "http", "xml", "pydoc", "asyncio"):
-        args += ["--exclude-module", module]
-    _pyinstaller(args, build / "pyinstaller.log", lambda line: None)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{program.name}.{os.getpid()}"
-    shutil.copy2(build / "dist" / program.name, tmp)
-    os.replace(tmp, program)
-    return program
-
-
 def _time_to_ready(program: Path) -> float | None:
     """Seconds from starting ``program --headless`` to its ``ready:`` line (a warm start:
     the one file is already unpacked)."""
@@ -558,6 +522,27 @@ def _excludes(backend: str | None) -> list[str]:
     if backend != "gtk":
         excludes += ["gi"]
     return excludes
+
+
+def _dropped_datas(backend: str | None) -> list[str]:
+    """Prefixes of the bundle paths the build leaves out: files PyInstaller's GTK hooks
+    collect that the Linux GTK stack never reads from the bundle.
+
+    - ``share/locale/``: GLib, GTK and gdk-pixbuf bind their translations to the
+      compile-time folder (``/usr/share/locale``), never to the bundle's ``share``;
+    - the Adwaita cursors: X11 (libXcursor) and GTK's Wayland backend look for cursor
+      themes in ``~/.icons`` and ``/usr/share/icons`` (``XCURSOR_PATH``), never in
+      ``XDG_DATA_DIRS``, where the bundle's ``share`` is;
+    - Adwaita's raster icons and its ``icon-theme.cache`` (which lists them): GTK's widgets
+      draw the scalable symbolic icons, which stay; a lookup that misses falls through to
+      the system's own Adwaita, which the system's GTK package (a dependency of
+      WebKitGTK, which the executable needs from the system) always brings.
+    """
+    if backend != "gtk" or sys.platform != "linux":
+        return []
+    adwaita = "share/icons/Adwaita/"
+    sizes = [f"{adwaita}{n}x{n}/" for n in (8, 16, 22, 24, 32, 48, 64, 96, 256, 512)]
+    return ["share/locale/", f"{adwaita}cursors/", f"{adwaita}icon-theme.cache", *sizes]
 
 
 def _backend_choice(backend: str | None) -> str:

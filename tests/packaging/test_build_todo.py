@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,29 @@ def test_the_one_file_unpacks_once_and_again_only_when_damaged(built_todo: Built
     assert marker.stat().st_mtime_ns != first, "a damaged unpacking was used"
     assert victim.stat().st_size == sizes[str(victim.relative_to(folder))]
     assert [p.name for p in versions(env)] == [folder.name]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the GTK bundle is Linux's")
+def test_what_the_app_never_reads_is_left_out_and_what_gtk_draws_with_stays(
+        built_todo: Built, tmp_path: Path) -> None:
+    env = private_env(tmp_path / "home")
+    done = subprocess.run([str(built_todo.exe), "--version"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [folder] = versions(env)
+    names = set(json.loads((folder / ".appkit-complete").read_text()))
+    internal = "_internal/"
+    assert not [n for n in names if n.startswith(internal + "share/locale/")]
+    assert not [n for n in names if "/icons/Adwaita/cursors/" in n]
+    assert internal + "share/icons/Adwaita/icon-theme.cache" not in names
+    assert not [n for n in names if n.startswith((internal + "PIL/", internal + "pillow.libs/",
+                                                  internal + "pydantic_core/"))]
+    # What GTK reads from the bundle stays: its settings' schemas, the MIME database, the
+    # image loaders, the symbolic icons its widgets draw.
+    assert internal + "share/glib-2.0/schemas/gschemas.compiled" in names
+    assert internal + "lib/gdk-pixbuf/loaders.cache" in names
+    assert [n for n in names if n.startswith(internal + "share/icons/Adwaita/scalable/")]
+    assert len(names) < 2000, "translations or raster icons are back"
 
 
 def test_several_first_starts_at_once_unpack_one_copy(built_todo: Built,
