@@ -189,6 +189,10 @@ def test_a_forgotten_component_is_reloaded(
             store.delete(owner, cid)
     page.get_by_role("button", name="+").click()
     expect(page.locator("[data-component]")).not_to_have_id(first or "", timeout=3000)
+    # The reloaded page's scripts (deferred) must have run before a click does anything:
+    # on a busy machine the button is there before htmx is.
+    page.wait_for_load_state("load")
+    expect(page.locator("html")).to_have_attribute("data-live", "live", timeout=10_000)
     page.get_by_role("button", name="+").click()
     expect(_count(page)).to_have_text("4")
 

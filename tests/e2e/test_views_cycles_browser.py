@@ -64,7 +64,7 @@ def test_a_thousand_windows_of_a_view_opened_and_closed_leave_nothing(
     window.goto("about:blank")
     _until(lambda: len(app.views) == 0 and len(live.pages) == 0)
     assert seen["started"] == seen["deferred"] == CYCLES
-    assert seen["clicked"] == CYCLES // 100
+    assert seen["clicked"] == len(range(0, CYCLES, 100))
     assert not [name for name in app.hub.topics if name.startswith("view:")]
     loop = live.hub.broker._loop
     tasks = asyncio.run_coroutine_threadsafe(_tasks(), loop).result(10)

@@ -18,6 +18,7 @@ from appkit import App, NotFound, Redirect, toast
 from appkit.app import Event, EventStream
 from appkit.html import Div, P
 from appkit.testing import Client
+from tests.conftest import run_async
 
 
 def _tool(static: Path | None = None) -> App:
@@ -75,7 +76,7 @@ def test_an_app_mounted_at_two_prefixes_gives_each_request_its_own_urls() -> Non
             gate.set()
             return (await first).text, second.text
 
-    under_a, under_b = asyncio.run(run())
+    under_a, under_b = run_async(run())
     assert "url=/b/fast" in under_b
     assert "url=/a/fast" in under_a
 

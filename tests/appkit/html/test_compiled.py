@@ -3,7 +3,6 @@ of compiled code and its keys, the fall-backs."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import itertools
 import re
@@ -36,6 +35,7 @@ from appkit.html import (
 )
 from appkit.html import compiler as compiled_module
 from appkit.live.component_diff import rendered
+from tests.conftest import run_async
 
 _counter = itertools.count()
 
@@ -250,13 +250,13 @@ def test_async_functions_and_parameters_of_every_kind(tmp_path: Path) -> None:
                 return Div(Span(x), Span(type(self).__name__))
     """)
     assert is_compiled(module.f) and is_compiled(module.View.show)
-    html = render(asyncio.run(module.f(1, 3, 5, 6, c=7, e=8)))
+    html = render(run_async(module.f(1, 3, 5, 6, c=7, e=8)))
     assert html == ("<div><span>1</span><span>3</span><span>2</span><span>7</span>"
                     "<span>4</span><span>1</span></div>")
     assert render(module.View().show("v")) == "<div><span>v</span><span>View</span></div>"
     # The fall-back passes every kind of parameter on, as given.
     module.Span = ak.B
-    html = render(asyncio.run(module.f(1, c=7)))
+    html = render(run_async(module.f(1, c=7)))
     assert html == "<div><b>1</b><b>2</b><b>0</b><b>7</b><b>4</b><b>0</b></div>"
     assert render(module.View().show("v")) == "<div><b>v</b><b>View</b></div>"
 
