@@ -19,10 +19,10 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from appkit.app.binding import Binder, Provider
+from appkit.app.handlers import run_sync
 from appkit.app.routing import RouteHandler
 from appkit.errors import ConfigurationError
 
@@ -66,7 +66,7 @@ def special_function(fn: Callable[..., Any], providers: Mapping[str, Provider],
         kwargs = await binder.bind(request) if needs_binding else {}
         if is_async:
             return await fn(**kwargs)
-        return await run_in_threadpool(fn, **kwargs)
+        return await run_sync(fn, **kwargs)
 
     return call
 

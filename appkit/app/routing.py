@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.convertors import CONVERTOR_TYPES
 from starlette.routing import compile_path
 
+from appkit.app.handlers import run_sync
 from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -252,8 +252,8 @@ def _check_convertors(path: str) -> None:
 
 
 async def call_handler(handler: RouteHandler, kwargs: dict[str, Any]) -> Any:
-    """Run the handler: coroutines on the loop, plain functions in the thread pool so a
-    slow handler never blocks the server."""
+    """Run the handler: coroutines on the loop, plain functions on a worker thread
+    (``appkit.app.handlers.run_sync``) so a slow handler never blocks the server."""
     if handler.is_async:
         return await handler.fn(**kwargs)
-    return await run_in_threadpool(handler.fn, **kwargs)
+    return await run_sync(handler.fn, **kwargs)
