@@ -134,6 +134,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self._startup: list[Callable[[], Any]] = []
         self._shutdown: list[Callable[[], Any]] = []
         self._head_makers: list[Callable[[HTTPConnection], Iterable[Element]]] = []
+        self._asset_heads: dict[tuple[str, bool, bool], Any] = {}
         self._paths: AppDirs | None = None
         #: The connection pipeline: steps, before-hooks, special parameters, error handlers.
         self.pipeline = Pipeline(self)
