@@ -41,8 +41,8 @@ try:  # so that ``anyio.from_thread.run`` works in our threads as in anyio's own
     from anyio._core._eventloop import threadlocals as _anyio_locals
     from anyio.lowlevel import current_token as _anyio_token
 except ImportError:  # pragma: no cover - another anyio: from_thread needs token= then
-    _anyio_locals = None
-    _anyio_token = None
+    _anyio_locals = None  # type: ignore[assignment]
+    _anyio_token = None  # type: ignore[assignment]
 
 try:
     from sniffio import current_async_library_cvar as _sniffio_cvar
