@@ -17,20 +17,29 @@ capacity limiter, a cancel scope and a queue per worker):
   ``run_in_threadpool`` did.
 - the function may call back into the loop with ``anyio.from_thread.run`` as in anyio's
   own worker threads.
+
+An author may mark a plain ``def`` that never blocks (no I/O, no waiting on a lock held
+long, no sleep: it only computes from memory) with ``@nonblocking``: it then runs on the
+loop itself, as an ``async def`` would, without the hand-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["IDLE_SECONDS", "MAX_THREADS", "run_sync"]
+from appkit.errors import ConfigurationError
+
+__all__ = ["IDLE_SECONDS", "MAX_THREADS", "nonblocking", "run_sync", "runs_inline"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+_MARK = "__appkit_nonblocking__"
 
 #: The most threads running sync functions at once (anyio's default limiter has 40 too).
 MAX_THREADS = 40
@@ -203,3 +212,36 @@ async def run_sync(fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
             except asyncio.CancelledError:
                 continue
         raise
+
+
+def nonblocking(fn: _F) -> _F:
+    """Mark a plain ``def`` handler (or before-hook, provider, live event handler) that
+    never blocks, so it runs on the event loop instead of a worker thread::
+
+        @app.post("/todos")
+        @nonblocking
+        def add(title: str):
+            return item(todos.add(title))      # in memory: nothing to wait for
+
+    Only for code that computes from memory: a handler that reads a file, queries a
+    database, calls the network or sleeps would stop every other request while it waits.
+
+    Raises:
+        ConfigurationError: ``fn`` is an ``async def`` (it runs on the loop already) or not
+            a function.
+    """
+    target = getattr(fn, "fn", fn)  # a RouteHandler (@nonblocking above @app.get): its fn
+    if inspect.iscoroutinefunction(target) or not callable(target):
+        raise ConfigurationError(
+            f"@nonblocking marks a plain def that never blocks, not "
+            f"{getattr(target, '__qualname__', target)!r}: an async def runs on the event "
+            "loop already")
+    setattr(target, _MARK, True)
+    if target is not fn:
+        fn.inline = True  # type: ignore[attr-defined]
+    return fn
+
+
+def runs_inline(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` was marked ``@nonblocking``."""
+    return getattr(fn, _MARK, False) is True

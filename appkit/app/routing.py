@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from starlette.convertors import CONVERTOR_TYPES, IntegerConvertor
 from starlette.routing import compile_path
 
-from appkit.app.handlers import run_sync
+from appkit.app.handlers import run_sync, runs_inline
 from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -72,6 +72,8 @@ class RouteHandler:
         #: A websocket route's largest message, in bytes (1009 above it); None for HTTP.
         self.max_message_size = max_message_size
         self.is_async = inspect.iscoroutinefunction(fn)
+        #: A plain def marked ``@nonblocking``: it runs on the event loop.
+        self.inline = runs_inline(fn)
         _, self._path_format, self._convertors = compile_path(path)
         self._path_params = set(self._convertors)
         self._app: App | None = None
@@ -266,7 +268,10 @@ def _check_convertors(path: str) -> None:
 
 async def call_handler(handler: RouteHandler, kwargs: dict[str, Any]) -> Any:
     """Run the handler: coroutines on the loop, plain functions on a worker thread
-    (``appkit.app.handlers.run_sync``) so a slow handler never blocks the server."""
+    (``appkit.app.handlers.run_sync``) so a slow handler never blocks the server, unless
+    their author marked them ``@nonblocking``."""
     if handler.is_async:
         return await handler.fn(**kwargs)
+    if handler.inline:  # marked @nonblocking by its author
+        return handler.fn(**kwargs)
     return await run_sync(handler.fn, **kwargs)

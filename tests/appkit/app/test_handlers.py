@@ -234,3 +234,62 @@ def test_sync_handlers_hooks_and_providers_run_off_the_loop() -> None:
     for name in ("provider", "hook", "handler"):
         assert seen[name] != seen["loop"], name
     assert seen["connection"] == "/"
+
+
+def test_a_nonblocking_handler_hook_and_provider_run_on_the_loop() -> None:
+    from appkit.app import nonblocking
+
+    app = App("inline")
+    seen: dict[str, int] = {}
+
+    @app.provide("who")
+    @nonblocking
+    def who() -> str:
+        seen["provider"] = threading.get_ident()
+        return "ann"
+
+    @app.before
+    @nonblocking
+    def hook() -> None:
+        seen["hook"] = threading.get_ident()
+
+    @app.get("/")
+    @nonblocking
+    def index(who) -> str:  # type: ignore[no-untyped-def]
+        seen["handler"] = threading.get_ident()
+        return f"hello {who}"
+
+    @nonblocking  # above the route decorator works too
+    @app.get("/above")
+    def above() -> str:
+        seen["above"] = threading.get_ident()
+        return "above"
+
+    @app.get("/threaded")
+    def threaded() -> str:
+        seen["threaded"] = threading.get_ident()
+        return "threaded"
+
+    @app.get("/loop")
+    async def loop() -> str:
+        seen["loop"] = threading.get_ident()
+        return "loop"
+
+    with Client(app) as client:
+        for path, text in (("/", "hello ann"), ("/above", "above"),
+                           ("/threaded", "threaded"), ("/loop", "loop")):
+            assert client.get(path).text == text
+    for name in ("provider", "hook", "handler", "above"):
+        assert seen[name] == seen["loop"], name
+    assert seen["threaded"] != seen["loop"]
+
+
+def test_nonblocking_is_for_plain_functions() -> None:
+    from appkit import ConfigurationError
+    from appkit.app import nonblocking
+
+    async def handler() -> None:
+        pass
+
+    with pytest.raises(ConfigurationError, match="async def runs on the event loop already"):
+        nonblocking(handler)
