@@ -126,8 +126,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         # Where this app is mounted inside another ASGI app ("" when it is not), for each
         # connection (its scope's root_path), and the last one seen, for URLs made outside
         # a request (a startup hook, a job).
-        self._root: ContextVar[str | None] = ContextVar(f"appkit-root-{id(self)}",
-                                                        default=None)
+        self._root: ContextVar[str | None] = ContextVar(f"appkit-root-{id(self)}", default=None)
         self._last_root = ""
         self._on_add = self._register
         self._by_name: dict[str, RouteHandler] = {}
