@@ -90,7 +90,7 @@ CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.j
 # name -> (what it is, how the serving process gets the ASGI app)
 APPS: dict[str, tuple[str, str]] = {
     "appkit": ("bench/apps/appkit_todo.py: examples/todo/app.py with its items in memory, "
-               "sync handlers (thread pool)", "module:bench.apps.appkit_todo"),
+               "sync handlers (appkit's worker threads)", "module:bench.apps.appkit_todo"),
     "appkit-async": ("bench/apps/appkit_todo_async.py, async handlers",
                      "module:bench.apps.appkit_todo_async"),
     "fasthtml": ("bench/apps/fasthtml_todo.py, sync handlers (thread pool)",
