@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -184,6 +185,16 @@ class _Pool:
 
 
 _pool = _Pool()
+
+
+def _after_fork() -> None:
+    """A forked child (a job's worker) has none of the parent's threads: start afresh."""
+    global _pool
+    _pool = _Pool(_pool.max_threads, _pool.idle_seconds)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 async def run_sync(fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -293,3 +294,29 @@ def test_nonblocking_is_for_plain_functions() -> None:
 
     with pytest.raises(ConfigurationError, match="async def runs on the event loop already"):
         nonblocking(handler)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")
+def test_a_forked_child_starts_with_threads_of_its_own() -> None:
+    import os
+
+    run_async(run_sync(lambda: None))  # the parent has a worker thread now
+    assert handlers._pool.threads >= 1
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # (newer Pythons warn about forking with threads)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: its pool has no thread yet, and a call starts one
+        try:
+            # (with the parent's idle count, the call would wait for a thread that
+            # does not exist here)
+            ok = handlers._pool.threads == 0 and asyncio.run(run_sync(lambda: 41)) == 41
+            os.write(write, b"ok" if ok else b"no")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        assert os.read(read, 2) == b"ok"
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)
