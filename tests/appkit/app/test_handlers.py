@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,12 +69,13 @@ def test_more_calls_than_threads_wait_their_turn(small_pool: handlers._Pool) -> 
 
     async def main() -> list[int]:
         calls = asyncio.gather(*(run_sync(work, i) for i in range(10)))
-        while True:  # the three threads are busy; the other seven calls wait
+        for _ in range(int(WAIT / 0.01)):  # the three threads get busy; seven calls wait
             with lock:
                 if running == 3:
                     break
             await asyncio.sleep(0.01)
         assert small_pool.threads == 3
+        assert running == 3
         release.set()
         return await calls
 
@@ -107,8 +107,7 @@ def test_a_blocking_function_does_not_block_the_loop() -> None:
 
     async def main() -> str:
         call = asyncio.ensure_future(run_sync(blocking))
-        while not started.is_set():
-            await asyncio.sleep(0.005)
+        assert await asyncio.to_thread(started.wait, WAIT)
         await asyncio.sleep(0.01)  # the loop runs while the function blocks
         unblocked.set()  # ... and only the loop can let it go on
         return await call
@@ -172,8 +171,7 @@ def test_a_cancelled_caller_waits_for_its_function() -> None:
 
     async def main() -> list[str]:
         task = asyncio.ensure_future(run_sync(slow))
-        while not started.is_set():
-            await asyncio.sleep(0.005)
+        assert await asyncio.to_thread(started.wait, WAIT)
         task.cancel()
         await asyncio.sleep(0.02)
         assert not task.done()  # still waiting for the function
@@ -296,27 +294,31 @@ def test_nonblocking_is_for_plain_functions() -> None:
         nonblocking(handler)
 
 
+_FORK_CHECK = """
+import asyncio, os
+from appkit.app import handlers
+from appkit.app.handlers import run_sync
+
+asyncio.run(run_sync(lambda: None))  # the parent has a worker thread now
+assert handlers._pool.threads >= 1
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child has none: with the parent's idle count, a call would wait forever
+    ok = handlers._pool.threads == 0 and asyncio.run(run_sync(lambda: 41)) == 41
+    os.write(write, b"ok" if ok else b"no")
+    os._exit(0)
+os.close(write)
+print(os.read(read, 2).decode())
+os.waitpid(pid, 0)
+"""
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")
 def test_a_forked_child_starts_with_threads_of_its_own() -> None:
-    import os
+    import subprocess
+    import sys
 
-    run_async(run_sync(lambda: None))  # the parent has a worker thread now
-    assert handlers._pool.threads >= 1
-    read, write = os.pipe()
-    with warnings.catch_warnings():  # (newer Pythons warn about forking with threads)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # the child: its pool has no thread yet, and a call starts one
-        try:
-            # (with the parent's idle count, the call would wait for a thread that
-            # does not exist here)
-            ok = handlers._pool.threads == 0 and asyncio.run(run_sync(lambda: 41)) == 41
-            os.write(write, b"ok" if ok else b"no")
-        finally:
-            os._exit(0)
-    os.close(write)
-    try:
-        assert os.read(read, 2) == b"ok"
-    finally:
-        os.close(read)
-        os.waitpid(pid, 0)
+    # In a process of its own: forking pytest's, with its other threads, could deadlock.
+    done = subprocess.run([sys.executable, "-c", _FORK_CHECK], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
