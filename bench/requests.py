@@ -1,4 +1,5 @@
-"""Requests per second for the todo app: appkit against FastHTML and bare Starlette.
+"""Requests per second for the todo app: appkit against FastHTML, bare Starlette and
+Starlette with Jinja2 templates.
 
 Each app (see ``APPS``) runs in its own process under uvicorn, with the same settings for
 all, and wrk (``-t1 -c16``) loads it from another process. Three kinds of load, each on a
@@ -89,13 +90,15 @@ CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.j
 # name -> (what it is, how the serving process gets the ASGI app)
 APPS: dict[str, tuple[str, str]] = {
     "appkit": ("bench/apps/appkit_todo.py: examples/todo/app.py with its items in memory, "
-               "sync handlers (thread pool)", "module:bench.apps.appkit_todo"),
+               "sync handlers (appkit's worker threads)", "module:bench.apps.appkit_todo"),
     "appkit-async": ("bench/apps/appkit_todo_async.py, async handlers",
                      "module:bench.apps.appkit_todo_async"),
     "fasthtml": ("bench/apps/fasthtml_todo.py, sync handlers (thread pool)",
                  "module:bench.apps.fasthtml_todo"),
     "starlette": ("bench/apps/starlette_todo.py, async endpoints, f-strings",
                   "module:bench.apps.starlette_todo"),
+    "jinja2": ("bench/apps/jinja_todo.py, Starlette with Jinja2 templates, async endpoints",
+               "module:bench.apps.jinja_todo"),
 }
 
 
@@ -148,8 +151,17 @@ function response(status, headers, body)
 end
 """
 
-TARGET_FASTHTML = 1.5  # appkit rps >= 1.5x FastHTML's
-TARGET_STARLETTE = 0.7  # appkit rps >= 70% of bare Starlette's
+# (appkit app, peer) -> {load: the least ratio}: issue 16's targets (bare Starlette, Starlette
+# with Jinja2, sync handlers within 15% of async ones) and the earlier 1.5x FastHTML.
+TARGETS: dict[tuple[str, str], dict[str, float]] = {
+    ("appkit", "fasthtml"): {"get": 1.5, "post": 1.5, "mix": 1.5},
+    ("appkit-async", "fasthtml"): {"get": 1.5, "post": 1.5, "mix": 1.5},
+    ("appkit", "starlette"): {"get": 0.35},
+    ("appkit-async", "starlette"): {"get": 0.5, "mix": 0.7},
+    ("appkit", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
+    ("appkit-async", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
+    ("appkit", "appkit-async"): {"get": 0.85, "post": 0.85, "mix": 0.85},
+}
 
 
 # ---- the serving process ------------------------------------------------------------------
@@ -543,25 +555,27 @@ def report(results: dict[str, Result]) -> None:
     print(f"Other work on the machine during the runs: median {statistics.median(other):.2f} "
           f"cores, highest {max(other):.2f} (of {os.cpu_count()})")
     rows = []
-    for ak in ("appkit", "appkit-async"):
-        for peer, target in (("fasthtml", TARGET_FASTHTML), ("starlette", TARGET_STARLETTE)):
-            if ak in med and peer in med:
-                for run in RUNS:
-                    ratio = med[ak][run.key] / med[peer][run.key]
-                    by_cpu = cpu[peer][run.key] / cpu[ak][run.key]
-                    rows.append((f"{ak} / {peer}", run.label, ratio, by_cpu, target))
+    for (ak, peer), targets in TARGETS.items():
+        if ak in med and peer in med:
+            for run in RUNS:
+                ratio = med[ak][run.key] / med[peer][run.key]
+                by_cpu = cpu[peer][run.key] / cpu[ak][run.key]
+                rows.append((f"{ak} / {peer}", run.label, ratio, by_cpu, targets.get(run.key)))
     if rows:
         print()
-        print("Targets: appkit's requests per second at least 1.5x FastHTML's and at least "
-              "0.7x bare Starlette's. The last column is the same ratio from CPU time per "
-              "request (peer's / appkit's), which other work on the machine disturbs less.")
+        print("Targets (issue 16, and the earlier 1.5x FastHTML): see TARGETS. The last column "
+              "is the same ratio from CPU time per request (the other's / the first's), which "
+              "other work on the machine disturbs less; the targets are read against it.")
         print()
-        print("| ratio | load | req/s ratio | target | | CPU-time ratio |")
-        print("|---|---|---:|---:|---|---:|")
+        print("| ratio | load | req/s ratio | CPU-time ratio | target | |")
+        print("|---|---|---:|---:|---:|---|")
         for label, what, ratio, by_cpu, target in rows:
-            met = "met" if ratio >= target else "**not met**"
-            print(f"| {label} | {what} | {ratio:.2f}x | >= {target:.2f}x | {met} | "
-                  f"{by_cpu:.2f}x |")
+            if target is None:
+                print(f"| {label} | {what} | {ratio:.2f}x | {by_cpu:.2f}x | | |")
+                continue
+            met = "met" if by_cpu >= target else "**not met**"
+            print(f"| {label} | {what} | {ratio:.2f}x | {by_cpu:.2f}x | >= {target:.2f}x | "
+                  f"{met} |")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from appkit.app import htmx as hx
 from appkit.app.application import App
 from appkit.app.extensions import Command, Extension, ExtensionSettings
+from appkit.app.handlers import nonblocking
 from appkit.app.htmx import HtmxDetails, HxHeaders
 from appkit.app.pipeline import Pipeline, Step
 from appkit.app.responses import Redirect, ResponseParts
@@ -33,4 +34,5 @@ __all__ = [
     "Socket",
     "SocketClosed",
     "hx",
+    "nonblocking",
 ]

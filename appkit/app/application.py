@@ -126,14 +126,14 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         # Where this app is mounted inside another ASGI app ("" when it is not), for each
         # connection (its scope's root_path), and the last one seen, for URLs made outside
         # a request (a startup hook, a job).
-        self._root: ContextVar[str | None] = ContextVar(f"appkit-root-{id(self)}",
-                                                        default=None)
+        self._root: ContextVar[str | None] = ContextVar(f"appkit-root-{id(self)}", default=None)
         self._last_root = ""
         self._on_add = self._register
         self._by_name: dict[str, RouteHandler] = {}
         self._startup: list[Callable[[], Any]] = []
         self._shutdown: list[Callable[[], Any]] = []
         self._head_makers: list[Callable[[HTTPConnection], Iterable[Element]]] = []
+        self._asset_heads: dict[tuple[str, bool, bool], Any] = {}
         self._paths: AppDirs | None = None
         #: The connection pipeline: steps, before-hooks, special parameters, error handlers.
         self.pipeline = Pipeline(self)

@@ -443,9 +443,10 @@ def _lookup(param: _Param, request: Request, body: Mapping[str, Any] | None,
             body_multi: bool) -> Any:
     field = cast(_Field, param.field)
     name = param.name
-    query = request.query_params
-    if name in query:
-        return field.value(query.getlist(name) if field.is_list else query[name], True)
+    if request.scope.get("query_string"):  # (no query: not even an empty one to parse)
+        query = request.query_params
+        if name in query:
+            return field.value(query.getlist(name) if field.is_list else query[name], True)
     if body is not None and name in body:
         if body_multi and field.is_list:
             return field.value(body.getlist(name), True)  # type: ignore[attr-defined]

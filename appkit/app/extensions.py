@@ -164,8 +164,14 @@ class ExtensibleApp:
                 f"App {self.name!r} has no {name!r} extension (it has: {known})") from None
 
     def _exporter(self, attribute: str) -> Extension | None:
-        for ext in self.__dict__.get("extensions", {}).values():
+        extensions = self.__dict__.get("extensions", {})
+        found: dict[str, Extension] = self.__dict__.setdefault("_exporters", {})
+        ext = found.get(attribute)  # looked up before: still the app's?
+        if ext is not None and extensions.get(ext.name) is ext:
+            return ext
+        for ext in extensions.values():
             if attribute in ext.exports:
+                found[attribute] = ext
                 return ext
         return None
 

@@ -19,10 +19,10 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from appkit.app.binding import Binder, Provider
+from appkit.app.handlers import run_sync, runs_inline
 from appkit.app.routing import RouteHandler
 from appkit.errors import ConfigurationError
 
@@ -61,12 +61,15 @@ def special_function(fn: Callable[..., Any], providers: Mapping[str, Provider],
     binder = Binder(fn, set(), providers, typed_providers)
     needs_binding = bool(binder.params)
     is_async = inspect.iscoroutinefunction(fn)
+    inline = runs_inline(fn)
 
     async def call(request: Request) -> Any:
         kwargs = await binder.bind(request) if needs_binding else {}
         if is_async:
             return await fn(**kwargs)
-        return await run_in_threadpool(fn, **kwargs)
+        if inline:  # marked @nonblocking
+            return fn(**kwargs)
+        return await run_sync(fn, **kwargs)
 
     return call
 

@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection, Request
 
 from appkit.app.static import StaticFolder, StaticURL
 from appkit.errors import ConfigurationError
-from appkit.html import Document, Element, Link, Script, Title
+from appkit.html import Document, Element, Link, Safe, Script, Title, render
 
 if TYPE_CHECKING:
     from appkit.app.pipeline import Pipeline
@@ -33,6 +33,7 @@ class PagesApp:
     static: StaticFolder | None
     pipeline: Pipeline
     _head_makers: list[Callable[[HTTPConnection], Iterable[Element]]]
+    _asset_heads: dict[tuple[str, bool, bool], Safe]
 
     @property
     def root_path(self) -> str:
@@ -90,9 +91,18 @@ class PagesApp:
         own: list[Any] = []
         body = list(body)
         self.pipeline.page(request, own, body)
+        # head_assets(request), with appkit's own assets (whose URLs never change while the
+        # process runs) rendered once per mount point.
+        key = (self.root_path, self.stylesheet, self.dev_reload)
+        assets = self._asset_heads.get(key)
+        if assets is None:
+            assets = self._asset_heads[key] = Safe(render(self.head_assets()))
+        own.append(assets)
+        for make in self._head_makers:
+            own.extend(make(request))
         return Document(
             *body,
-            head=[*own, *self.head_assets(request), *self.head, *head],
+            head=[*own, *self.head, *head],
             title=None if has_title else self.title,
             lang=self.lang,
         )

@@ -196,7 +196,9 @@ class Pipeline:
                 try:
                     for step in steps:
                         await step.enter(request, handler)
-                    answered, result = await self.run_hooks(request, handler)
+                    answered = False
+                    if self.hooks_for(handler):
+                        answered, result = await self.run_hooks(request, handler)
                     if not answered:
                         kwargs = await binder.bind(request) if needs_binding else {}
                         result = await call_handler(handler, kwargs)

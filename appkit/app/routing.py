@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from starlette.concurrency import run_in_threadpool
-from starlette.convertors import CONVERTOR_TYPES
+from starlette.convertors import CONVERTOR_TYPES, IntegerConvertor
 from starlette.routing import compile_path
 
+from appkit.app.handlers import run_sync, runs_inline
 from appkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -72,9 +72,19 @@ class RouteHandler:
         #: A websocket route's largest message, in bytes (1009 above it); None for HTTP.
         self.max_message_size = max_message_size
         self.is_async = inspect.iscoroutinefunction(fn)
+        #: A plain def marked ``@nonblocking``: it runs on the event loop.
+        self.inline = runs_inline(fn)
         _, self._path_format, self._convertors = compile_path(path)
         self._path_params = set(self._convertors)
         self._app: App | None = None
+        # A path with one whole-number parameter ("/todos/{id:int}/edit", the usual case)
+        # is made by joining its two sides around the number: (before, name, after).
+        self._int_path: tuple[str, str, str] | None = None
+        if len(self._convertors) == 1:
+            name, convertor = next(iter(self._convertors.items()))
+            before, _, after = self._path_format.partition("{" + name + "}")
+            if isinstance(convertor, IntegerConvertor) and "{" not in before + after:
+                self._int_path = (before, name, after)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -92,6 +102,11 @@ class RouteHandler:
                 "app.include(router) before asking for its URL"
             )
         root = self._app.root_path
+        fast = self._int_path
+        if fast is not None and len(params) == 1:
+            value = params.get(fast[1])
+            if type(value) is int and value >= 0:  # as IntegerConvertor.to_string makes it
+                return f"{root}{fast[0]}{value}{fast[2]}"
         if not self._convertors:
             path = root + self._path_format
             return url_with_query(path, params) if params else path
@@ -252,8 +267,11 @@ def _check_convertors(path: str) -> None:
 
 
 async def call_handler(handler: RouteHandler, kwargs: dict[str, Any]) -> Any:
-    """Run the handler: coroutines on the loop, plain functions in the thread pool so a
-    slow handler never blocks the server."""
+    """Run the handler: coroutines on the loop, plain functions on a worker thread
+    (``appkit.app.handlers.run_sync``) so a slow handler never blocks the server, unless
+    their author marked them ``@nonblocking``."""
     if handler.is_async:
         return await handler.fn(**kwargs)
-    return await run_in_threadpool(handler.fn, **kwargs)
+    if handler.inline:  # marked @nonblocking by its author
+        return handler.fn(**kwargs)
+    return await run_sync(handler.fn, **kwargs)

@@ -19,6 +19,7 @@ logger = logging.getLogger("appkit.sessions")
 
 #: The most a browser keeps in one cookie (name and value together), in bytes.
 COOKIE_LIMIT = 4096
+_CHECKED_MAX = 256  # cookies remembered as checked (a few users' windows, many times over)
 
 
 class CookieStore:
@@ -37,6 +38,10 @@ class CookieStore:
             raise ValueError("A session key needs at least 32 bytes (secrets.token_bytes(32))")
         self._key = derive_key(secret_key, "session-cookie")
         self.max_size = max_size
+        # Cookies whose signature checked out, with their JSON and when they were signed:
+        # one user's window sends the same cookie with every request until the session
+        # changes, so its HMAC and base64 are worked out once. Keyed by the exact value.
+        self._checked: dict[str, tuple[str, int]] = {}
 
     def load(self, cookie: str, max_age: float) -> str | None:
         """The session's JSON from a signed cookie; None when the cookie is not valid."""
@@ -44,14 +49,23 @@ class CookieStore:
             logger.info("Ignored a session cookie of %d bytes (over %d)", len(cookie),
                         self.max_size)
             return None
+        now = time.time()
+        checked = self._checked.get(cookie)
+        if checked is not None and now - checked[1] <= max_age:
+            return checked[0]
         try:
-            payload = unsign(self._key, cookie, max_age, time.time())
-            return payload.decode("utf-8")
+            payload = unsign(self._key, cookie, max_age, now)
+            text = payload.decode("utf-8")
         except Expired as exc:
             logger.info("The session cookie has expired (%s): starting a new session", exc)
         except (BadValue, UnicodeDecodeError) as exc:
             logger.info("Ignored a session cookie that is not valid (%s): tampered, or "
                         "signed with another key", exc)
+        else:
+            if len(self._checked) >= _CHECKED_MAX:
+                self._checked.clear()
+            self._checked[cookie] = (text, int(cookie.rsplit(".", 2)[1], 16))
+            return text
         return None
 
     def save(self, cookie: str | None, data: str, max_age: float) -> str:

@@ -37,6 +37,17 @@ WRONG = (
 )
 
 
+_CSRF_HEADER_RAW = CSRF_HEADER.lower().encode("latin-1")
+
+
+def _header(request: HTTPConnection, name: bytes) -> str | None:
+    """The first value of header ``name`` (lowercase bytes), as ``request.headers.get``."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 #: The scope key the loopback guard (``shell.guard.BEARER_SCOPE_KEY``) sets on the requests
 #: it lets through: True when the launch token came as a Bearer token.
 _GUARD_BEARER = "shell.bearer"
@@ -55,8 +66,8 @@ def is_exempt(request: HTTPConnection) -> bool:
     checked = request.scope.get(_GUARD_BEARER)
     if checked is not None:
         return checked is True
-    return any(value[:7].lower() == "bearer " for value in
-               request.headers.getlist("authorization"))
+    return any(name == b"authorization" and value[:7].lower() == b"bearer "
+               for name, value in request.scope["headers"])
 
 
 async def check_csrf(request: HTTPConnection, session: Session) -> None:
@@ -66,7 +77,7 @@ async def check_csrf(request: HTTPConnection, session: Session) -> None:
     Raises:
         Forbidden: the token is missing or wrong (403, with a message that says what to do).
     """
-    given = request.headers.get(CSRF_HEADER)
+    given = _header(request, _CSRF_HEADER_RAW)
     if given is None and request.scope["type"] == "websocket":
         given = request.query_params.get(CSRF_FIELD)
     elif given is None and isinstance(request, Request):

@@ -36,6 +36,8 @@ __all__ = ["SessionManager", "Sessions"]
 logger = logging.getLogger("appkit.sessions")
 
 _SCOPE_KEY = "appkit.session"
+# A cookie value Starlette's set_cookie (http.cookies) writes as it is, unquoted.
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.\-]+")
 _SAME_SITE = ("lax", "strict", "none")
 
 
@@ -148,6 +150,7 @@ class SessionManager:
         self._lock = threading.Lock()
         self._store: SessionStore | None = (
             None if isinstance(settings.store, str) else settings.store)
+        self._cookie_header: tuple[bytes, bytes] | None = None
 
     @property
     def csrf(self) -> bool:
@@ -259,9 +262,27 @@ class SessionManager:
             size=exc.size, limit=exc.limit)
 
     def _set_cookie(self, response: Response, value: str) -> None:
+        if _PLAIN_VALUE.fullmatch(value):  # what Starlette's set_cookie writes, made once
+            before, after = self._cookie_parts()
+            response.raw_headers.append((b"set-cookie", before + value.encode() + after))
+            return
         response.set_cookie(
             self.cookie_name, value, max_age=int(self.max_age), path="/", httponly=True,
             samesite=self.settings.same_site, secure=self.settings.https_only)
+
+    def _cookie_parts(self) -> tuple[bytes, bytes]:
+        """The ``Set-Cookie`` header's bytes before and after the value."""
+        parts = self._cookie_header
+        if parts is None:
+            sample = Response()
+            sample.set_cookie(
+                self.cookie_name, "VALUE", max_age=int(self.max_age), path="/",
+                httponly=True, samesite=self.settings.same_site,
+                secure=self.settings.https_only)
+            header = dict(sample.raw_headers)[b"set-cookie"]
+            before, _, after = header.partition(b"=VALUE")
+            parts = self._cookie_header = (before + b"=", after)
+        return parts
 
     def token_for(self, cookie: str | None) -> tuple[str, str | None]:
         """The CSRF token of the session in ``cookie`` (starting a session when there is

@@ -4,7 +4,7 @@ A copy of the example: the only changes are the store (``TodoStore``, in memory,
 peers keep theirs, whose ``add``, ``get``, ``toggle``, ``delete``, ``all`` and ``left`` stand
 in for the ``todos`` table in ``app.db``), the static folder pointing at the example's, and
 this docstring. The handlers are plain ``def`` functions, as in the
-example, which appkit runs in the thread pool.
+example, which appkit runs on its worker threads.
 """
 
 from __future__ import annotations

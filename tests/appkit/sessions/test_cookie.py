@@ -285,3 +285,20 @@ def _unb64(text: str) -> bytes:
     import base64
 
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_a_cookie_checked_before_still_expires_and_a_changed_one_is_checked_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from appkit.sessions import cookie as cookie_module
+    from appkit.sessions.cookie import CookieStore
+
+    store = CookieStore(b"k" * 32)
+    value = store.save(None, '{"d":{"n":1}}', 600)
+    assert store.load(value, 600) == '{"d":{"n":1}}'
+    assert store.load(value, 600) == '{"d":{"n":1}}'  # the second time from what was checked
+    payload, stamp, mac = value.split(".")
+    assert store.load(f"{payload}.{stamp}.{mac[:-2]}AA", 600) is None  # tampered
+    assert store.load(f"{payload}x.{stamp}.{mac}", 600) is None
+    later = time.time() + 601
+    monkeypatch.setattr(cookie_module.time, "time", lambda: later)
+    assert store.load(value, 600) is None  # expired, though it was checked before
