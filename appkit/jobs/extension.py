@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
-
 from appkit.app.extensions import Command
+from appkit.app.handlers import run_sync
 from appkit.errors import ConfigurationError
 from appkit.jobs.scheduler import Jobs
 from appkit.jobs.settings import JobsSettings
@@ -69,13 +68,13 @@ class JobsExtension:
     async def _start(self) -> None:
         jobs = self._jobs
         if jobs is not None and jobs.tasks:
-            await run_in_threadpool(jobs.start)
+            await run_sync(jobs.start)
             self._started = jobs
 
     async def _stop(self) -> None:
         if self._started is not None:
             jobs, self._started = self._started, None
-            await run_in_threadpool(jobs.stop)
+            await run_sync(jobs.stop)
 
     def commands(self) -> Sequence[Command]:
         """``appkit jobs {list,show,cancel,enqueue} PATH [ID | TASK --inputs JSON]``."""

@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio.from_thread
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from appkit.app.binding import Binder
+from appkit.app.handlers import run_sync
 from appkit.errors import BadRequest, ConfigurationError, Forbidden, HTTPError, NotFound
 from appkit.html import Div, Element
 from appkit.live.component_diff import diff, rendered
@@ -293,7 +293,7 @@ class Components:
             if inspect.iscoroutinefunction(bound):
                 await bound(**kwargs)
             else:
-                await _maybe(await run_in_threadpool(bound, **kwargs))
+                await _maybe(await run_sync(bound, **kwargs))
             _check_size(instance)
             rendered_now = await self._render(instance)
             await _maybe(instance.on_dehydrate())

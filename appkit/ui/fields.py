@@ -39,11 +39,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from appkit.app.forms import FormField
+from appkit.app.handlers import run_sync
 from appkit.app.pipeline import current_connection
 from appkit.errors import BadRequest, ConfigurationError, NotFound
 from appkit.html import (
@@ -325,7 +325,7 @@ async def _suggest(request: Request, key: str, field: str) -> HTMLResponse:
         raise BadRequest(f"The text to complete is at most {_QUERY_MAX} characters, not "
                          f"{len(typed):,}")
     if callable(source.options):
-        found = await run_in_threadpool(source.suggest, typed)
+        found = await run_sync(source.suggest, typed)
     else:
         found = source.suggest(typed)
     return HTMLResponse(render([_suggestion(o, typed.strip()) for o in found]))
