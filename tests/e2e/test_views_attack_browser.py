@@ -6,6 +6,7 @@ follows it. A test marked xfail(strict) shows a bug."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -149,3 +150,41 @@ def test_a_view_that_ends_soon_after_the_page_load_runs_once(
     page.wait_for_timeout(3000)
     expect(page.locator("#state")).to_have_text("Done", timeout=1000)
     assert len(runs) == 1
+
+
+def test_a_working_daemon_shows_in_two_windows_and_outlives_one(
+        live_server: Callable[[Any], str], pages: Callable[[], Page]) -> None:
+    app = App("views-attack-browser", extensions=[LiveSettings(left_grace=0.2)])
+    ticks: list[int] = []
+
+    @app.view("/clock", daemon=True)
+    async def clock(view: View) -> None:
+        while True:
+            ticks.append(len(ticks))
+            view.show(P(f"Tick {len(ticks)}", id="tick"))
+            await view.sleep(0.1)
+
+    url = live_server(StrictCSP(app))
+    first, second = pages(), pages()
+    first.goto(url + "clock")
+    second.goto(url + "clock")
+    _live(first)
+    _live(second)
+    later = len(ticks) + 10
+    for page in (first, second):
+        expect(page.locator("#tick")).to_have_text(re.compile(r"Tick \d+"))
+        _tick_past(page, later)
+    first.close()
+    second.wait_for_timeout(500)                        # past left_grace
+    later = len(ticks) + 10
+    _tick_past(second, later)
+    assert len(app.views) == 1   # type: ignore[attr-defined]
+
+
+def _tick_past(page: Page, number: int) -> None:
+    """Wait until ``page`` shows a tick past ``number`` (no eval: the CSP refuses it)."""
+    for _ in range(100):
+        if int(page.locator("#tick").inner_text().split()[1]) > number:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{page.locator('#tick').inner_text()}, not past {number}")
