@@ -581,6 +581,8 @@ class _SessionWatch:
         if (session is not None and getattr(session, "values_changed", False)
                 and getattr(session, "has_csrf_token", False)):
             self.live.session_changed(user_topic(session), conn.scope.get(_ORIGIN))
+            if getattr(session, "cleared", False):  # signed out: the views end with it
+                self.live.views.signed_out(user_topic(session))
         return response
 
     def page(self, conn: HTTPConnection, head: list[Any], body: list[Any]) -> None:

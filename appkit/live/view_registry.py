@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from appkit.errors import BadRequest, ConfigurationError, NotFound
-from appkit.html import A, Element, P, Page
+from appkit.html import A, Div, Element, P, Page
 from appkit.live.hub import Hub, user_topic
 from appkit.live.views import (
     CLOSE_GRACE,
@@ -218,6 +218,14 @@ class Views:
         view.state = "closing"
         view._closed = ViewClosed(reason)
         view.stopping = True
+        if view.pages and reason != "page_closed":
+            # Its windows say so (their controls would answer 410), with a way back.
+            from appkit.live import replace
+
+            self.hub.publish(view.topic, replace(Div(
+                P("This has ended.", cls="appkit-view-ended"),
+                A("Start again", href=view.page_url, role="button"),
+                id=view.element_id, data_view=view.id)))
         if finished or view._task is None or view._task.done():
             self._remove(view)
             return
@@ -235,6 +243,13 @@ class Views:
             del self._daemons[view.key]
         with contextlib.suppress(KeyError):
             self.hub.drop(view.topic)
+
+    def signed_out(self, session_owner: str) -> None:
+        """The session's values were cleared (a sign-out): its views end, so whoever signs
+        in next in this browser starts afresh."""
+        for view in list(self._views.values()):
+            if _owned(view.owner, session_owner):
+                self.close(view, "signed_out")
 
     async def stop(self, view_id: str, conn: HTTPConnection) -> bool:
         """Close the view ``view_id`` of ``conn``'s user; False when it has none such."""
@@ -273,7 +288,7 @@ class Views:
         view_id, step = data.get("_v"), data.get("_s")
         key = data.get("_k")
         if not isinstance(view_id, str) or not isinstance(key, str) or not isinstance(
-                step, str | int):
+                step, str | int) or isinstance(step, bool):
             raise BadRequest("A view's event names its view, step and answer (_v, _s, _k)")
         try:
             number = int(step)

@@ -45,7 +45,7 @@ class Session(MutableMapping[str, Any]):
         SessionValueError: a key is not a str, or a value is not JSON (on assignment).
     """
 
-    __slots__ = ("_data", "_csrf", "_toasts", "_modified", "values_changed")
+    __slots__ = ("_data", "_csrf", "_toasts", "_modified", "values_changed", "cleared")
 
     def __init__(self, data: dict[str, Any] | None = None, *, csrf_token: str | None = None,
                  toasts: list[dict[str, str]] | None = None) -> None:
@@ -56,6 +56,9 @@ class Session(MutableMapping[str, Any]):
         #: True when a value was set or removed (not a toast, not the token): the user's
         #: open live pages then read the session again.
         self.values_changed = False
+        #: True when ``clear`` removed values in this request (a sign-out, say): the user's
+        #: running server-side views end with it.
+        self.cleared = False
 
     @property
     def modified(self) -> bool:
@@ -100,7 +103,7 @@ class Session(MutableMapping[str, Any]):
         stay, so the page that is open keeps working."""
         if self._data:
             self._data.clear()
-            self._modified = self.values_changed = True
+            self._modified = self.values_changed = self.cleared = True
 
     def __repr__(self) -> str:
         return f"Session({self._data!r})"

@@ -1,7 +1,7 @@
 """Attacks on server-side views (``app.view``) in real Chromium, under the guard's strict
 Content-Security-Policy (no inline code): a view's buttons and forms work, two windows of a
 daemon stay in step, a failed view's "Start over", a view that ends before its socket
-follows it. A test marked xfail(strict) shows a bug."""
+follows it. (The 4 bugs these found are fixed.)"""
 
 from __future__ import annotations
 
@@ -55,7 +55,6 @@ ROUTE_BUG = ("BUG: live.js sends every htmx POST it takes over (a component's or
              "the page's socket is open")
 
 
-@pytest.mark.xfail(strict=True, reason=ROUTE_BUG)
 def test_a_view_asks_step_by_step(live_server: Callable[[Any], str],
                                   pages: Callable[[], Page]) -> None:
     app = App("views-attack-browser", extensions=[LiveSettings()])
@@ -80,7 +79,6 @@ def test_a_view_asks_step_by_step(live_server: Callable[[Any], str],
     assert said == ["Ann"]
 
 
-@pytest.mark.xfail(strict=True, reason=ROUTE_BUG)
 def test_a_daemon_stays_in_step_in_two_windows(live_server: Callable[[Any], str],
                                                pages: Callable[[], Page]) -> None:
     app = App("views-attack-browser", extensions=[LiveSettings()])
@@ -104,9 +102,6 @@ def test_a_daemon_stays_in_step_in_two_windows(live_server: Callable[[Any], str]
     expect(first.locator("#count")).to_have_text("Count 2")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the error panel's 'Start over' button is "
-                   "Button(onclick='location.reload()'): the guard's Content-Security-Policy "
-                   "refuses inline handlers, so clicking it does nothing")
 def test_start_over_after_a_view_failed_runs_it_again(
         live_server: Callable[[Any], str], pages: Callable[[], Page],
         error_logs: list[logging.LogRecord]) -> None:
@@ -128,10 +123,6 @@ def test_start_over_after_a_view_failed_runs_it_again(
     expect(page.locator("#run")).to_have_text("Run 2", timeout=5000)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a view that ends between its page load and its "
-                   "socket's hello is removed with its topic; the socket is told to reload "
-                   "('behind'): the reload runs the view again (several runs for one page "
-                   "load) and the window may end up stuck on what it showed first")
 def test_a_view_that_ends_soon_after_the_page_load_runs_once(
         live_server: Callable[[Any], str], pages: Callable[[], Page]) -> None:
     app = App("views-attack-browser", extensions=[LiveSettings()])

@@ -415,8 +415,7 @@ def test_signing_in_as_someone_else_in_the_same_browser_shows_their_own_daemon()
 
     @app.post("/sign-in/{who}")
     def sign_in(session: Any, who: str) -> None:
-        session.clear()              # keeps the session's CSRF token (docs/sessions.md)
-        session["who"] = who
+        session["who"] = who         # the session (and its CSRF token) stays the same
 
     with live_client(app) as client:
         client.post("/sign-in/ann")
@@ -490,3 +489,13 @@ def test_a_view_that_ends_at_once_is_shown_to_the_page_that_follows_it_later() -
         assert not any(f["t"] == "reload" for f in got)   # no reload (it would loop)
         ws.close(1001)
         assert wait_until(lambda: len(app.views) == 0)
+
+
+def test_a_view_stopped_says_so_in_its_windows() -> None:
+    app, _ = make_app()
+    with live_client(app) as client:
+        _, ws, vid = open_view(client, "/monitor")
+        assert client.post(f"/stop/{vid}").json() == {"stopped": True}
+        shown = [op["html"] for f in until_pong(ws) if f["t"] == "msg" for op in f["ops"]]
+        assert any("This has ended." in html and 'href="/monitor"' in html for html in shown)
+        ws.close(1001)
