@@ -19,6 +19,8 @@ from appkit.html import Button, P
 from appkit.live import View
 from appkit.loader import load_app
 from appkit.testing import Client
+from tests.appkit.live.pages import view_answer as answer
+from tests.appkit.live.pages import view_id
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ROUTE = "/_appkit-view"
@@ -50,15 +52,6 @@ def module(app: App) -> Any:
     return next(m for m in list(sys.modules.values()) if getattr(m, "app", None) is app)
 
 
-def view_id(html: str) -> str:
-    found = re.search(r'data-view="(\w+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-def answer(client: Client, vid: str, step: int, key: str, **fields: Any) -> Any:
-    return client.post(ROUTE, data={"_v": vid, "_s": str(step), "_k": key, **fields},
-                       headers={"HX-Request": "true"})
 
 
 def upload(client: Client, content: bytes, name: str = "sales.csv") -> Any:

@@ -17,7 +17,7 @@ from appkit import App
 from appkit.testing import Client
 
 __all__ = ["LivePage", "closed_with", "component_token", "component_tokens", "ev", "frames",
-           "live_client", "reply_to", "until_pong", "wait_until"]
+           "live_client", "reply_to", "until_pong", "view_answer", "view_id", "wait_until"]
 
 
 class LivePage:
@@ -82,6 +82,20 @@ def wait_until(check: Callable[[], bool], within: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def view_id(html: str) -> str:
+    """The id of the server-side view a page shows."""
+    found = re.search(r'data-view="(\w+)"', html)
+    assert found is not None, html
+    return found.group(1)
+
+
+def view_answer(client: Client, vid: str, step: int, key: str, **fields: Any) -> Any:
+    """Answer step ``step`` of view ``vid`` over plain htmx (``key``: a button's number,
+    ``"submit"`` or ``"cancel"``)."""
+    return client.post("/_appkit-view", data={"_v": vid, "_s": str(step), "_k": key,
+                                              **fields}, headers={"HX-Request": "true"})
 
 
 def ev(ref: int, route: str, **d: Any) -> str:

@@ -6,25 +6,17 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from appkit.testing import Client
+from tests.appkit.live.pages import view_answer as answer
+from tests.appkit.live.pages import view_id
 from tests.appkit.live.test_docs_examples import run_blocks
 
 ROUTE = "/_appkit-view"
 
 
-def view_id(html: str) -> str:
-    found = re.search(r'data-view="(\w+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-def answer(client: Client, vid: str, step: int, key: str, **fields: Any) -> Any:
-    return client.post(ROUTE, data={"_v": vid, "_s": str(step), "_k": key, **fields},
-                       headers={"HX-Request": "true"})
 
 
 def wait_for(check: Callable[[], bool], within: float = 20.0) -> None:

@@ -20,7 +20,15 @@ from appkit import App, ConfigurationError
 from appkit.html import H2, Button, P, Pre
 from appkit.live import LiveSettings, View, ViewClosed
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, frames, live_client, until_pong, wait_until
+from tests.appkit.live.pages import (
+    LivePage,
+    frames,
+    live_client,
+    until_pong,
+    view_id,
+    wait_until,
+)
+from tests.appkit.live.pages import view_answer as post
 
 ROUTE = "/_appkit-view"
 
@@ -98,15 +106,6 @@ def make_app(**settings: Any) -> tuple[App, dict[str, list[Any]]]:
     return app, seen
 
 
-def view_id(html: str) -> str:
-    found = re.search(r'data-view="(\w+)"', html)
-    assert found is not None, html
-    return found.group(1)
-
-
-def post(client: Client, vid: str, step: int, key: str, **fields: Any) -> Any:
-    return client.post(ROUTE, data={"_v": vid, "_s": str(step), "_k": key, **fields},
-                       headers={"HX-Request": "true"})
 
 
 def views(client: Client) -> Any:
