@@ -475,7 +475,9 @@ def test_a_view_awaits_a_job_and_shows_its_progress() -> None:
 
 
 def test_a_view_that_ends_at_once_is_shown_to_the_page_that_follows_it_later() -> None:
-    app = App("views-end")
+    # left_grace as short as the sweeper goes: the default (5 s, swept every 5 s) could take
+    # up to 10 s, as long as the wait below.
+    app = App("views-end", extensions=[LiveSettings(left_grace=0.05)])
 
     @app.view("/quick")
     async def quick(view: View) -> None:
