@@ -18,7 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from appkit.errors import BadRequest, ConfigurationError, NotFound
-from appkit.html import A, Div, Element, P, Page
+from appkit.html import A, Div, Element, P, Page, oob
 from appkit.live.hub import Hub, user_topic
 from appkit.live.views import (
     CLOSE_GRACE,
@@ -220,12 +220,10 @@ class Views:
         view.stopping = True
         if view.pages and reason != "page_closed":
             # Its windows say so (their controls would answer 410), with a way back.
-            from appkit.live import replace
-
-            self.hub.publish(view.topic, replace(Div(
+            self.hub.publish(view.topic, oob(Div(
                 P("This has ended.", cls="appkit-view-ended"),
                 A("Start again", href=view.page_url, role="button"),
-                id=view.element_id, data_view=view.id)))
+                id=view.element_id, data_view=view.id), True))
         if finished or view._task is None or view._task.done():
             self._remove(view)
             return

@@ -40,8 +40,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from appkit.app.forms import FormModel, form_for
+from appkit.app.handlers import run_sync
 from appkit.errors import BadRequest, ConfigurationError, HTTPError
-from appkit.html import Button, Div, Element, Input
+from appkit.html import Button, Div, Element, Input, oob
 
 if TYPE_CHECKING:
     from appkit.live.view_registry import Views
@@ -155,18 +156,14 @@ class View:
                 f"The view {self.route} shows no element with id {target!r} to append to: "
                 f"show one first (view.show(Pre(id={target!r})))")
         element.children = (*element.children, *children)
-        from appkit.live import append
-
-        self._views.hub.publish(self.topic, append(target, *children))
+        self._views.hub.publish(self.topic, oob(Div(*children), f"beforeend:#{target}"))
 
     def render(self) -> Element:
         """The view's element as it is now."""
         return Div(*self._content, id=self.element_id, data_view=self.id)
 
     def _publish(self) -> None:
-        from appkit.live import replace
-
-        self._views.hub.publish(self.topic, replace(self.render()))
+        self._views.hub.publish(self.topic, oob(self.render(), True))
 
     # ---- waiting for the user ---------------------------------------------------------
 
@@ -232,7 +229,7 @@ class View:
         jobs = self._views.app.jobs
         seen = None
         while True:
-            run = await asyncio.to_thread(jobs.get, run_id)
+            run = await run_sync(jobs.get, run_id)
             if progress is not None and (run.progress, run.progress_message) != seen:
                 seen = (run.progress, run.progress_message)
                 result = progress(run)
