@@ -257,6 +257,7 @@ class LiveExtension:
                                      "app are open: close some")
             return
         connection = Connection(socket.websocket, page, self.hub, self.settings)
+        connection.batch = hello["batch"]
         await connection.attach()
         ended = asyncio.ensure_future(connection.ended.wait())
         try:

@@ -23,7 +23,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from appkit.live.hub import Hub
 from appkit.live.ops import Op
-from appkit.live.protocol import CLOSE_BEHIND, CLOSE_FOREIGN_PAGE, CLOSE_SUPERSEDED, encode
+from appkit.live.protocol import (
+    CLOSE_BEHIND,
+    CLOSE_FOREIGN_PAGE,
+    CLOSE_SUPERSEDED,
+    encode,
+    encode_many,
+)
 from appkit.live.settings import LiveSettings
 
 __all__ = ["Connection", "PageState", "Pages", "pusher"]
@@ -31,6 +37,8 @@ __all__ = ["Connection", "PageState", "Pages", "pusher"]
 logger = logging.getLogger("appkit.live")
 
 _REPLIES_KEPT = 32
+#: About how many bytes of frames one batched message holds at most.
+BATCH_BYTES = 64 * 1024
 
 
 class PageState:
@@ -178,6 +186,8 @@ class Connection:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self.closing: tuple[int, str] | None = None
+        #: The page reads the frames ready at one moment as one message (hello's batch).
+        self.batch = False
         #: Set once the server closed the socket (the reader stops waiting then).
         self.ended = asyncio.Event()
 
@@ -304,14 +314,15 @@ class Connection:
         try:
             while True:
                 await self._wake.wait()
+                if self.batch:
+                    # One turn of the loop first: what is ready to be queued in it (an
+                    # event's reply after the message its handler published) goes along.
+                    await asyncio.sleep(0)
                 self._wake.clear()
                 while self._queue:
-                    frame, _ = self._queue.popleft()
-                    self._queued_bytes -= _size(frame)
-                    if frame["t"] != "pong":
-                        self._next_id += 1
-                        frame["id"] = self._next_id
-                    await websocket.send_text(encode(frame))
+                    ready = self._take() if self.batch else [self._take_one()]
+                    await websocket.send_text(
+                        encode(ready[0]) if len(ready) == 1 else encode_many(ready))
                 if self.closing is not None:
                     if websocket.application_state == WebSocketState.CONNECTED:
                         await websocket.close(*self.closing)
@@ -324,6 +335,24 @@ class Connection:
             raise
         except Exception:
             logger.exception("Sending to page %s failed", self.page.page_id[:8])
+
+
+    def _take_one(self) -> dict[str, Any]:
+        frame, _ = self._queue.popleft()
+        self._queued_bytes -= _size(frame)
+        if frame["t"] != "pong":
+            self._next_id += 1
+            frame["id"] = self._next_id
+        return frame
+
+    def _take(self) -> list[dict[str, Any]]:
+        """The queued frames, numbered, up to about ``BATCH_BYTES``."""
+        ready = [self._take_one()]
+        size = _size(ready[0])
+        while self._queue and size < BATCH_BYTES:
+            ready.append(self._take_one())
+            size += _size(ready[-1])
+        return ready
 
 
 def _size(frame: dict[str, Any]) -> int:

@@ -6,8 +6,8 @@ Page to server:
   "replied": R}``, first on every (re)connect: the build the page was rendered by, the
   server process it last talked to, its page id, for each topic the last message it
   applied, the last event it got a reply to (``replied``), the last it sent on a socket
-  (``sent``; later ones never left the page), and whether a socket of it was welcomed
-  before (``resumed``).
+  (``sent``; later ones never left the page), whether a socket of it was welcomed
+  before (``resumed``), and whether it reads several frames in one message (``batch``).
 - ``{"t": "ev", "ref": R, "route": "/chat", "d": {fields}}``: an event for a websocket
   route's message handler; ``ref`` counts from 1 per page, and the server runs each at most
   once (a page resends the events it got no reply for after a reconnect).
@@ -34,6 +34,10 @@ Server to page (every frame but ``pong`` numbered by ``id``, +1 each, per connec
 - ``reload``: ``{"why": "build" | "expired"}``: the page must reload (and then closes).
 - ``pong``.
 
+To a page whose hello said ``batch``, the frames the server has ready at one moment go as
+one websocket message, a JSON array of them in order (an event's reply and the topic
+message it published: one message, not two); a lone frame is sent as itself.
+
 Close codes: 1000 done, 1008 refused (origin, token, a topic it may not follow), 4403 a
 page id of another session, 4409 the page connected again elsewhere (the page stops); 1007
 a malformed frame, 1009 a frame over the limit, 1011 the server's error, 1013 the page fell
@@ -48,7 +52,7 @@ from typing import Any
 
 from appkit.errors import BadRequest
 
-__all__ = ["VERSION", "ProtocolError", "encode", "parse"]
+__all__ = ["VERSION", "ProtocolError", "encode", "encode_many", "parse"]
 
 #: The protocol's version; a page with another one reloads.
 VERSION = 1
@@ -92,6 +96,8 @@ def parse(text: str) -> dict[str, Any]:
             raise ProtocolError("hello's replied and sent are event numbers")
         if not isinstance(frame.setdefault("resumed", False), bool):
             raise ProtocolError("hello's resumed says whether the page was welcomed before")
+        if not isinstance(frame.setdefault("batch", False), bool):
+            raise ProtocolError("hello's batch says whether the page reads arrays of frames")
         _check_topics(frame)
         _check_ids(frame, "components")
     elif kind == "own":
@@ -142,4 +148,9 @@ def _count(value: Any) -> bool:
 def encode(frame: dict[str, Any]) -> str:
     """``frame`` as the text of a websocket message."""
     return json.dumps(frame, separators=(",", ":"))
+
+
+def encode_many(frames: list[dict[str, Any]]) -> str:
+    """``frames`` as the text of one websocket message (for a page that said ``batch``)."""
+    return json.dumps(frames, separators=(",", ":"))
 

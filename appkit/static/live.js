@@ -86,9 +86,13 @@
       S.open = true; S.lastId = 0; S.acked = 0; S.startedAt = Date.now(); S.pingAt = 0;
       send({ t: "hello", v: 1, build: config.build, boot: S.boot, page: S.page,
              topics: S.topics, replied: S.replied, sent: S.transmitted, resumed: S.welcomed,
-             components: Object.keys(S.components) });
+             components: Object.keys(S.components), batch: true });
     };
-    ws.onmessage = function (event) { receive(JSON.parse(event.data)); };
+    ws.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (Array.isArray(data)) data.forEach(function (m) { if (S.ws === ws) receive(m); });
+      else receive(data);
+    };
     ws.onclose = function (event) {
       if (S.ws !== ws) return;
       S.open = false; S.ws = null;

@@ -62,6 +62,36 @@ def test_a_page_gets_the_topics_messages_and_its_replies_in_order(client: Client
     ws.close()
 
 
+def test_a_page_that_reads_batches_gets_a_reply_and_its_message_in_one(
+        client: Client) -> None:
+    page = LivePage(client, secrets.token_hex(16))
+    ws = page.connect(batch=True)
+    welcome = json.loads(ws.receive_text())
+    assert welcome["t"] == "welcome" and welcome["id"] == 1
+    ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/say", "d": {"text": "hi"}}))
+    # The handler (a plain def, on a worker thread) publishes, then returns its reply: the
+    # page gets both in one websocket message, numbered and in order.
+    msg, reply = json.loads(ws.receive_text())
+    assert (msg["t"], msg["id"], msg["seq"]) == ("msg", 2, 1)
+    assert (reply["t"], reply["id"], reply["ref"]) == ("reply", 3, 1)
+    ws.close()
+    # On a resume, the welcome, the kept reply and what was missed come as one message.
+    client.app.hub.publish("chat", append("messages", Li("away")))
+    ws = page.connect(batch=True, topics={"chat": 1}, replied=0)
+    got = json.loads(ws.receive_text())
+    assert [f["t"] for f in got] == ["welcome", "reply", "msg"]
+    assert [f["id"] for f in got] == [1, 2, 3]
+    ws.close()
+
+
+@pytest.mark.parametrize("batch", ["yes", 1, None])
+def test_a_batch_that_is_not_a_boolean_closes_with_1007(client: Client, batch: Any) -> None:
+    ws = LivePage(client, secrets.token_hex(16)).connect(batch=batch)
+    with pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_text()
+    assert closed.value.code == 1007
+
+
 def test_a_reconnect_replays_what_was_missed_and_never_reruns_an_event(
         client: Client) -> None:
     app = client.app
