@@ -6,7 +6,8 @@ attach to it by following its topic (``view:<id>``, whose snapshot is its curren
 so a cut connection is a detach and a reattach, and code that already ran never runs again.
 Each wait (``click``, ``submit``) opens a new step; the page's controls carry the view's id,
 the step and what they answer, and an event for another step is refused (409), never kept
-for a later wait.
+for a later wait. A form's file input gives its field the file (an ``UploadFile``: the page
+posts such a form over HTTP), open for the view's code until its next wait or its end.
 
 Lifetimes, decided in one place (``Views.close``):
 

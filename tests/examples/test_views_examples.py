@@ -1,6 +1,6 @@
 """examples/wizard and examples/monitor over plain HTTP (their browser tests are in
-tests/e2e/test_views_browser.py): the wizard's steps (its file, sent with its first form), the monitor's
-daemon and its Stop button; and what the views API does."""
+tests/e2e/test_views_browser.py): the wizard's steps (its file sent with its first form),
+the monitor's daemon and its Stop button; and what the views API does."""
 
 from __future__ import annotations
 
