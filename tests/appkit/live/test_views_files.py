@@ -184,3 +184,18 @@ def test_the_files_of_a_refused_event_and_of_an_ended_view_are_closed() -> None:
                     ).status_code == 200
         assert seen["ran"] == ["asked", "again"]                  # the view has ended
         assert held.file.closed and all(f.file.closed for f in opened)
+
+
+def test_a_file_without_the_csrf_token_or_from_another_user_is_refused() -> None:
+    app, seen = make_app()
+    with Client(app) as client, Client(app) as other:
+        vid = view_id(client.get("/").text)
+        other.get("/")
+        files = {"file": ("a.csv", b"a,b\n", "text/csv")}
+        forged = client.post(ROUTE, data={"_v": vid, "_s": "1", "_k": "submit"}, files=files,
+                             headers={"HX-Request": "true"}, csrf=False)
+        assert forged.status_code == 403
+        assert send(other, vid, files=files).status_code == 410      # not their view
+        assert app.views._views[vid].step == 1  # type: ignore[attr-defined]
+        assert send(client, vid, files=files).status_code == 200
+        assert wait_until(lambda: seen["got"] == [("a.csv", b"a,b\n", "")])
