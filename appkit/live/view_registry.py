@@ -10,10 +10,12 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import io
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -195,6 +197,7 @@ class Views:
                                view.route, DEFER_LIMIT)
             except (Exception, ViewClosed):
                 logger.exception("A deferred call of the view %s failed", view.route)
+        view._release()   # the files of its last form
         view._ending = False
         view.used = time.monotonic()
         if view.state in ("closing", "closed"):
@@ -236,6 +239,7 @@ class Views:
 
     def _remove(self, view: View) -> None:
         view.state = "closed"
+        view._release()
         self._views.pop(view.id, None)
         if view.key is not None and self._daemons.get(view.key) is view:
             del self._daemons[view.key]
@@ -295,17 +299,27 @@ class Views:
         view = self._views.get(view_id)
         if view is None or view.owner != await self.owner(conn):
             raise _Gone("This view has ended: reload the page")
-        fields = {k: v for k, v in data.items() if k not in ("_v", "_s", "_k")}
         since = view._settles
-        if view._answer(number, key, fields):
+        if view._answer(number, key, data):
             await view._moved_on(since)
         return view
 
     async def http_event(self, request: Request) -> Any:
-        """``POST /_appkit-view``: a view's event over plain htmx; answers the view."""
-        form = await request.form()
-        data = {k: v for k, v in form.items() if isinstance(v, str)}
-        view = await self.dispatch(request, data)
+        """``POST /_appkit-view``: a view's event over plain htmx (urlencoded, or multipart
+        when its form sends a file); answers the view. The files a view's accepted form
+        took stay open for its code (``View._release`` closes them); the rest close here."""
+        # The files are taken from the request (whose end closes its own), so that the
+        # view's code can read them after this answer.
+        form = FormData([(key, _take(value) if isinstance(value, UploadFile) else value)
+                         for key, value in (await request.form()).multi_items()])
+        try:
+            view = await self.dispatch(request, form)
+        finally:
+            asked = self._views.get(str(form.get("_v", "")))
+            kept = asked._files if asked is not None else []
+            for _, value in form.multi_items():
+                if isinstance(value, UploadFile) and not any(value is f for f in kept):
+                    await value.close()
         if view.going is not None:
             return Response(status_code=200, headers={"HX-Redirect": view.going})
         return view.render()
@@ -361,6 +375,15 @@ class Views:
 def _owned(owner: str, session_owner: str) -> bool:
     """Whether a view of ``owner`` is one of ``session_owner``'s session's."""
     return owner == session_owner or owner.startswith(session_owner + ":")
+
+
+def _take(upload: UploadFile) -> UploadFile:
+    """The same upload in an UploadFile of its own; the request's closes an empty stand-in
+    when the request ends."""
+    taken = UploadFile(upload.file, size=upload.size, filename=upload.filename,
+                       headers=upload.headers)
+    upload.file = io.BytesIO()
+    return taken
 
 
 def _root() -> str:

@@ -6,7 +6,8 @@ attach to it by following its topic (``view:<id>``, whose snapshot is its curren
 so a cut connection is a detach and a reattach, and code that already ran never runs again.
 Each wait (``click``, ``submit``) opens a new step; the page's controls carry the view's id,
 the step and what they answer, and an event for another step is refused (409), never kept
-for a later wait.
+for a later wait. A form's file input gives its field the file (an ``UploadFile``: the page
+posts such a form over HTTP), open for the view's code until its next wait or its end.
 
 Lifetimes, decided in one place (``Views.close``):
 
@@ -31,18 +32,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import inspect
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette.datastructures import FormData, UploadFile
+
 from appkit.app.forms import FormModel, form_for
 from appkit.app.handlers import run_sync
 from appkit.errors import BadRequest, ConfigurationError, HTTPError
 from appkit.html import Button, Div, Element, Input, oob
+from appkit.html import render as to_html
 
 if TYPE_CHECKING:
     from appkit.live.view_registry import Views
@@ -116,6 +122,8 @@ class View:
         self._asking = False  # whether the wait is for the user (a click or a submit)
         self._answers: dict[str, Any] = {}
         self._form: tuple[FormModel[Any], dict[str, Any]] | None = None
+        #: The files of the last accepted form: open until the next wait or the view's end.
+        self._files: list[UploadFile] = []
         self._pause: asyncio.Future[Any] | None = None  # a sleep's (or a job's) wait
         # Each time the view waits again (or ends) ``_settles`` grows and the futures in
         # ``_settled`` are resolved: a page load or an answer waits for the next one.
@@ -274,6 +282,9 @@ class View:
         form = form(Input(type="hidden", name="_v", value=self.id),
                     Input(type="hidden", name="_s", value=str(step)),
                     Input(type="hidden", name="_k", value="submit"))
+        if self._form is not None:
+            # A file reaches only a field the form shows as a file input.
+            self._form[1]["files"] = _file_inputs(to_html(form))
         self._content = [*before, form]
         self._publish()
 
@@ -284,7 +295,14 @@ class View:
                                      "last click or submit before the next")
         self.step += 1
         self._form = None
+        self._release()
         return self.step
+
+    def _release(self) -> None:
+        """Close the files of the last accepted form (the view waits again, or ends)."""
+        files, self._files = self._files, []
+        for upload in files:
+            upload.file.close()
 
     async def _wait(self) -> Any:
         self._waiting = asyncio.get_running_loop().create_future()
@@ -342,11 +360,16 @@ class View:
         self.used = time.monotonic()
         if key == "submit" and self._form is not None:
             form, shown = self._form
-            submitted = form.check(data)
+            # Read as a route's Submitted[Model] reads it: an UploadFile for a file field.
+            submitted = form.build(_sent(data, shown.get("files", set())),
+                                   hasattr(data, "getlist"))
             if not submitted.accepted:
+                # A file is never shown back (a file input cannot be filled anyway).
+                submitted.raw = {k: v for k, v in submitted.raw.items() if not _is_file(v)}
                 self._show_form(submitted.render, shown["step"], shown["before"],
                                 shown["label"])
                 return False  # still waiting: the form shows its errors
+            self._files = [v for v in _flat(submitted.raw.values()) if isinstance(v, UploadFile)]
             waiting.set_result(submitted.value)
         elif key in self._answers:
             waiting.set_result(self._answers[key])
@@ -358,6 +381,42 @@ class View:
 class _Gone(HTTPError):
     status = 410
     title = "This view has ended"
+
+
+_INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
+_NAME = re.compile(r'\sname="([^"]*)"')
+
+
+def _file_inputs(shown: str) -> set[str]:
+    """The names of the file inputs in a rendered form."""
+    names = set()
+    for tag in _INPUT.findall(shown):
+        name = _NAME.search(tag)
+        if name is not None and re.search(r'\stype="file"', tag, re.IGNORECASE):
+            names.add(html.unescape(name.group(1)))
+    return names
+
+
+def _sent(data: Mapping[str, Any], files: set[str]) -> Mapping[str, Any]:
+    """What a page sent, without the files the form does not ask for there and the empty
+    part a browser sends for a file input with no file chosen (as the socket sends none)."""
+    if not isinstance(data, FormData):
+        return data
+    return FormData([(key, value) for key, value in data.multi_items()
+                     if not isinstance(value, UploadFile) or (
+                         key in files and (value.filename or value.size))])
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, UploadFile) or (
+        isinstance(value, list) and any(isinstance(v, UploadFile) for v in value))
+
+
+def _flat(values: Any) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        out.extend(value if isinstance(value, list) else [value])
+    return out
 
 
 def _resolve(future: asyncio.Future[Any]) -> None:

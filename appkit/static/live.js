@@ -280,13 +280,25 @@
     send(frame);   // when offline it goes out after the reconnect
   });
 
+  // Whether a form's data holds a file the user chose (a file input with none sends an
+  // empty part with no name).
+  function holdsFile(formData) {
+    var found = false;
+    formData.forEach(function (value) {
+      if (typeof value !== "string" && value && value.name) found = true;
+    });
+    return found;
+  }
+
   // A component's event (an htmx POST to the component route) goes over the socket while
   // it is open: the same dispatch answers it, a reply morphs the component. So does a
-  // view's (its update comes on the view's topic).
+  // view's (its update comes on the view's topic), except a form with a chosen file: the
+  // socket carries text only, so htmx posts that one (multipart) and swaps its answer.
   document.addEventListener("htmx:configRequest", function (event) {
     var d = event.detail;
     if (!S.open || d.verb !== "post" || !d.path ||
         (d.path !== config.component && d.path !== config.view)) return;
+    if (d.path === config.view && holdsFile(d.formData)) return;
     event.preventDefault();
     var data = {};
     d.formData.forEach(function (value, key) {

@@ -1,8 +1,10 @@
-"""examples/wizard and examples/monitor in a real Chromium: a cut mid-wizard resumes at the
-same step with what the user typed and runs nothing again; without the socket it goes on over
-plain HTTP; closing every window ends the wizard (``ViewClosed``, its defers) but not the
-monitor, a daemon, whose task goes on; two windows of one user share the monitor, another user
-gets their own."""
+"""examples/wizard and examples/monitor in a real Chromium: the wizard's file goes with its
+form (multipart over HTTP while the socket carries the rest), a file it cannot read or one
+over the limit is refused on the same step; a cut mid-wizard resumes at the same step with
+what the user typed and runs nothing again; without the socket it goes on over plain HTTP;
+closing every window ends the wizard (``ViewClosed``, its defers) but not the monitor, a
+daemon, whose task goes on; two windows of one user share the monitor, another user gets
+their own."""
 
 from __future__ import annotations
 
@@ -97,9 +99,9 @@ def _upload(page: Page, tmp_path: Path) -> None:
     sample = tmp_path / "sales.csv"
     sample.write_text("date,units\n2024-05-01,3\n2024-05-02,4\n2024-05-03\n", encoding="utf-8")
     page.set_input_files("input[type=file]", str(sample))
-    expect(page.locator("#saved-file")).to_contain_text("sales.csv")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="2. Options")).to_be_visible()
+    expect(page.get_by_text("sales.csv begins with:")).to_be_visible()
 
 
 def _wait(check: Callable[[], bool], within: float = 20.0) -> bool:
@@ -219,5 +221,53 @@ def test_without_the_socket_the_wizard_goes_on_over_plain_http(
     example.ROW_DELAY = 0.5                   # the import is still at work when it answers
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="3. Importing")).to_be_visible()
-    assert posts == ["upload", "_appkit-view", "_appkit-view"]
+    assert posts == ["_appkit-view", "_appkit-view"]
     assert steps() == ["step 1: the file", "step 2: the options", "step 3: the import"]
+
+
+def test_the_wizard_takes_a_csv_file_with_its_form_and_refuses_one_it_cannot_read(
+        live_server: Callable[[Any], str], contexts: Callable[[], Any], wizard: App,
+        steps: Callable[[], list[str]], tmp_path: Path) -> None:
+    page = _open(contexts(), live_server(wizard))
+    posts: list[tuple[str, str]] = []
+    page.on("request", lambda r: posts.append(
+        (r.url.split("/")[-1], (r.headers.get("content-type") or "").split(";")[0]))
+        if r.method == "POST" else None)
+    continue_ = page.get_by_role("button", name="Continue")
+    continue_.click()                                        # no file: over the socket
+    expect(page.locator("#file-error")).to_have_text("Choose a CSV file")
+    assert posts == []
+    picture = tmp_path / "me.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    page.set_input_files("input[type=file]", str(picture))
+    continue_.click()
+    expect(page.locator("#file-error")).to_have_text(
+        "me.png is not a CSV file: choose a file whose name ends in .csv")
+    assert posts == [("_appkit-view", "multipart/form-data")]
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" + b"1,2\n" * (5 * 1024 * 1024 // 4))
+    page.set_input_files("input[type=file]", str(big))
+    continue_.click()
+    expect(page.locator(".appkit-notice")).to_contain_text("larger than this app accepts")
+    expect(page.get_by_role("heading", name="1. Choose a CSV file")).to_be_visible()
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    page.set_input_files("input[type=file]", str(empty))
+    continue_.click()
+    expect(page.locator("#file-error")).to_have_text(
+        "empty.csv is empty: choose a file with rows in it")
+    assert steps() == ["step 1: the file"]                   # the same step all along
+    _upload(page, tmp_path)
+    expect(page.locator("pre")).to_have_text("date,units\n2024-05-01,3\n2024-05-02,4")
+    posted = len(posts)
+    page.get_by_label("Label").fill("May sales")
+    page.get_by_role("button", name="Continue").click()       # text only: the socket
+    expect(page.get_by_role("heading", name="Imported May sales")).to_be_visible(
+        timeout=20_000)
+    expect(page.locator("#rows")).to_have_text("2")
+    expect(page.locator("#skipped")).to_have_text("1")
+    assert len(posts) == posted
+    assert all(p == ("_appkit-view", "multipart/form-data") for p in posts)
+    assert steps() == ["step 1: the file", "step 2: the options", "step 3: the import",
+                       "step 4: the result"]
+    assert not list((wizard.paths.data / "uploads").iterdir())  # the copy went

@@ -1,10 +1,10 @@
 """examples/wizard and examples/monitor over plain HTTP (their browser tests are in
-tests/e2e/test_views_browser.py): the wizard's upload route and its steps, the monitor's
-daemon and its Stop button; and what the views API does and does not do yet (xfail, strict)."""
+tests/e2e/test_views_browser.py): the wizard's steps (its file sent with its first form),
+the monitor's daemon and its Stop button; and what the views API does."""
 
 from __future__ import annotations
 
-import re
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from appkit import App
+from appkit import App, UploadFile
 from appkit.html import Button, P
 from appkit.live import View
 from appkit.loader import load_app
@@ -54,9 +54,13 @@ def module(app: App) -> Any:
 
 
 
-def upload(client: Client, content: bytes, name: str = "sales.csv") -> Any:
-    return client.post("/upload", files={"upload": (name, content, "text/csv")},
-                       headers={"HX-Request": "true"})
+def send_file(client: Client, vid: str, content: bytes | None, name: str = "sales.csv",
+              ctype: str = "text/csv", step: int = 1) -> Any:
+    """Post the wizard's first form with a file (as a browser does: multipart; ``None``:
+    no file chosen, the empty part a browser sends then)."""
+    sent = ("", b"", "application/octet-stream") if content is None else (name, content, ctype)
+    return client.post(ROUTE, data={"_v": vid, "_s": str(step), "_k": "submit"},
+                       files={"file": sent}, headers={"HX-Request": "true"})
 
 
 def shown(app: App, vid: str) -> str:
@@ -71,39 +75,83 @@ def wait_for(check: Callable[[], bool], within: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_the_wizard_uploads_asks_imports_and_starts_over(wizard: App) -> None:
+def test_the_wizard_takes_a_file_asks_imports_and_starts_over(wizard: App) -> None:
     with Client(wizard) as client:
         vid = view_id(client.get("/").text)
-        empty = answer(client, vid, 1, "submit", file="")
-        assert empty.status_code == 422 and "Choose a CSV file" in empty.text
-        sneaky = answer(client, vid, 1, "submit", file="../wizard-example.db")
-        assert "Choose a CSV file" in sneaky.text                    # only a saved upload
-        saved = upload(client, b"a;b\n1;2\n3;4\n5;6;7\n")
-        assert saved.status_code == 200 and "sales.csv (18 bytes)" in saved.text
-        name = re.search(r'name="file" value="(\w+\.csv)"', saved.text).group(1)  # type: ignore[union-attr]
-        assert (wizard.paths.data / "uploads" / name).is_file()
-        options = answer(client, vid, 1, "submit", file=name)
-        assert "2. Options" in options.text and "a;b" in options.text
+        page = shown(wizard, vid)
+        assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+        options = send_file(client, vid, b"a;b\n1;2\n3;4\n5;6;7\n")
+        assert options.status_code == 200
+        assert "2. Options" in options.text and "sales.csv begins with" in options.text
+        assert "a;b\n1;2\n3;4</pre>" in options.text
+        copies = list((wizard.paths.data / "uploads").iterdir())
+        assert len(copies) == 1                                       # for the job
         answer(client, vid, 2, "submit", delimiter=";", header="on", label="May")
         wait_for(lambda: "Imported May" in shown(wizard, vid))
         result = shown(wizard, vid)
         assert '<td id="rows">2</td>' in result and '<td id="skipped">1</td>' in result
         assert "a, b" in result
-        assert not (wizard.paths.data / "uploads" / name).exists()   # deleted once read
+        assert not copies[0].exists()                                 # deleted once read
         again = answer(client, vid, 3, "0")
         assert "1. Choose a CSV file" in again.text
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\xff\xfe\x00a", "is not a text file in UTF-8"),
-    (b"x" * (5 * 1024 * 1024 + 1), "is larger than 5 MB"),
+@pytest.mark.parametrize("content, name, ctype, message", [
+    (None, "", "", "Choose a CSV file"),                              # no file chosen
+    (b"", "sales.csv", "text/csv", "sales.csv is empty"),
+    (b" \n\n", "sales.csv", "text/csv", "sales.csv is empty"),
+    (b"\x89PNG\r\n", "me.png", "image/png", "me.png is not a CSV file"),
+    (b"\xff\xfe\x00a", "sales.csv", "text/csv", "sales.csv is not a text file in UTF-8"),
+    (b"a,\x00b\n", "sales.csv", "text/csv", "sales.csv is not a text file in UTF-8"),
 ])
-def test_the_wizard_refuses_a_file_it_cannot_read(wizard: App, content: bytes,
-                                                  message: str) -> None:
+def test_the_wizard_refuses_a_file_it_cannot_read_and_waits_on_the_same_step(
+        wizard: App, content: bytes | None, name: str, ctype: str, message: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wizard")
     with Client(wizard) as client:
-        refused = upload(client, content)
-        assert refused.status_code == 400 and message in refused.text
+        vid = view_id(client.get("/").text)
+        refused = send_file(client, vid, content, name, ctype)
+        assert refused.status_code == 422 and message in refused.text
+        assert 'aria-invalid="true"' in refused.text and 'type="file"' in refused.text
         assert not list((wizard.paths.data / "uploads").glob("*"))
+        assert wizard.views._views[vid].step == 1                    # type: ignore[attr-defined]
+        taken = send_file(client, vid, b"a,b\n1,2\n")               # the same step
+        assert taken.status_code == 200 and "2. Options" in taken.text
+        assert [r.getMessage() for r in caplog.records if r.name == "wizard"] == [
+            "step 1: the file", "step 2: the options"]               # nothing ran again
+
+
+def test_the_wizard_refuses_a_file_over_its_limit_with_413_and_waits(wizard: App) -> None:
+    limit = module(wizard).MAX_SIZE
+    with Client(wizard) as client:
+        vid = view_id(client.get("/").text)
+        big = send_file(client, vid, b"a,b\n" + b"1,2\n" * (limit // 4))
+        assert big.status_code == 413 and "5 MB" in big.text
+        assert wizard.views._views[vid].step == 1                    # type: ignore[attr-defined]
+        assert "2. Options" in send_file(client, vid, b"a,b\n1,2\n").text
+
+
+def test_a_forged_step_or_view_gets_409_or_410_and_the_file_is_closed(wizard: App) -> None:
+    opened: list[Any] = []
+    real = UploadFile.__init__
+
+    def spy(self: UploadFile, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        opened.append(self)
+
+    with Client(wizard) as client, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(UploadFile, "__init__", spy)
+        vid = view_id(client.get("/").text)
+        assert send_file(client, vid, b"a,b\n", step=2).status_code == 409
+        assert send_file(client, "f" * 24, b"a,b\n").status_code == 410
+        assert send_file(client, vid, b"a,b\n", step=-1).status_code == 409
+        bad = client.post(ROUTE, data={"_s": "1", "_k": "submit"},
+                          files={"_v": ("v.csv", b"x", "text/csv")},
+                          headers={"HX-Request": "true"})
+        assert bad.status_code == 400
+        assert opened and all(f.file.closed for f in opened)
+        assert wizard.views._views[vid].step == 1                    # type: ignore[attr-defined]
+        assert "2. Options" in send_file(client, vid, b"a,b\n1,2\n").text  # it waited
 
 
 def test_the_monitor_is_one_per_user_and_stop_only_reaches_ones_own(monitor: App) -> None:
@@ -131,7 +179,7 @@ def test_the_monitor_is_one_per_user_and_stop_only_reaches_ones_own(monitor: App
 
 @dataclass
 class WithFile:
-    file: str = field(default="", metadata={"widget": "file"})
+    file: UploadFile | None = field(default=None, metadata={"widget": "file"})
 
 
 def test_view_job_reports_progress(wizard: App) -> None:
@@ -153,15 +201,13 @@ def test_view_job_reports_progress(wizard: App) -> None:
         assert "ended completed" in shown(wizard, vid) and seen[-1].progress == 1
 
 
-@pytest.mark.xfail(strict=True, reason="a view's form sends text only: a file field never "
-                   "reaches view.submit (live.js drops files on the socket, http_event drops "
-                   "UploadFile), so the model gets its default, an empty text")
 def test_a_file_field_reaches_view_submit(wizard: App) -> None:
     got: list[Any] = []
 
     @wizard.view("/file")
     async def with_file(view: View) -> None:
-        got.append(await view.submit(WithFile))
+        got.append(form := await view.submit(WithFile))
+        got.append(await form.file.read() if form.file is not None else None)  # open here
 
     with Client(wizard) as client:
         vid = view_id(client.get("/file").text)
@@ -169,6 +215,8 @@ def test_a_file_field_reaches_view_submit(wizard: App) -> None:
                     files={"file": ("a.csv", b"a,b\n", "text/csv")},
                     headers={"HX-Request": "true"})
         assert got and got[0].file not in ("", None)
+        assert got[0].file.filename == "a.csv" and got[1] == b"a,b\n"
+        assert got[0].file.file.closed                     # once the view has ended
 
 
 def test_a_handler_can_stop_a_waiting_view(monitor: App) -> None:

@@ -48,6 +48,13 @@ def test_the_views_of_views_md(caplog: pytest.LogCaptureFixture) -> None:
         assert re.findall(r"<li>(\w+) ", client.get("/running").text) == [
             "Hello", "Count", "Counter"]
 
+        vid = view_id(client.get("/photo").text)
+        assert answer(client, vid, 1, "submit").status_code == 422           # no file
+        sent = client.post(ROUTE, data={"_v": vid, "_s": "1", "_k": "submit"},
+                           files={"picture": ("me.png", b"\x89PNG", "image/png")},
+                           headers={"HX-Request": "true"})
+        assert "me.png: 4 bytes, no caption" in sent.text
+
         page = client.get("/count-down").text
         vid = view_id(page)
         assert "100 to go" in page and ">Stop</button>" in page
