@@ -179,7 +179,9 @@ class Connection:
         self.hub = hub
         self.settings = settings
         self.topics: dict[str, int] = {}
-        self._queue: collections.deque[tuple[dict[str, Any], str | None]] = collections.deque()
+        #: (frame, coalescing key, size) of each frame waiting to be sent.
+        self._queue: collections.deque[tuple[dict[str, Any], str | None, int]] = (
+            collections.deque())
         self._queued_bytes = 0
         self._next_id = 0
         self._acked = 0
@@ -280,7 +282,7 @@ class Connection:
             self._queued_bytes = 0
             self.close(CLOSE_BEHIND, "The page fell behind; reconnect to resync")
             return
-        self._queue.append((frame, key))
+        self._queue.append((frame, key, size))
         self._queued_bytes += size
         self._wake.set()
 
@@ -292,10 +294,10 @@ class Connection:
         self.send(frame, key)
 
     def _drop_waiting(self, key: str) -> None:
-        for index, (frame, waiting) in enumerate(self._queue):
+        for index, (_, waiting, size) in enumerate(self._queue):
             if waiting == key:
                 del self._queue[index]
-                self._queued_bytes -= _size(frame)
+                self._queued_bytes -= size
                 return
 
     def acked(self, frame_id: int) -> None:
@@ -336,10 +338,9 @@ class Connection:
         except Exception:
             logger.exception("Sending to page %s failed", self.page.page_id[:8])
 
-
     def _take_one(self) -> dict[str, Any]:
-        frame, _ = self._queue.popleft()
-        self._queued_bytes -= _size(frame)
+        frame, _, size = self._queue.popleft()
+        self._queued_bytes -= size
         if frame["t"] != "pong":
             self._next_id += 1
             frame["id"] = self._next_id
@@ -347,11 +348,10 @@ class Connection:
 
     def _take(self) -> list[dict[str, Any]]:
         """The queued frames, numbered, up to about ``BATCH_BYTES``."""
+        before = self._queued_bytes
         ready = [self._take_one()]
-        size = _size(ready[0])
-        while self._queue and size < BATCH_BYTES:
+        while self._queue and before - self._queued_bytes < BATCH_BYTES:
             ready.append(self._take_one())
-            size += _size(ready[-1])
         return ready
 
 

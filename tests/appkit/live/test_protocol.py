@@ -84,6 +84,21 @@ def test_a_page_that_reads_batches_gets_a_reply_and_its_message_in_one(
     ws.close()
 
 
+def test_a_long_backlog_goes_in_messages_of_about_64_kb(client: Client) -> None:
+    page = LivePage(client, secrets.token_hex(16))
+    for n in range(40):                                    # 40 messages of 5 KB, missed
+        client.app.hub.publish("chat", append("messages", Li("x" * 5000, id=f"b{n}")))
+    ws = page.connect(batch=True)
+    got: list[list[dict[str, Any]]] = []
+    while sum(len(m) for m in got) < 41:
+        message = json.loads(ws.receive_text())
+        got.append(message if isinstance(message, list) else [message])  # a lone one: itself
+    sizes = [sum(len(o["html"]) for f in m for o in f.get("ops", ())) for m in got]
+    assert len(got) == 4 and all(64_000 < n < 72_000 for n in sizes[:-1])  # ~64 KB each
+    assert [f["id"] for m in got for f in m] == list(range(1, 42))    # all, in order
+    ws.close()
+
+
 @pytest.mark.parametrize("batch", ["yes", 1, None])
 def test_a_batch_that_is_not_a_boolean_closes_with_1007(client: Client, batch: Any) -> None:
     ws = LivePage(client, secrets.token_hex(16)).connect(batch=batch)
