@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from starlette.datastructures import UploadFile
+
 from appkit.app.binding import field_reader
 from appkit.app.pipeline import current_connection, response_parts
 from appkit.errors import BadRequest, ConfigurationError
@@ -415,6 +417,8 @@ def _control(tp: Any, meta: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, st
         return "datetime-local", (), {}
     if tp is dt.date:
         return "date", (), {}
+    if tp is UploadFile:
+        return "file", (), {}
     return "text", (), {}
 
 

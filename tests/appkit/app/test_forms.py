@@ -12,6 +12,7 @@ from typing import Any
 
 import pydantic
 import pytest
+from starlette.datastructures import UploadFile
 
 from appkit import App
 from appkit.app.forms import FormModel, Submitted, form_for
@@ -208,3 +209,30 @@ def test_a_partial_form_says_to_use_changes_or_save() -> None:
         _ = submitted.value
     with pytest.raises(ConfigurationError, match="no field 'nope'"):
         form_for(Account, fields=("name", "nope"))
+
+
+@dataclass
+class Attach:
+    title: str
+    file: UploadFile | None = None
+
+
+def test_an_upload_field_is_a_file_input_and_the_form_goes_as_multipart() -> None:
+    app = App("uploads")
+
+    @app.get("/")
+    def new() -> Any:
+        return Page("Attach", form_for(Attach).render(action="/attach"))
+
+    @app.post("/attach")
+    async def attach(form: Submitted[Attach]) -> Any:
+        assert form.accepted and form.value.file is not None
+        return P(f"{form.value.title}: {len(await form.value.file.read())} bytes", id="done")
+
+    with Client(app) as client:
+        html = client.get("/").text
+        assert re.search(r'<input type="file" id="file" name="file"', html)
+        assert 'enctype="multipart/form-data"' in html
+        answer = client.post("/attach", data={"title": "a"},
+                             files={"file": ("a.txt", b"hello", "text/plain")})
+        assert '<p id="done">a: 5 bytes</p>' in answer.text
