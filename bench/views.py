@@ -62,6 +62,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
@@ -279,13 +280,16 @@ async def lona_open(port: int, page: LonaPage) -> None:
         [1, None, LONA_VIEW, [f"http://{HOST}:{port}/ask", {}]]))
 
 
-async def lona_reload(port: int, page: LonaPage) -> float | None:
-    """As lona.js after a reconnect: the page reloads, then asks for its view again; the
-    seconds from opening the socket to the view shown, or None if the page did not load
-    or its view did not come within ``QUEUE_WAIT`` s (30 s when many come at once)."""
+async def lona_reload(port: int, page: LonaPage) -> bool:
+    """As lona.js after a reconnect, first: the page reloads; whether it came within
+    ``QUEUE_WAIT`` s."""
     page.text = page.runtime = page.button = ""
-    if not await lona_load(port, page, QUEUE_WAIT):
-        return None
+    return await lona_load(port, page, QUEUE_WAIT)
+
+
+async def lona_resume(port: int, page: LonaPage) -> float | None:
+    """Then: the reloaded page asks for its view again; the seconds from opening the
+    socket to the view shown, or None if it did not come within 30 s."""
     await lona_open(port, page)
     try:
         return await asyncio.wait_for(lona_shown(page, "Waiting for you"), 30)
@@ -399,8 +403,14 @@ async def measure_lona(n: int, run: str) -> LonaFigures:
         await asyncio.sleep(CUT_SECONDS)
         cut = lona_stats(port)
         # As lona.js after a reconnect: the page reloads, then asks for its view again.
-        reloads = [await lona_reload(port, p) for p in shown[:SAMPLE]]
-        reloads += await asyncio.gather(*(lona_reload(port, p) for p in shown[SAMPLE:]))
+        reloads: list[float | None] = []
+        for page in shown[:SAMPLE]:
+            reloads.append(await lona_resume(port, page)
+                           if await lona_reload(port, page) else None)
+        loaded = await asyncio.gather(*(lona_reload(port, p) for p in shown[SAMPLE:]))
+        at_once = [p for p, ok in zip(shown[SAMPLE:], loaded, strict=True) if ok]
+        times = iter(await asyncio.gather(*(lona_resume(port, p) for p in at_once)))
+        reloads += [next(times) if ok else None for ok in loaded]
         one = [t * 1000 for t in reloads[:SAMPLE] if t is not None] or [float("nan")]
         rest = [t * 1000 for t in reloads[SAMPLE:] if t is not None] or [float("nan")]
         resumed = lona_stats(port)
@@ -425,7 +435,11 @@ LONA_RUNS = ("lona", "lona-threads", "lona-daemon")
 
 
 def ratio(a: float, b: float) -> str:
-    return f"{a / b:.1f}x" if b else "-"
+    return f"{a / b:.1f}x" if b and not math.isnan(a / b) else "-"
+
+
+def ms(value: float, digits: int) -> str:
+    return "-" if math.isnan(value) else f"{value:.{digits}f}"
 
 
 def main() -> None:
@@ -470,8 +484,8 @@ def main() -> None:
                       f"{'yes' if g.loads else 'no'} | "
                       f"{g.threads_before} / {g.threads_after} | {g.page_kb:.1f} | {g.lost} | "
                       f"{g.resumed} ({g.unloaded}) | {g.stuck} | "
-                      f"{g.resume_p50_ms:.1f} / {g.resume_p95_ms:.1f} | "
-                      f"{g.all_p50_ms:.0f} / {g.all_p95_ms:.0f} | {g.rerun} | "
+                      f"{ms(g.resume_p50_ms, 1)} / {ms(g.resume_p95_ms, 1)} | "
+                      f"{ms(g.all_p50_ms, 0)} / {ms(g.all_p95_ms, 0)} | {g.rerun} | "
                       f"{g.clicked} of {g.resumed} |")
         print("\n## Ratios (Lona's figure over appkit's; views: appkit's over Lona's)\n")
         print("| N | run | views awaiting at once | server threads added | KB per page "
@@ -486,6 +500,8 @@ def main() -> None:
                       f"{ratio(g.page_kb, f.view_kb + f.socket_kb)} | "
                       f"{ratio(g.resume_p95_ms, f.resume_p95_ms)} | "
                       f"{ratio(g.all_p95_ms, f.all_p95_ms)} | {g.rerun} / {f.rerun} |")
+    print(f"\nLoad at the end: {os.getloadavg()[0]:.1f} (1 min), "
+          f"{os.getloadavg()[1]:.1f} (5 min) on {os.cpu_count()} cores.")
     f = next((f for f, _ in results if f.n == TARGET_VIEWS), results[0][0])
     met = f.resume_p95_ms < TARGET_RESUME_P95_MS
     print(f"\nTarget at {f.n} views: resume p95 under {TARGET_RESUME_P95_MS:.0f} ms: "

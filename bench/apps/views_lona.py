@@ -81,3 +81,8 @@ def parked() -> dict[str, int]:
                 break
             frame = frame.f_back  # type: ignore[assignment]
     return counts
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), log_level="warn",
+            parse_command_line=False)
