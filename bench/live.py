@@ -154,13 +154,16 @@ def rss_kb(pid: int) -> int:
 class Server:
     """One app in a process of its own, with ``preload`` messages. ``name``: one of
     ``SERVED`` or a module with an ``app`` (served by uvicorn), ``nicegui``, or a script
-    (``bench/apps/....py``, run with the port as its argument)."""
+    (``bench/apps/....py``, run with the port as its argument); ``env``: more of the
+    process's environment."""
 
-    def __init__(self, name: str, preload: int = 0) -> None:
+    def __init__(self, name: str, preload: int = 0, env: dict[str, str] | None = None
+                 ) -> None:
         self.name = name
         self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="live-bench-")
-        env = {**os.environ, "BENCH_PRELOAD": str(preload), "PYTHONPATH": str(ROOT),
+        env = {**os.environ, **(env or {}), "BENCH_PRELOAD": str(preload),
+               "PYTHONPATH": str(ROOT),
                # appkit's per-user folders (its session key) and NiceGUI's storage: private
                "XDG_DATA_HOME": self._tmp.name, "XDG_CONFIG_HOME": self._tmp.name,
                "XDG_CACHE_HOME": self._tmp.name, "XDG_STATE_HOME": self._tmp.name,
