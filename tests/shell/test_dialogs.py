@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shell.x11 import close_window, find_window, window_titles
+from tests.shell.x11 import close_window, find_window, window_titles, windows
 
 pytestmark = pytest.mark.window
 
@@ -145,14 +145,15 @@ def test_dialogs_and_the_window_answer_server_handlers(command: list[str], xvfb:
             assert close_window(xvfb, title)
             assert waiting.get(timeout=15) == "cancelled"
 
-        before = window_titles(xvfb)
+        # The alert is a new window (by its id: a dialog closed just before may still be
+        # going away, and GTK's dialogs have no title to tell them apart).
+        before = {window_id for window_id, _ in windows(xvfb)}
         dismissed = in_background(post, base, token, "/alert")
         deadline = time.monotonic() + 10
-        while len(window_titles(xvfb)) <= len(before):
+        while not (new := [w for w in windows(xvfb) if w[0] not in before]):
             assert time.monotonic() < deadline, f"no alert: {window_titles(xvfb)}"
             time.sleep(0.1)
-        new = [t for t in window_titles(xvfb) if t not in before or before.count(t) <
-               window_titles(xvfb).count(t)]
-        assert close_window(xvfb, new[-1]), new
+        window_id, title = new[-1]
+        assert close_window(xvfb, title, window_id=window_id), new
         assert dismissed.get(timeout=15) == "dismissed"
 

@@ -191,11 +191,19 @@ def window_titles(display: str) -> list[str]:
         return [title for _, title in _top_levels(connection)]
 
 
-def _wait_for(connection: Display, title: str, timeout: float) -> Any | None:
+def windows(display: str) -> list[tuple[int, str]]:
+    """(id, title) of the mapped top-level windows on ``display``, bottom to top: two
+    windows of the same title (GTK's dialogs have none) told apart."""
+    with _connect(display) as connection:
+        return [(window.id, title) for window, title in _top_levels(connection)]
+
+
+def _wait_for(connection: Display, title: str, timeout: float,
+              window_id: int | None = None) -> Any | None:
     deadline = time.monotonic() + timeout
     while True:
         for window, window_title in _top_levels(connection):
-            if window_title == title:
+            if window_title == title and window_id in (None, window.id):
                 return window
         if time.monotonic() >= deadline:
             return None
@@ -237,17 +245,19 @@ def window_geometry(
         return (-origin.x, -origin.y, geometry.width, geometry.height)
 
 
-def close_window(display: str, title: str, timeout: float = 10.0) -> bool:
+def close_window(display: str, title: str, timeout: float = 10.0,
+                 window_id: int | None = None) -> bool:
     """Ask the window titled ``title`` to close, as a window manager's close button does:
     wait up to ``timeout`` seconds for it, then send it a ``WM_PROTOCOLS`` ClientMessage
     carrying ``WM_DELETE_WINDOW``. True when sent; False when the window did not appear or
     does not take part in ``WM_DELETE_WINDOW`` (a window manager would kill its client).
-    It does not wait for the window to go: see ``wait_window_gone``."""
+    It does not wait for the window to go: see ``wait_window_gone``. ``window_id`` picks
+    one of several windows of that title (see ``windows``)."""
     from Xlib import X, Xatom
     from Xlib.protocol.event import ClientMessage
 
     with _connect(display) as connection:
-        window = _wait_for(connection, title, timeout)
+        window = _wait_for(connection, title, timeout, window_id)
         if window is None:
             return False
         wm_protocols = connection.intern_atom("WM_PROTOCOLS")
