@@ -91,8 +91,12 @@ CHROMIUM_ARGS = [  # as tests/browser.py
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 PEERS = ("fasthtml", "nicegui")
 FRAMEWORKS = ("appkit", *PEERS)
+#: The round trip is measured a fourth time: appkit with the chat's ``send`` marked
+#: ``@nonblocking`` (on the loop, as FastHTML's coroutine), to show the worker thread's part.
+INLINE = "appkit-inline"
 SERVED = {  # name -> the module whose ``app`` uvicorn serves (NiceGUI runs its own script)
     "appkit": "bench.apps.live_appkit",
+    "appkit-inline": "bench.apps.live_appkit",  # with BENCH_INLINE=1: send is @nonblocking
     "fasthtml": "bench.apps.live_fasthtml",
     "starlette": "bench.apps.live_starlette",
 }
@@ -255,6 +259,7 @@ READY = {  # besides a websocket open: the page is live
     "fasthtml": "true",
     "nicegui": "window.did_handshake === true",
 }
+READY[INLINE] = READY["appkit"]
 
 SUBMIT = """(text) => {
   const form = document.querySelector("#send");
@@ -364,14 +369,16 @@ def round_trips(browser: Browser, events: int, block: int = 50
     other work on the machine falls on all of them alike); the server's CPU time per event
     (ms, from /proc: 10 ms ticks); and the machine's load (cores busy) during
     each block."""
-    times: dict[str, list[float]] = {name: [] for name in FRAMEWORKS}
-    cpu: dict[str, float] = {name: 0.0 for name in FRAMEWORKS}
+    names = (*FRAMEWORKS, INLINE)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, float] = {name: 0.0 for name in names}
     loads: list[float] = []
     with contextlib.ExitStack() as stack:
         pages = {}
         servers = {}
-        for name in FRAMEWORKS:
-            server = servers[name] = stack.enter_context(Server(name))
+        for name in names:
+            env = {"BENCH_INLINE": "1"} if name == INLINE else None
+            server = servers[name] = stack.enter_context(Server(name, env=env))
             pages[name] = page = open_page(browser, name, server.url)
             stack.callback(close_page, page)
             page.evaluate(ROUND_TRIPS, {"n": 20, "prefix": "warm-up ", "pause": 2})
@@ -903,6 +910,14 @@ def report(rtt: dict[str, list[float]], rtt_cpu: dict[str, float], wire: dict[st
         row("round trip p50, ms", {n: percentile(t, .5) for n, t in rtt.items()}, 2)
         row("round trip p99, ms", {n: percentile(t, .99) for n, t in rtt.items()}, 2)
         row("server CPU per event, ms", rtt_cpu, 2)
+        if INLINE in rtt:
+            inline = {"appkit": rtt[INLINE], **{p: rtt[p] for p in PEERS}}
+            row("... `send` @nonblocking: p50, ms",
+                {n: percentile(t, .5) for n, t in inline.items()}, 2)
+            row("... `send` @nonblocking: p99, ms",
+                {n: percentile(t, .99) for n, t in inline.items()}, 2)
+            row("... `send` @nonblocking: server CPU per event, ms",
+                {"appkit": rtt_cpu[INLINE], **{p: rtt_cpu[p] for p in PEERS}}, 2)
     if wire:
         row(f"bytes received per message (page of {preload:,})",
             {n: statistics.median(w.received_bytes) for n, w in wire.items()}, 0)
@@ -946,6 +961,11 @@ def report(rtt: dict[str, list[float]], rtt_cpu: dict[str, float], wire: dict[st
         for p in PEERS:
             print(f"| ... lower than {p} | {a:.2f} vs {p99[p]:.2f} ms | "
                   f"{verdict(a < p99[p], ratio(a, p99[p]))} |")
+        if INLINE in p99:
+            i = p99[INLINE]
+            for p in PEERS:
+                print(f"| ... `send` @nonblocking, lower than {p} | {i:.2f} vs {p99[p]:.2f} "
+                      f"ms | {verdict(i < p99[p], ratio(i, p99[p]))} |")
     if mem and "starlette" in mem:
         own = mem["appkit"][0] - mem["starlette"][0]
         print(f"| appkit's memory per idle page under {TARGET_MEMORY_KB:g} KiB (over bare "

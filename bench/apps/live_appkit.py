@@ -3,7 +3,8 @@
 A copy of the example: the only changes are the store (a list in memory, as the peers keep
 theirs, instead of the ``messages`` table in ``app.db``), ``BENCH_PRELOAD`` (that many
 messages before the server starts, as in the peers) and this docstring. The ``send``
-handler is a plain ``def``, as in the example, which appkit runs in the thread pool.
+handler is a plain ``def``, as in the example, which appkit runs on a worker thread;
+``BENCH_INLINE=1`` marks it ``@nonblocking`` (it only touches memory), to run on the loop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from appkit import App, BadRequest
+from appkit.app import nonblocking
 from appkit.html import Button, Form, Input, Li, Page, Ul
 from appkit.live import append
 
@@ -47,8 +49,10 @@ class Messages:
             return list(self._items)
 
 
-def create_app(name: str = "chat", preload: int = 0) -> App:
-    """The chat app, its messages in memory (``preload`` of them to start with)."""
+def create_app(name: str = "chat", preload: int = 0, inline: bool = False) -> App:
+    """The chat app, its messages in memory (``preload`` of them to start with); ``inline``:
+    ``send`` marked ``@nonblocking`` (it only touches memory), so it runs on the event loop
+    like FastHTML's coroutine instead of on a worker thread."""
     app = App(name, title="Chat")
     messages = Messages(preload)
 
@@ -82,7 +86,10 @@ def create_app(name: str = "chat", preload: int = 0) -> App:
         message = messages.insert(Message(text=text))
         app.hub.publish("chat", append("messages", item(message)))
 
+    if inline:
+        nonblocking(send)
     return app
 
 
-app = create_app(preload=int(os.environ.get("BENCH_PRELOAD", "0")))
+app = create_app(preload=int(os.environ.get("BENCH_PRELOAD", "0")),
+                 inline=os.environ.get("BENCH_INLINE") == "1")
