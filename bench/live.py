@@ -578,10 +578,13 @@ async def open_client(name: str, port: int, session: Session | None) -> Client:
     return Client(ws, name)
 
 
-async def open_many(name: str, port: int, n: int, session: Session | None,
-                    batch: int = 50) -> list[Client]:
+async def open_many(name: str, port: int, n: int, batch: int = 50) -> list[Client]:
+    """``n`` pages' sockets, ``batch`` at a time; for appkit each batch is the windows of
+    one more user (a session of their own: appkit lets one user keep ``pages_per_user``,
+    64, pages)."""
     clients: list[Client] = []
     for start in range(0, n, batch):
+        session = await asyncio.to_thread(appkit_session, port) if name == "appkit" else None
         clients += await asyncio.gather(*(open_client(name, port, session)
                                           for _ in range(min(batch, n - start))))
     return clients
@@ -611,15 +614,14 @@ def run_async(coro: Any) -> Any:
 
 
 async def _memory(name: str, server: Server, n: int) -> tuple[int, int, int]:
-    session = appkit_session(server.port) if name == "appkit" else None
-    warm = await open_many(name, server.port, 5, session)  # code paths loaded, then gone
+    warm = await open_many(name, server.port, 5)  # code paths loaded, then gone
     tasks = [asyncio.ensure_future(c.run()) for c in warm]
     await asyncio.sleep(0.5)
     await close_all(warm)
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.sleep(1.5)
     before = server.rss_kb()
-    clients = await open_many(name, server.port, n, session)
+    clients = await open_many(name, server.port, n)
     tasks = [asyncio.ensure_future(c.run()) for c in clients]
     await asyncio.sleep(3.0)  # idle
     after = server.rss_kb()
@@ -655,9 +657,8 @@ class Held:
 
 async def _hold(server: Server, n: int, seconds: float) -> Held:
     held = Held()
-    session = appkit_session(server.port)
     t0 = time.perf_counter()
-    clients = await open_many("appkit", server.port, n, session)
+    clients = await open_many("appkit", server.port, n)
     held.open_seconds = time.perf_counter() - t0
     held.opened = len(clients)
     tasks = [asyncio.ensure_future(c.run()) for c in clients]
