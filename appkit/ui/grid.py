@@ -46,8 +46,10 @@ from appkit.html import (
     A,
     Button,
     Div,
+    Element,
     Input,
     P,
+    Script,
     Span,
     Table,
     Tbody,
@@ -57,7 +59,9 @@ from appkit.html import (
     Tr,
 )
 from appkit.live.components import Component, handler, root_path, state
-from appkit.ui.grid_export import EXPORT_ROUTE, install
+from appkit.ui._assets import asset_url, install_head
+from appkit.ui.grid_export import EXPORT_ROUTE
+from appkit.ui.grid_export import install as install_export
 from appkit.ui.grid_sources import GRIDS as _GRIDS
 from appkit.ui.grid_sources import (
     Column,
@@ -73,9 +77,22 @@ from appkit.ui.grid_sources import (
     value_of,
 )
 
-__all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "Query", "Rows", "install", "money"]
+__all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "Query", "Rows", "assets", "install", "money"]
 
 _NEW = ("", 0)   # the key of a row being added
+
+
+def assets(app: Any) -> list[Element]:
+    """The script of the grids' rows (a row's checkbox sends its event from there)."""
+    return [Script(src=asset_url(app, "ui/grid.js"), defer=True)]
+
+
+def install(app: Any) -> None:
+    """Give every full page of ``app`` the grids' script and add their CSV export route
+    (once each). ``UISettings`` does it."""
+    install_head(app, "grid", assets)
+    install_export(app)
+
 
 class DataGrid(Component):
     """A data grid (see the module). Subclass it and set:
@@ -405,7 +422,8 @@ class DataGrid(Component):
                                    **self.on("order", by=column.name)),
                             aria_sort=("descending" if self.desc else "ascending") if on
                             else None, scope="col"))
-        heads.append(Th(Span("Actions", cls="appkit-visually-hidden")))
+        if self._has_actions():
+            heads.append(Th(Span("Actions", cls="appkit-visually-hidden")))
 
         def pager(label: str, to: int, enabled: bool) -> Any:
             return Button(label, type="button", disabled=not enabled, cls="secondary",
@@ -421,9 +439,13 @@ class DataGrid(Component):
                   role="button", cls="secondary"),
                 Span(f"{len(self.selected):,} selected", id=f"{self.id}-selected")
                 if self.selected else None,
-                cls="appkit-grid-tools"),
-            Div(Table(Thead(Tr(*heads)),
-                      Tbody(body, id=f"{self.id}-rows", data_keyed=True)),
+                cls="appkit-grid-tools", id=f"{self.id}-tools", data_part=True),
+            # The parts (data_part) and the keyed rows are what an event's answer over the
+            # page's socket sends when they change (a new page: the rows and the pager).
+            Div(Table(Thead(Tr(*heads), id=f"{self.id}-head", data_part=True),
+                      Tbody(body, id=f"{self.id}-rows", data_keyed=True,
+                            data_grid_event=self.on("toggle", row="")["hx-post"],
+                            hx_sync="this:queue all")),
                 cls="appkit-grid-scroll"),
             Div(P(f"{first:,}–{upto:,} of {total:,}", id=f"{self.id}-count",
                   aria_live="polite"),
@@ -432,29 +454,35 @@ class DataGrid(Component):
                 Span(f"Page {self.page:,} of {last:,}"),
                 pager("Next", min(last, self.page + 1), self.page < last),
                 pager("Last", last, self.page < last),
-                cls="appkit-grid-pager"),
+                cls="appkit-grid-pager", id=f"{self.id}-pager", data_part=True),
             cls="appkit-datagrid")
 
+    def _has_actions(self) -> bool:
+        return self._edit_model is not None or self._can_delete
+
     def _row(self, key: Any, row: Any) -> Any:
+        # The checkbox sends "toggle" through grid.js (the row's data-k): no htmx
+        # attributes in every row (a page of them is what a page change sends).
         cells = [Td(Input(type="checkbox", checked=key in self.selected,
-                          aria_label=f"Select row {key}", **self.on("toggle", row=key)))]
+                          aria_label=f"Select row {key}"))]
         for column in self._columns:
             value = value_of(row, column.name)
             right = column.format in ("money", "number") or (
                 column.format is None and isinstance(value, int | float)
                 and not isinstance(value, bool))
             cells.append(Td(column.show(value), cls="appkit-grid-num" if right else None))
-        actions = []
+        actions = []   # sent by grid.js too (data-do), the row's key from its data-k
         if self._edit_model is not None:
             actions.append(Button("Edit", type="button", cls="secondary",
-                                  aria_label=f"Edit row {key}", **self.on("edit", row=key)))
+                                  aria_label=f"Edit row {key}", data_do="edit"))
         if self._can_delete:
             actions.append(Button("Delete", type="button", cls="secondary",
                                   aria_label=f"Delete row {key}",
                                   hx_confirm=f"Delete row {key}? This cannot be undone.",
-                                  **self.on("delete", row=key)))
-        cells.append(Td(*actions, cls="appkit-grid-actions"))
-        return Tr(*cells, id=f"{self.id}-r{dom_id(key)}",
+                                  data_do="delete"))
+        if actions:
+            cells.append(Td(*actions, cls="appkit-grid-actions"))
+        return Tr(*cells, id=f"{self.id}-r{dom_id(key)}", data_k=key,
                   aria_selected="true" if key in self.selected else None)
 
     def _form_row(self, key: Any, row: Any) -> Any:
@@ -472,7 +500,7 @@ class DataGrid(Component):
             field_attrs=lambda f: {"autofocus": f.name == first},
             cls="appkit-grid-form", aria_label="New row" if new else f"Edit row {key}")
         form = form(Button("Cancel", type="button", cls="secondary", **self.on("cancel")))
-        return Tr(Td(form, colspan=len(self._columns) + 2),
+        return Tr(Td(form, colspan=len(self._columns) + 1 + self._has_actions()),
                   id=f"{self.id}-{'new' if new else f'r{dom_id(key)}'}")
 
 

@@ -104,3 +104,41 @@ def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page
     expect(page.get_by_text("1 selected")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Select row 147")).to_be_checked()
     assert opened == [], f"the browser's own dialog opened: {opened}"
+
+
+def test_a_page_change_sends_the_rows_and_the_pager_not_the_grid(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    """In Chromium, over the page's socket: Next page receives the rows' and the pager's
+    content (an ``inner`` each), far less than the grid; a row's checkbox selects it
+    (grid.js) by mouse and by keyboard."""
+    received: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, str) else payload.decode())))
+    page.goto(live_server(grid_app()))
+    grid_html = page.locator(".appkit-datagrid").evaluate("el => el.outerHTML.length")
+    count = page.locator("[id$='-count']")
+    expect(count).to_have_text("1–50 of 100,000")
+    page.wait_for_function("() => window.htmx && document.querySelector('tbody[data-keyed]')")
+    page.wait_for_timeout(300)          # the socket is open (its hello came)
+    received.clear()
+    nxt = page.get_by_role("button", name="Next page")
+    nxt.click()
+    expect(count).to_have_text("51–100 of 100,000")
+    expect(first_row_name(page)).to_have_text("Person 000051")
+    expect(nxt).to_be_focused()          # the pager's content was morphed in place
+    replies = [frame for frame in received if '"ops"' in frame]
+    assert len(replies) == 1, received
+    import json
+
+    ops = json.loads(replies[0])["ops"]
+    assert sorted(op["op"] + ":" + op["target"].rsplit("-", 1)[1] for op in ops) == [
+        "inner:pager", "inner:rows"]
+    sent = sum(len(op["html"]) for op in ops)
+    assert sent < grid_html - 3000, (sent, grid_html)   # not the tools, headings, table
+    box = page.get_by_role("checkbox", name="Select row 52")
+    box.click()
+    expect(page.get_by_text("1 selected")).to_be_visible()
+    expect(page.locator("tr[data-k='52']")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Space")          # the focused checkbox again: unselected
+    expect(page.get_by_text("1 selected")).to_have_count(0)
+    expect(box).not_to_be_checked()

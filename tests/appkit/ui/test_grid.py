@@ -356,3 +356,68 @@ def test_a_filter_must_be_a_state_field_and_say_what_it_matches() -> None:
             table = app.table_for(Spend)
             month: str = state("", bind=True)
             filters = ("month",)
+
+
+def socket_sender(client: Client) -> tuple[Any, Any]:
+    """A live page of the grid and a function sending one of its events over the socket
+    (the operations of the reply)."""
+    page = LivePage(client)
+    token = component_token(page.html, "PersonGrid")
+    ws = page.connect()
+    frames(ws, 1)
+    refs = iter(range(1, 1000))
+
+    def send(**data: Any) -> list[dict[str, Any]]:
+        ref = next(refs)
+        ws.send_text(json.dumps({"t": "ev", "ref": ref, "route": ROUTE,
+                                 "d": {"_c": token, **data}}))
+        reply = reply_to(ws, ref)
+        assert reply["ok"] is True, reply
+        return list(reply["ops"])
+
+    return page, send
+
+
+def shape(ops: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each operation and the end of its target's id (``rows``, ``pager``, ``r7``...)."""
+    return [(op["op"], op["target"].rsplit("-", 1)[1]) for op in ops]
+
+
+def test_over_the_socket_a_page_sort_or_search_sends_the_rows_and_pager_only(app: App) -> None:
+    with live_client(app) as client:
+        page, send = socket_sender(client)
+        whole = len(page.html)
+        paged = send(_h="goto", page="2")
+        assert sorted(shape(paged)) == [("inner", "pager"), ("inner", "rows")]
+        rows = next(op["html"] for op in paged if op["op"] == "inner"
+                    and op["target"].endswith("-rows"))
+        assert row_ids(rows) == list(range(51, 101)) and "<tbody" not in rows
+        pager = next(op["html"] for op in paged if op["target"].endswith("-pager"))
+        assert "51–100 of 100,000" in pager and "Page 2 of 2,000" in pager
+        # A row is its cells: its checkbox sends its event through grid.js (data-k).
+        assert rows.count('<input type="checkbox" aria-label="Select row ') == 50
+        assert rows.count("data-k=") == 50 and "hx-post" not in rows
+        assert rows.count('data-do="edit"') == rows.count('data-do="delete"') == 50
+        assert len(rows) / 50 < 520, len(rows) / 50   # a row was 803 characters
+        size = sum(len(op["html"]) for op in paged)
+        assert size < whole - 4000, (size, whole)      # not the tools, headings, table
+        ordered = send(_h="order", by="name")   # page 1, the headings, the export's link
+        assert sorted(shape(ordered)) == [("inner", "head"), ("inner", "pager"),
+                                          ("inner", "rows"), ("inner", "tools")]
+        searched = send(_h="search", query="Person 09999")    # rows not on the page
+        assert sorted(shape(searched)) == [("inner", "pager"), ("inner", "rows"),
+                                           ("inner", "tools")]   # the export's link
+        # One row selected: that row, and the tools' "1 selected"; the rows stay.
+        picked = send(_h="toggle", row="99995")
+        assert sorted(shape(picked)) == [("inner", "tools"), ("morph", "r99995")]
+
+
+def test_rows_carry_their_key_and_no_htmx_and_the_page_loads_grid_js(client: Client) -> None:
+    _, html = start(client)
+    row = re.search(r'<tr id="c-[^"]*-r7"[^>]*>.*?</tr>', html, re.S)
+    assert row is not None and 'data-k="7"' in row.group(0)
+    assert '<td><input type="checkbox" aria-label="Select row 7"></td>' in row.group(0)
+    assert re.search(r'<tbody id="c-[^"]*-rows" data-keyed data-grid-event="/_appkit-component"',
+                     html)
+    assert re.search(r'<script src="/_appkit/ui/grid.js\?v=[0-9a-f]+" defer', html), (
+        re.findall(r"<script[^>]*>", html))
