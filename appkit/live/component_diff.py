@@ -21,8 +21,8 @@ part a digest of its content.
 
 from __future__ import annotations
 
-import hashlib
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
