@@ -411,6 +411,8 @@ class Autocomplete:
                 attrs: Mapping[str, Any]) -> Element:
         """The label, the combobox and the error of ``field``."""
         ident = field.name
+        attrs = dict(attrs)
+        focus = {"autofocus": True} if attrs.pop("autofocus", False) else {}
         if self.pairs:
             # The input shows the label and names no form field (form= an id no form
             # has: its text goes only to the suggestions); the hidden input sends the
@@ -418,12 +420,12 @@ class Autocomplete:
             sent = "" if value is None else str(value)
             label = self.label_for(value)
             box = [self.input(field.name, ident, sent if label is None else label, error,
-                              required=field.required, form="appkit-no-form"),
+                              required=field.required, form="appkit-no-form", **focus),
                    Input(type="hidden", name=field.name, value=sent,
                          data_appkit_value=True)]
         else:
             box = [self.input(field.name, ident, "" if value is None else str(value),
-                              error, required=field.required)]
+                              error, required=field.required, **focus)]
         return Div(
             Label(field.label, for_=ident),
             Div(*box, self.listbox(ident, field.label),
@@ -581,6 +583,11 @@ class Tags:
                 attrs: Mapping[str, Any]) -> Element:
         """The label, the chips, the input and the error of ``field``."""
         ident = field.name
+        attrs = dict(attrs)
+        if attrs.pop("autofocus", False):   # on the input, not the group around it
+            more_focus: dict[str, Any] = {"autofocus": True}
+        else:
+            more_focus = {}
         values = [] if value is None else [value] if isinstance(value, str) else value
         shown: dict[str, str] = {}   # each tag once, as read() keeps it
         for v in itertools.islice(values, _SHOWN_MAX):
@@ -590,7 +597,7 @@ class Tags:
         chips = [self.chip(field.name, t) for t in list(shown.values())[:_SHOWN_MAX]]
         described = _described(ident, error, f"{ident}-keys")
         more: dict[str, Any] = {"aria_invalid": "true" if error else None,
-                                "aria_describedby": described}
+                                "aria_describedby": described, **more_focus}
         source = self.suggest
         if isinstance(source, Autocomplete):
             box: list[Element] = [
@@ -689,6 +696,8 @@ class Score:
                 attrs: Mapping[str, Any]) -> Element:
         """A fieldset of radios, drawn as stars, with its legend and error."""
         ident = field.name
+        attrs = dict(attrs)
+        focus = bool(attrs.pop("autofocus", False))   # on its checked radio, else the first
         chosen = "" if value is None else str(value).strip()
         radios: list[Element] = []
         default = field.default
@@ -705,6 +714,10 @@ class Score:
                       checked=chosen == str(n), required=field.required and n == self.min),
                 Label(Icon(self.icon), Span(self.name_of(n), cls="appkit-visually-hidden"),
                       for_=f"{ident}-{n}", cls="appkit-score-point", title=self.name_of(n))]
+        if focus:
+            inputs = [r for r in radios if r.tag == "input"]
+            target = next((r for r in inputs if r.attrs.get("checked")), inputs[0])
+            target.attrs["autofocus"] = True
         return Fieldset(
             Legend(field.label),
             Div(*radios, cls="appkit-score-points"),

@@ -591,7 +591,8 @@ def _prepare_columns(cls: type[DataGrid], fields: Mapping[str, Any]) -> None:
 def _table_model(cls: type[DataGrid], src: TableSource) -> type | None:
     """The form model of a table grid's ``editable`` fields (None: none)."""
     fields = {f.name: f for f in dataclasses.fields(src.table.cls)}
-    hints = src.fields()
+    # With their Annotated extras: an Autocomplete, a Score... edits the row as in a form.
+    hints = typing.get_type_hints(src.table.cls, include_extras=True)
     for name in cls.editable:
         if name not in fields:
             raise ConfigurationError(

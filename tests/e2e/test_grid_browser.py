@@ -142,3 +142,36 @@ def test_a_page_change_sends_the_rows_and_the_pager_not_the_grid(
     page.keyboard.press("Space")          # the focused checkbox again: unselected
     expect(page.get_by_text("1 selected")).to_have_count(0)
     expect(box).not_to_be_checked()
+
+
+def test_an_edited_row_picks_a_label_and_saves_its_value(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    """The row's form uses the model's field types: its Autocomplete of values and labels
+    shows the label, the keyboard picks another, Enter saves the value; an error shows in
+    the row."""
+    from tests.appkit.ui.test_grid import deal_app
+
+    app = deal_app()
+    deals = app.state_deals  # type: ignore[attr-defined]
+    page.goto(live_server(app))
+    page.get_by_role("button", name="Edit row 1").click()
+    account = page.get_by_role("combobox", name="Account")
+    expect(account).to_have_value("Globex")
+    account.fill("Nobody")                           # no client's name: the row says so
+    page.keyboard.press("Escape")
+    account.press("Enter")
+    expect(page.locator("#account-error")).to_contain_text("is not one of the choices")
+    assert deals.get(1).account == 2
+    page.locator("#value").fill("10.5")
+    account = page.get_by_role("combobox", name="Account")
+    account.fill("")
+    account.focus()
+    page.keyboard.type("ini", delay=20)
+    expect(page.get_by_role("option", name="Initech")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")                     # picks
+    expect(account).to_have_value("Initech")
+    page.keyboard.press("Enter")                     # saves the row
+    expect(page.get_by_role("form")).to_have_count(0)
+    saved = deals.get(1)
+    assert (saved.account, saved.value) == (3, 10.5)

@@ -571,3 +571,18 @@ def test_pairs_need_a_field_of_their_values_type() -> None:
         form_for(Wrong)
     with pytest.raises(ConfigurationError, match="annotate it with the values' type"):
         form_for(Floaty)
+
+
+def test_autofocus_goes_on_the_control_a_keyboard_user_types_in() -> None:
+    """A grid's edit row focuses its first field: for these kinds, their input (or the
+    score's checked radio), not the group around it."""
+    model = form_for(Order)
+    focus: Any = lambda f: {"autofocus": True}   # noqa: E731
+    html = render(model.render({"customer": 14}, field_attrs=focus))
+    assert re.search(r'<input type="text" id="customer"[^>]*autofocus', html)
+    assert not re.search(r'<div class="appkit-combobox"[^>]*autofocus', html)
+    trip = render(form_for(Trip).render({"city": "Rome", "rating": 4},
+                                        field_attrs=lambda f: {"autofocus": f.name != "city"}))
+    assert re.search(r'<input type="text" id="tags"[^>]*autofocus', trip)
+    assert '<input type="radio" id="rating-4" name="rating" value="4" checked autofocus>' in trip
+    assert not re.search(r'<(div|fieldset)[^>]*autofocus', trip)

@@ -4,19 +4,20 @@ checks, only the editable fields written, delete, CSV export, bad input refused.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 from appkit import App
 from appkit.html import Page
 from appkit.testing import Client
-from appkit.ui import UISettings
+from appkit.ui import Autocomplete, Score, Tags, UISettings
 from appkit.ui.grid import _GRIDS, Column, DataGrid, money
 from tests.appkit.live.pages import LivePage, component_token, frames, live_client, reply_to
 
@@ -421,3 +422,82 @@ def test_rows_carry_their_key_and_no_htmx_and_the_page_loads_grid_js(client: Cli
                      html)
     assert re.search(r'<script src="/_appkit/ui/grid.js\?v=[0-9a-f]+" defer', html), (
         re.findall(r"<script[^>]*>", html))
+
+
+# ---- inline edit with the model's field types ------------------------------------------------
+
+CLIENTS = {1: "Acme", 2: "Globex", 3: "Initech"}
+
+
+@dataclass
+class Deal:
+    id: int | None = None
+    title: str = ""
+    account: Annotated[int, Autocomplete(list(CLIENTS.items()))] = 1
+    stars: Annotated[int, Score(max=5)] = 3
+    closes: dt.date | None = None
+    value: float = 0.0
+
+
+def deal_app() -> App:
+    app = App("griddeals", extensions=[UISettings()])
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE deal (id INTEGER PRIMARY KEY, title TEXT NOT NULL, "
+                   "account INTEGER NOT NULL, stars INTEGER NOT NULL, closes TEXT, "
+                   "value REAL NOT NULL)")
+        db.execute("INSERT INTO deal VALUES (1, 'Big one', 2, 4, '2024-05-01', 1234.5)")
+
+    deals = app.table_for(Deal)
+
+    class DealGrid(DataGrid):
+        table = deals
+        columns = ("title", "account", Column("closes", format="date"),
+                   Column("value", format="money"))
+        editable = ("title", "account", "stars", "closes", "value")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Deals", DealGrid.mount())
+
+    app.state_deals = deals  # type: ignore[attr-defined]
+    return app
+
+
+def test_inline_edit_uses_the_models_field_types_and_shows_errors_in_the_row() -> None:
+    app = deal_app()
+    deals = app.state_deals  # type: ignore[attr-defined]
+    with live_client(app) as client:
+        token = component_token(client.get("/").text, "DealGrid")
+        editing = event(client, token, _h="edit", row="1").text
+        row = re.search(r'<tr id="c-[^"]*-r1">.*?</tr>', editing, re.S)
+        assert row is not None and "<form" in row.group(0)
+        form = row.group(0)
+        # Autocomplete of values and labels: the label shown, the value sent.
+        assert ('<input type="text" id="account" name="account" value="Globex" '
+                'role="combobox"') in form
+        assert '<input type="hidden" name="account" value="2" data-appkit-value>' in form
+        assert 'role="radiogroup"' in form        # the score: stars, the row's 4 checked
+        assert '<input type="radio" id="stars-4" name="stars" value="4" checked>' in form
+        assert '<input type="date" value="2024-05-01" id="closes" name="closes">' in form
+        assert ('<input type="number" value="1234.5" id="value" name="value" step="any" '
+                'inputmode="decimal">') in form
+        # Errors of each kind show in the row, by their fields, and nothing is written.
+        bad = event(client, token, _h="save", row="1", title="Big one", account="99",
+                    stars="9", closes="2024-13-01", value="x")
+        assert bad.status_code == 200
+        row = re.search(r'<tr id="c-[^"]*-r1">.*?</tr>', bad.text, re.S)
+        assert row is not None
+        for name in ("account", "stars", "closes", "value"):
+            assert re.search(rf'<small id="{name}-error" class="error" role="alert">',
+                             row.group(0)), name
+        assert "is not one of the choices" in row.group(0)
+        assert 'value="99"' in row.group(0)                    # what was sent stays
+        assert deals.get(1).account == 2 and deals.get(1).stars == 4
+        good = event(client, token, _h="save", row="1", title="Big one", account="3",
+                     stars="5", closes="2024-06-30", value="99.5")
+        assert good.status_code == 200 and "<form" not in good.text
+        saved = deals.get(1)
+        assert (saved.account, saved.stars, saved.closes, saved.value) == (
+            3, 5, dt.date(2024, 6, 30), 99.5)
