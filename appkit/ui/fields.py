@@ -400,8 +400,9 @@ class Autocomplete:
             return [(str(o), str(o)) for o in itertools.islice(self.options(text),
                                                                 self.limit)]
         folded = text.strip().casefold()
-        choices: list[tuple[Any, str]] = (list(self.options) if self.pairs  # type: ignore[arg-type]
-                                          else [(c, c) for c in self.options])  # type: ignore[union-attr]
+        given: tuple[Any, ...] = self.options  # type: ignore[assignment]
+        choices: list[tuple[Any, str]] = (list(given) if self.pairs
+                                          else [(c, c) for c in given])
         starts = (c for c in choices if c[1].casefold().startswith(folded))
         holds = (c for c in choices if folded in c[1].casefold()
                  and not c[1].casefold().startswith(folded))

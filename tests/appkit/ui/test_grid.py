@@ -4,7 +4,6 @@ checks, only the editable fields written, delete, CSV export, bad input refused.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -17,7 +16,7 @@ import pytest
 from appkit import App
 from appkit.html import Page
 from appkit.testing import Client
-from appkit.ui import Autocomplete, Score, Tags, UISettings
+from appkit.ui import Autocomplete, Score, UISettings
 from appkit.ui.grid import _GRIDS, Column, DataGrid, money
 from tests.appkit.live.pages import LivePage, component_token, frames, live_client, reply_to
 
