@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 from sqlite_utils.db import quote_identifier as q
 
 from appkit.app.forms import Submitted, form_for
+from appkit.app.pipeline import current_connection
 from appkit.errors import BadRequest, ConfigurationError
 from appkit.html import (
     A,
@@ -58,7 +59,7 @@ from appkit.html import (
     Thead,
     Tr,
 )
-from appkit.live.components import Component, handler, root_path, state
+from appkit.live.components import COMPONENTS_KEY, Component, handler, root_path, state
 from appkit.ui._assets import asset_url, install_head
 from appkit.ui.grid_export import EXPORT_ROUTE
 from appkit.ui.grid_export import install as install_export
@@ -401,6 +402,7 @@ class DataGrid(Component):
         return f"{root_path()}{EXPORT_ROUTE}/{self.name}.csv{tail}"
 
     def render(self) -> Any:
+        self._bring_script()
         total, pairs = self._page()
         last = self.pages(total)
         ids = [key for key, _ in pairs]
@@ -456,6 +458,15 @@ class DataGrid(Component):
                 pager("Last", last, self.page < last),
                 cls="appkit-grid-pager", id=f"{self.id}-pager", data_part=True),
             cls="appkit-datagrid")
+
+    @staticmethod
+    def _bring_script() -> None:
+        """Put grid.js on the app's pages (once) when the app has neither the kit nor
+        ``install(app)``: a grid works in any app with the live layer."""
+        conn = current_connection()
+        components = conn.scope.get(COMPONENTS_KEY) if conn is not None else None
+        if components is not None:
+            install_head(components.app, "grid", assets)
 
     def _has_actions(self) -> bool:
         return self._edit_model is not None or self._can_delete

@@ -500,3 +500,33 @@ def test_inline_edit_uses_the_models_field_types_and_shows_errors_in_the_row() -
         saved = deals.get(1)
         assert (saved.account, saved.stars, saved.closes, saved.value) == (
             3, 5, dt.date(2024, 6, 30), 99.5)
+
+
+def test_a_grid_in_an_app_without_the_kit_brings_its_script() -> None:
+    """Its rows' controls are sent by grid.js: an app with the live layer alone gets it on
+    the grid's page (and the toggle it sends works)."""
+    app = App("gridnokit")
+
+    @dataclass
+    class Item:
+        id: int | None = None
+        name: str = ""
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        db.execute("INSERT INTO item VALUES (1, 'one')")
+
+    class ItemGrid(DataGrid):
+        table = app.table_for(Item)
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Items", ItemGrid.mount())
+
+    with live_client(app) as client:
+        html = client.get("/").text
+        assert html.count("/_appkit/ui/grid.js?v=") == 1 and "ui.css" not in html
+        token = component_token(html, "ItemGrid")
+        assert "1 selected" in event(client, token, _h="toggle", row="1").text
+        assert client.get("/").text.count("/_appkit/ui/grid.js?v=") == 1   # once
