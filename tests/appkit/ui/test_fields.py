@@ -545,7 +545,7 @@ def test_a_refused_value_is_shown_again_as_it_was_sent() -> None:
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda: Autocomplete([(1, "a"), (1, "b")]), "values are unique"),
-    (lambda: Autocomplete([(1, "a"), "b"]), "strings, not (1, 'a')"),
+    (lambda: Autocomplete([(1, "a", "x")]), "pairs are (value, label)"),
     (lambda: Autocomplete([(1, 2)]), "the label a str"),
     (lambda: Autocomplete([(1.5, "x")]), "the value a str or an int"),
     (lambda: Autocomplete({1: "a"}, restrict=False), "leave restrict=True"),
