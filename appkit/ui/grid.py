@@ -10,11 +10,7 @@ checked by the form model, add, delete with an in-page confirmation and CSV expo
                    Column("salary", format="money"))
         editable = ("name", "email")
 
-    class Totals(DataGrid):          # read-only unless it defines save_row / delete_row
-        source = Query(app, "SELECT category AS id, sum(amount) AS spent FROM expense "
-                            "WHERE day >= ? GROUP BY category", ["2024-01-01"])
-
-    class Recent(DataGrid):
+    class Recent(DataGrid):  # over a list; Query(app, "SELECT ...", params) a query's
         source = Rows(lambda: recent_items)        # dataclass instances or dicts
 
     @app.get("/people")
@@ -23,7 +19,7 @@ checked by the form model, add, delete with an in-page confirmation and CSV expo
 
 Only the current page's rows are read (``LIMIT``/``OFFSET``) and rendered, so a table of
 100,000 rows stays quick; the rows are keyed (``data_keyed=True``), so changing one row
-sends that row. The search is a ``LIKE`` over the text columns with parameters (a list is
+sends that row, and a new page its rows and pager (``data_part``). The search is a ``LIKE`` over the text columns with parameters (a list is
 searched in Python); a sort or a page the grid does not have is a 400. The CSV export is
 ``GET /_appkit-grid/<name>.csv`` (``install(app)`` adds it once; ``UISettings`` does
 that). See docs/ui.md.
@@ -41,16 +37,13 @@ from typing import Any, ClassVar
 from sqlite_utils.db import quote_identifier as q
 
 from appkit.app.forms import Submitted, form_for
-from appkit.app.pipeline import current_connection
 from appkit.errors import BadRequest, ConfigurationError
 from appkit.html import (
     A,
     Button,
     Div,
-    Element,
     Input,
     P,
-    Script,
     Span,
     Table,
     Tbody,
@@ -59,10 +52,8 @@ from appkit.html import (
     Thead,
     Tr,
 )
-from appkit.live.components import COMPONENTS_KEY, Component, handler, root_path, state
-from appkit.ui._assets import asset_url, install_head
-from appkit.ui.grid_export import EXPORT_ROUTE
-from appkit.ui.grid_export import install as install_export
+from appkit.live.components import Component, handler, root_path, state
+from appkit.ui.grid_export import EXPORT_ROUTE, assets, bring_script, install
 from appkit.ui.grid_sources import GRIDS as _GRIDS
 from appkit.ui.grid_sources import (
     Column,
@@ -81,18 +72,6 @@ from appkit.ui.grid_sources import (
 __all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "Query", "Rows", "assets", "install", "money"]
 
 _NEW = ("", 0)   # the key of a row being added
-
-
-def assets(app: Any) -> list[Element]:
-    """The script of the grids' rows (a row's checkbox sends its event from there)."""
-    return [Script(src=asset_url(app, "ui/grid.js"), defer=True)]
-
-
-def install(app: Any) -> None:
-    """Give every full page of ``app`` the grids' script and add their CSV export route
-    (once each). ``UISettings`` does it."""
-    install_head(app, "grid", assets)
-    install_export(app)
 
 
 class DataGrid(Component):
@@ -402,7 +381,7 @@ class DataGrid(Component):
         return f"{root_path()}{EXPORT_ROUTE}/{self.name}.csv{tail}"
 
     def render(self) -> Any:
-        self._bring_script()
+        bring_script()
         total, pairs = self._page()
         last = self.pages(total)
         ids = [key for key, _ in pairs]
@@ -458,15 +437,6 @@ class DataGrid(Component):
                 pager("Last", last, self.page < last),
                 cls="appkit-grid-pager", id=f"{self.id}-pager", data_part=True),
             cls="appkit-datagrid")
-
-    @staticmethod
-    def _bring_script() -> None:
-        """Put grid.js on the app's pages (once) when the app has neither the kit nor
-        ``install(app)``: a grid works in any app with the live layer."""
-        conn = current_connection()
-        components = conn.scope.get(COMPONENTS_KEY) if conn is not None else None
-        if components is not None:
-            install_head(components.app, "grid", assets)
 
     def _has_actions(self) -> bool:
         return self._edit_model is not None or self._can_delete
