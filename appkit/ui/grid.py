@@ -10,19 +10,17 @@ checked by the form model, add, delete with an in-page confirmation and CSV expo
                    Column("salary", format="money"))
         editable = ("name", "email")
 
-    class Recent(DataGrid):  # over a list; Query(app, "SELECT ...", params) a query's
-        source = Rows(lambda: recent_items)        # dataclass instances or dicts
-
     @app.get("/people")
     def page():
         return Page("People", People.mount())
 
-Only the current page's rows are read (``LIMIT``/``OFFSET``) and rendered, so a table of
-100,000 rows stays quick; the rows are keyed (``data_keyed=True``), so changing one row
-sends that row, and a new page its rows and pager (``data_part``). The search is a ``LIKE`` over the text columns with parameters (a list is
-searched in Python); a sort or a page the grid does not have is a 400. The CSV export is
-``GET /_appkit-grid/<name>.csv`` (``install(app)`` adds it once; ``UISettings`` does
-that). See docs/ui.md.
+Or ``source = Query(app, "SELECT ...", params)``, or ``Rows(items)`` (a list). Only the
+current page's rows are read (``LIMIT``/``OFFSET``) and rendered, so 100,000
+rows stay quick; the rows are keyed (``data_keyed=True``): changing one row sends that
+row, a new page its rows and pager (``data_part``). The search is a ``LIKE`` with
+parameters (a list's in Python); a sort or a page the grid does not have is a 400. The
+CSV export: ``GET /_appkit-grid/<name>.csv`` (``install(app)``; ``UISettings`` does it).
+See docs/ui.md.
 """
 
 from __future__ import annotations
@@ -63,6 +61,7 @@ from appkit.ui.grid_sources import (
     checked_search,
     dom_id,
     kind,
+    label_format,
     make_source,
     money,
     text_of,
@@ -549,9 +548,10 @@ def _prepare_columns(cls: type[DataGrid], fields: Mapping[str, Any]) -> None:
         known(column.name, "columns")
         if column.format is None:
             kin = kind(fields.get(column.name))
-            fmt = ("datetime" if kin is datetime.datetime else "date"
-                   if kin is datetime.date else "number" if kin in (int, float)
-                   and column.name != getattr(src, "key", None) else "text")
+            fmt = label_format(src, column.name) or (  # an Autocomplete's label
+                "datetime" if kin is datetime.datetime else "date" if kin is datetime.date
+                else "number" if kin in (int, float) and column.name != getattr(
+                    src, "key", None) else "text")
             column = dataclasses.replace(column, format=fmt)
         made.append(column)
     cls._columns = tuple(made)

@@ -530,3 +530,13 @@ def test_a_grid_in_an_app_without_the_kit_brings_its_script() -> None:
         token = component_token(html, "ItemGrid")
         assert "1 selected" in event(client, token, _h="toggle", row="1").text
         assert client.get("/").text.count("/_appkit/ui/grid.js?v=") == 1   # once
+
+
+def test_a_column_of_an_autocompletes_values_shows_their_labels() -> None:
+    app = deal_app()
+    with live_client(app) as client:
+        html = client.get("/").text
+        row = re.search(r'<tr id="c-[^"]*-r1"[^>]*>.*?</tr>', html, re.S)
+        assert row is not None and "<td>Globex</td>" in row.group(0), row
+        exported = client.get("/_appkit-grid/DealGrid.csv").text.splitlines()
+    assert exported == ["Title,Account,Closes,Value", "Big one,Globex,2024-05-01,1234.50"]
