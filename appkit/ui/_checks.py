@@ -1,13 +1,20 @@
-"""Checks the kit's functions share: ids and CSS lengths written into attributes."""
+"""Checks the kit's functions share: ids and CSS lengths written into attributes, and
+whether the app drawing a piece has the kit."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
+from appkit.app.pipeline import current_connection
 from appkit.ui.errors import UIError
 
-__all__ = ["css_length", "element_id", "text"]
+__all__ = ["css_length", "element_id", "needs_kit", "text"]
+
+logger = logging.getLogger("appkit.ui")
+#: What ``UIExtension.setup`` sets on the app's state: the kit is on its pages.
+KIT_MARK = "appkit_ui_kit"
 
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 _LENGTH = re.compile(r"(?:\d{1,4}(?:\.\d{1,3})?|\.\d{1,3})(?:px|rem|em|ch|%|vw|vh)|0")
@@ -39,3 +46,24 @@ def text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UIError(f"{what} is a non-empty string, not {value!r:.60}")
     return value
+
+
+def needs_kit(piece: str) -> None:
+    """Warn (once per app and piece) when ``piece``, which needs the kit's stylesheet and
+    script, is drawn while serving an app that does not have the kit (``UISettings``): the
+    page would show it unstyled, and its keys, menus, dialogs or theme switch would do
+    nothing. Outside a request (a test rendering a piece), nothing is checked."""
+    conn = current_connection()
+    starlette = conn.scope.get("app") if conn is not None else None
+    state = getattr(starlette, "state", None)
+    if state is None or getattr(state, KIT_MARK, False):
+        return
+    warned: set[str] = getattr(state, "appkit_ui_warned", set())
+    if piece in warned:
+        return
+    warned.add(piece)
+    state.appkit_ui_warned = warned
+    logger.warning(
+        "%s is drawn by an app without the UI kit: its stylesheet and script are not on "
+        "the page, so it shows unstyled and its keys, menus, dialogs or theme switch do "
+        "nothing. Add the kit: App(..., extensions=[UISettings()]) (docs/ui.md)", piece)

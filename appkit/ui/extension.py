@@ -21,6 +21,7 @@ from starlette.responses import Response
 from appkit.app.extensions import Command
 from appkit.errors import BadRequest
 from appkit.html import Element, Link, Meta, Script
+from appkit.ui._checks import KIT_MARK
 from appkit.ui.settings import THEMES, UISettings
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class UIExtension:
     def setup(self, app: App) -> None:
         """Add the kit's assets to every page's head and the theme route."""
         self._app = app
+        setattr(app.state, KIT_MARK, True)   # the kit's pieces check for it
         self.cookie = "appkit-theme-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", app.name).strip("-")
                                          or "app")
         app.add_head(self._head)

@@ -16,7 +16,10 @@ look, and ``Submitted[Trip]`` checks it on the server, every error shown by its 
   user types (htmx, ``GET /_appkit-ui/suggest/<key>/<field>``, after a pause), shown as an
   ARIA combobox: the arrow keys move, Enter picks, Escape closes. ``options`` is a list of
   strings or a function of the typed text returning matches (a query). With
-  ``restrict=True`` (the default) only one of them is accepted.
+  ``restrict=True`` (the default) only one of them is accepted. Options may be
+  ``(value, label)`` pairs (or a ``{value: label}`` mapping): the user sees and searches
+  the labels, the form posts the value, and the model gets it typed (``Annotated[int,
+  Autocomplete([(1, "Acme"), (2, "Globex")])]``).
 - ``Tags()``: a ``list[str]`` edited as chips: Enter or a comma adds the typed text,
   Backspace in the empty input removes the last tag, each chip has a remove button; count
   and length are limited. ``suggest=`` adds an autocomplete to its input.
@@ -30,22 +33,13 @@ come with ``UISettings``, or ``install(app)``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
-import json
-import types
 import typing
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-
 from appkit.app.forms import FormField
-from appkit.app.handlers import run_sync
-from appkit.app.pipeline import current_connection
-from appkit.errors import BadRequest, ConfigurationError, NotFound
+from appkit.errors import ConfigurationError
 from appkit.html import (
     Button,
     Div,
@@ -56,279 +50,22 @@ from appkit.html import (
     Legend,
     Li,
     Link,
-    Mark,
     Script,
-    Small,
     Span,
     Ul,
-    render,
 )
 from appkit.ui._assets import asset_url, install_head
+from appkit.ui._field_parts import check_int as _check_int
+from appkit.ui._field_parts import clean as _clean
+from appkit.ui._field_parts import described as _described
+from appkit.ui._field_parts import message as _message
+from appkit.ui._field_parts import optional as _optional
+from appkit.ui.autocomplete import SUGGEST_ROUTE, Autocomplete, Options, suggest_route
 from appkit.ui.icons import Icon
 
 __all__ = ["Autocomplete", "SUGGEST_ROUTE", "Score", "Tags", "assets", "install"]
 
-#: Where an autocomplete's suggestions are served (``<route>/<key>/<field>?<field>=text``).
-SUGGEST_ROUTE = "/_appkit-ui/suggest"
-#: The autocompletes by key, for the suggestion route. A key is worked out from what the
-#: autocomplete offers (its options, or its function's place in the code), so the same
-#: declaration has the same key in every process and every evaluation of its annotation.
-_SOURCES: dict[str, Autocomplete] = {}
-_QUERY_MAX = 200          # the longest text the suggestion route looks up
 _SHOWN_MAX = 200          # the most tags a form shows again (a forged list is longer)
-
-Options = Iterable[str] | Callable[[str], Iterable[str]]
-
-
-def _clean(text: Any, what: str, max_length: int) -> str:
-    """``text`` stripped, if it is text without control characters, at most
-    ``max_length`` characters; else a ``ValueError`` saying so."""
-    if not isinstance(text, str):
-        raise ValueError(f"{what} is text, not a file or several values")
-    text = text.strip()
-    if len(text) > max_length:
-        raise ValueError(f"{what} is at most {max_length} characters (this one has "
-                         f"{len(text):,})")
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
-        raise ValueError(f"{what} cannot hold control characters or line breaks")
-    return text
-
-
-def _optional(tp: Any) -> tuple[Any, bool]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        rest = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0], True
-    return tp, False
-
-
-def _check_int(value: Any, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigurationError(f"{what} is a whole number from {low} to {high:,}, "
-                                 f"not {value!r:.40}")
-    return value
-
-
-def _url(path: str) -> str:
-    conn = current_connection()
-    return (str(conn.scope.get("root_path", "")) if conn is not None else "") + path
-
-
-def _message(ident: str, error: str | None) -> Element:
-    if error:
-        return Small(error, id=f"{ident}-error", cls="error", role="alert")
-    return Small("", id=f"{ident}-error", cls="help")
-
-
-def _described(ident: str, error: str | None, *more: str) -> str:
-    return " ".join([*more, f"{ident}-error"] if error else more) or ""
-
-
-# ---- autocomplete -----------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Autocomplete:
-    """A text field with suggestions from the server as the user types.
-
-    Args:
-        options: the choices: strings, or a function of the typed text returning the
-            matching strings (say a query: ``lambda text: [r["name"] for r in
-            app.db.query("select name from city where name like ? limit 20",
-            [text + "%"])]``). A function runs in a worker thread for suggestions, and
-            once on the submitted value when ``restrict`` is set: keep it quick.
-        restrict: accept only one of the options (a list's: compared ignoring case, and
-            stored as the option is spelled; a function's: the value must be among what
-            it returns for that value). ``False``: any text, the options only suggest.
-        limit: the most suggestions shown (1 to 100).
-        min_chars: how much must be typed before suggestions come (0: on focus).
-        delay: the pause in typing, in milliseconds, before suggestions are asked for.
-        max_length: the longest text accepted.
-        placeholder: the input's placeholder.
-        name: the key of its suggestion route; needed only when one function serves
-            several autocompletes that must behave differently (a factory's closures).
-
-    Raises:
-        ConfigurationError: a limit out of range, options that are not strings.
-    """
-
-    options: Options
-    restrict: bool = True
-    limit: int = 10
-    min_chars: int = 1
-    delay: int = 250
-    max_length: int = 200
-    placeholder: str | None = None
-    name: str | None = None
-    #: The key of its suggestion route (worked out from the above).
-    key: str = dataclasses.field(init=False, default="")
-    _folded: dict[str, str] = dataclasses.field(init=False, default_factory=dict, repr=False)
-    multiple: typing.ClassVar[bool] = False
-
-    def __post_init__(self) -> None:
-        _check_int(self.limit, "An autocomplete's limit", 1, 100)
-        _check_int(self.min_chars, "An autocomplete's min_chars", 0, 50)
-        _check_int(self.delay, "An autocomplete's delay (milliseconds)", 0, 5000)
-        _check_int(self.max_length, "An autocomplete's max_length", 1, 10_000)
-        if not callable(self.options):
-            if isinstance(self.options, str | bytes):
-                raise ConfigurationError(
-                    f"An autocomplete's options are a list of strings or a function, not "
-                    f"the string {self.options[:40]!r}")
-            choices = tuple(self.options)
-            bad = [c for c in choices if not isinstance(c, str)]
-            if bad:
-                raise ConfigurationError(
-                    f"An autocomplete's options are strings, not {bad[0]!r:.40}: give "
-                    "str(...) of each, or a function returning strings")
-            object.__setattr__(self, "options", choices)
-            object.__setattr__(self, "_folded", {c.casefold(): c for c in reversed(choices)})
-        object.__setattr__(self, "key", self._key())
-        _SOURCES[self.key] = self
-
-    def _key(self) -> str:
-        if self.name is not None:
-            if not isinstance(self.name, str) or not self.name.replace("-", "").replace(
-                    "_", "").isalnum() or len(self.name) > 80:
-                raise ConfigurationError(
-                    f"An autocomplete's name is letters, digits, '-' and '_', not "
-                    f"{self.name!r:.60}")
-            return self.name
-        src = self.options
-        if callable(src):
-            ident = f"{getattr(src, '__module__', '')}.{getattr(src, '__qualname__', '')}"
-            code = getattr(src, "__code__", None)
-            if code is not None and "<lambda>" in ident:  # same lambda text, same key
-                ident += repr((code.co_code, code.co_consts, code.co_names))
-            if not getattr(src, "__qualname__", ""):
-                ident += f"{type(src).__module__}.{type(src).__qualname__}"
-        else:
-            ident = json.dumps(src)
-        ident += f"|{self.restrict}|{self.limit}|{self.min_chars}|{self.max_length}"
-        return hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:20]
-
-    # ---- FieldKind ----------------------------------------------------------------------
-
-    def check_type(self, tp: Any, where: str) -> None:
-        """Refuse a field that is not ``str`` (or ``str | None``)."""
-        if _optional(tp)[0] is not str:
-            raise ConfigurationError(f"{where} has an Autocomplete: annotate it "
-                                     f"Annotated[str, Autocomplete(...)], not {tp!r}")
-
-    def read(self, raw: Any, field: FormField) -> Any:
-        """The submitted text, checked (see the class)."""
-        if isinstance(raw, list):
-            raise ValueError("Give one value")
-        text = "" if raw is None else _clean(raw, "The text", self.max_length)
-        if not text:
-            if field.required:
-                raise ValueError("Required")
-            return field.default
-        if not self.restrict:
-            return text
-        found = self.match(text)
-        if found is None:
-            raise ValueError(f"{text[:60]!r} is not one of the choices: pick one of the "
-                             "suggestions")
-        return found
-
-    def match(self, text: str) -> str | None:
-        """The option ``text`` names (ignoring case), as the option is spelled; None when
-        none does."""
-        folded = text.casefold()
-        if callable(self.options):
-            for option in itertools.islice(self.options(text), 1000):
-                if isinstance(option, str) and option.casefold() == folded:
-                    return option
-            return None
-        return self._folded.get(folded)
-
-    def suggest(self, text: str) -> list[str]:
-        """The options to show for ``text``: at most ``limit``; a list's are those that
-        start with the text, then those that hold it, ignoring case."""
-        if len(text.strip()) < self.min_chars:
-            return []
-        if callable(self.options):
-            return [str(o) for o in itertools.islice(self.options(text), self.limit)]
-        folded = text.strip().casefold()
-        choices: tuple[str, ...] = self.options  # type: ignore[assignment]
-        starts = (c for c in choices if c.casefold().startswith(folded))
-        holds = (c for c in choices if folded in c.casefold()
-                 and not c.casefold().startswith(folded))
-        return list(itertools.islice(itertools.chain(starts, holds), self.limit))
-
-    def control(self, field: FormField, value: Any, error: str | None,
-                attrs: Mapping[str, Any]) -> Element:
-        """The label, the combobox and the error of ``field``."""
-        ident = field.name
-        return Div(
-            Label(field.label, for_=ident),
-            Div(self.input(field.name, ident, "" if value is None else str(value),
-                           error, required=field.required),
-                self.listbox(ident, field.label),
-                cls="appkit-combobox", **attrs),
-            _message(ident, error),
-            cls="field")
-
-    def input(self, name: str, ident: str, value: str, error: str | None, *,
-              required: bool = False, **more: Any) -> Element:
-        """The combobox's ``<input>`` (``Tags`` uses it too; ``more`` are attributes in
-        place of or beside the combobox's)."""
-        attrs: dict[str, Any] = {
-            "type": "text", "id": ident, "name": name, "value": value, "role": "combobox",
-            "aria_autocomplete": "list", "aria_expanded": "false",
-            "aria_controls": f"{ident}-listbox", "aria_invalid": "true" if error else None,
-            "aria_describedby": _described(ident, error) or None,
-            "autocomplete": "off", "spellcheck": "false", "maxlength": self.max_length,
-            "placeholder": self.placeholder, "required": required,
-            "hx_get": _url(f"{SUGGEST_ROUTE}/{self.key}/{name}"),
-            "hx_trigger": f"input changed delay:{self.delay}ms, appkit-suggest"
-                          + (", focus" if self.min_chars == 0 else ""),
-            # The typed text alone: a live form's field attributes around it would
-            # include the whole form.
-            "hx_include": "this", "hx_target": f"#{ident}-listbox", "hx_swap": "innerHTML",
-            "hx_sync": "this:replace", "data_appkit_combobox": True}
-        attrs.update(more)
-        return Input(**attrs)
-
-    @staticmethod
-    def listbox(ident: str, label: str) -> Element:
-        """The (empty) list the suggestions go into."""
-        return Ul(id=f"{ident}-listbox", role="listbox", cls="appkit-listbox",
-                  aria_label=f"{label}: suggestions", hidden=True)
-
-    def __repr__(self) -> str:
-        what = getattr(self.options, "__qualname__", None) or f"{len(self.options)} options"  # type: ignore[arg-type]
-        return f"Autocomplete({what}, restrict={self.restrict})"
-
-
-def _suggestion(option: str, typed: str) -> Element:
-    """An option of the list, the typed text marked in it."""
-    at = option.casefold().find(typed.casefold()) if typed else -1
-    if at < 0 or len(option.casefold()) != len(option):
-        shown: list[Any] = [option]
-    else:
-        end = at + len(typed)
-        shown = [option[:at], Mark(option[at:end]), option[end:]]
-    return Li(*shown, role="option", data_value=option, aria_selected="false",
-              cls="appkit-option")
-
-
-async def _suggest(request: Request, key: str, field: str) -> HTMLResponse:
-    source = _SOURCES.get(key)
-    if source is None:
-        raise NotFound(f"No autocomplete has the key {key[:40]!r} (the page is older than "
-                       "the app: reload it)")
-    typed = request.query_params.get(field, "")
-    if len(typed) > _QUERY_MAX:
-        raise BadRequest(f"The text to complete is at most {_QUERY_MAX} characters, not "
-                         f"{len(typed):,}")
-    if callable(source.options):
-        found = await run_sync(source.suggest, typed)
-    else:
-        found = source.suggest(typed)
-    return HTMLResponse(render([_suggestion(o, typed.strip()) for o in found]))
 
 
 # ---- tags -------------------------------------------------------------------------------
@@ -364,6 +101,9 @@ class Tags:
         if self.suggest is not None and not isinstance(self.suggest, Autocomplete):
             object.__setattr__(self, "suggest", Autocomplete(
                 self.suggest, restrict=False, max_length=self.max_length))
+        if isinstance(self.suggest, Autocomplete) and self.suggest.pairs:
+            raise ConfigurationError("Tags suggest text: give them strings, not (value, "
+                                     "label) pairs")
 
     def check_type(self, tp: Any, where: str) -> None:
         """Refuse a field that is not ``list[str]``."""
@@ -408,6 +148,11 @@ class Tags:
                 attrs: Mapping[str, Any]) -> Element:
         """The label, the chips, the input and the error of ``field``."""
         ident = field.name
+        attrs = dict(attrs)
+        if attrs.pop("autofocus", False):   # on the input, not the group around it
+            more_focus: dict[str, Any] = {"autofocus": True}
+        else:
+            more_focus = {}
         values = [] if value is None else [value] if isinstance(value, str) else value
         shown: dict[str, str] = {}   # each tag once, as read() keeps it
         for v in itertools.islice(values, _SHOWN_MAX):
@@ -417,7 +162,7 @@ class Tags:
         chips = [self.chip(field.name, t) for t in list(shown.values())[:_SHOWN_MAX]]
         described = _described(ident, error, f"{ident}-keys")
         more: dict[str, Any] = {"aria_invalid": "true" if error else None,
-                                "aria_describedby": described}
+                                "aria_describedby": described, **more_focus}
         source = self.suggest
         if isinstance(source, Autocomplete):
             box: list[Element] = [
@@ -516,6 +261,8 @@ class Score:
                 attrs: Mapping[str, Any]) -> Element:
         """A fieldset of radios, drawn as stars, with its legend and error."""
         ident = field.name
+        attrs = dict(attrs)
+        focus = bool(attrs.pop("autofocus", False))   # on its checked radio, else the first
         chosen = "" if value is None else str(value).strip()
         radios: list[Element] = []
         default = field.default
@@ -532,6 +279,10 @@ class Score:
                       checked=chosen == str(n), required=field.required and n == self.min),
                 Label(Icon(self.icon), Span(self.name_of(n), cls="appkit-visually-hidden"),
                       for_=f"{ident}-{n}", cls="appkit-score-point", title=self.name_of(n))]
+        if focus:
+            inputs = [r for r in radios if r.tag == "input"]
+            target = next((r for r in inputs if r.attrs.get("checked")), inputs[0])
+            target.attrs["autofocus"] = True
         return Fieldset(
             Legend(field.label),
             Div(*radios, cls="appkit-score-points"),
@@ -560,4 +311,4 @@ def install(app: Any) -> None:
     if getattr(app.state, "appkit_ui_suggest", False):
         return
     app.state.appkit_ui_suggest = True
-    app.get(SUGGEST_ROUTE + "/{key}/{field}", name="appkit-ui-suggest")(_suggest)
+    app.get(SUGGEST_ROUTE + "/{key}/{field}", name="appkit-ui-suggest")(suggest_route)

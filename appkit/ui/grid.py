@@ -10,23 +10,17 @@ checked by the form model, add, delete with an in-page confirmation and CSV expo
                    Column("salary", format="money"))
         editable = ("name", "email")
 
-    class Totals(DataGrid):          # read-only unless it defines save_row / delete_row
-        source = Query(app, "SELECT category AS id, sum(amount) AS spent FROM expense "
-                            "WHERE day >= ? GROUP BY category", ["2024-01-01"])
-
-    class Recent(DataGrid):
-        source = Rows(lambda: recent_items)        # dataclass instances or dicts
-
     @app.get("/people")
     def page():
         return Page("People", People.mount())
 
-Only the current page's rows are read (``LIMIT``/``OFFSET``) and rendered, so a table of
-100,000 rows stays quick; the rows are keyed (``data_keyed=True``), so changing one row
-sends that row. The search is a ``LIKE`` over the text columns with parameters (a list is
-searched in Python); a sort or a page the grid does not have is a 400. The CSV export is
-``GET /_appkit-grid/<name>.csv`` (``install(app)`` adds it once; ``UISettings`` does
-that). See docs/ui.md.
+Or ``source = Query(app, "SELECT ...", params)``, or ``Rows(items)`` (a list). Only the
+current page's rows are read (``LIMIT``/``OFFSET``) and rendered, so 100,000
+rows stay quick; the rows are keyed (``data_keyed=True``): changing one row sends that
+row, a new page its rows and pager (``data_part``). The search is a ``LIKE`` with
+parameters (a list's in Python); a sort or a page the grid does not have is a 400. The
+CSV export: ``GET /_appkit-grid/<name>.csv`` (``install(app)``; ``UISettings`` does it).
+See docs/ui.md.
 """
 
 from __future__ import annotations
@@ -57,7 +51,7 @@ from appkit.html import (
     Tr,
 )
 from appkit.live.components import Component, handler, root_path, state
-from appkit.ui.grid_export import EXPORT_ROUTE, install
+from appkit.ui.grid_export import EXPORT_ROUTE, assets, bring_script, install
 from appkit.ui.grid_sources import GRIDS as _GRIDS
 from appkit.ui.grid_sources import (
     Column,
@@ -67,15 +61,17 @@ from appkit.ui.grid_sources import (
     checked_search,
     dom_id,
     kind,
+    label_format,
     make_source,
     money,
     text_of,
     value_of,
 )
 
-__all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "Query", "Rows", "install", "money"]
+__all__ = ["Column", "DataGrid", "EXPORT_ROUTE", "Query", "Rows", "assets", "install", "money"]
 
 _NEW = ("", 0)   # the key of a row being added
+
 
 class DataGrid(Component):
     """A data grid (see the module). Subclass it and set:
@@ -384,6 +380,7 @@ class DataGrid(Component):
         return f"{root_path()}{EXPORT_ROUTE}/{self.name}.csv{tail}"
 
     def render(self) -> Any:
+        bring_script()
         total, pairs = self._page()
         last = self.pages(total)
         ids = [key for key, _ in pairs]
@@ -405,7 +402,8 @@ class DataGrid(Component):
                                    **self.on("order", by=column.name)),
                             aria_sort=("descending" if self.desc else "ascending") if on
                             else None, scope="col"))
-        heads.append(Th(Span("Actions", cls="appkit-visually-hidden")))
+        if self._has_actions():
+            heads.append(Th(Span("Actions", cls="appkit-visually-hidden")))
 
         def pager(label: str, to: int, enabled: bool) -> Any:
             return Button(label, type="button", disabled=not enabled, cls="secondary",
@@ -421,9 +419,13 @@ class DataGrid(Component):
                   role="button", cls="secondary"),
                 Span(f"{len(self.selected):,} selected", id=f"{self.id}-selected")
                 if self.selected else None,
-                cls="appkit-grid-tools"),
-            Div(Table(Thead(Tr(*heads)),
-                      Tbody(body, id=f"{self.id}-rows", data_keyed=True)),
+                cls="appkit-grid-tools", id=f"{self.id}-tools", data_part=True),
+            # The parts (data_part) and the keyed rows are what an event's answer over the
+            # page's socket sends when they change (a new page: the rows and the pager).
+            Div(Table(Thead(Tr(*heads), id=f"{self.id}-head", data_part=True),
+                      Tbody(body, id=f"{self.id}-rows", data_keyed=True,
+                            data_grid_event=self.on("toggle", row="")["hx-post"],
+                            hx_sync="this:queue all")),
                 cls="appkit-grid-scroll"),
             Div(P(f"{first:,}–{upto:,} of {total:,}", id=f"{self.id}-count",
                   aria_live="polite"),
@@ -432,29 +434,35 @@ class DataGrid(Component):
                 Span(f"Page {self.page:,} of {last:,}"),
                 pager("Next", min(last, self.page + 1), self.page < last),
                 pager("Last", last, self.page < last),
-                cls="appkit-grid-pager"),
+                cls="appkit-grid-pager", id=f"{self.id}-pager", data_part=True),
             cls="appkit-datagrid")
 
+    def _has_actions(self) -> bool:
+        return self._edit_model is not None or self._can_delete
+
     def _row(self, key: Any, row: Any) -> Any:
+        # The checkbox sends "toggle" through grid.js (the row's data-k): no htmx
+        # attributes in every row (a page of them is what a page change sends).
         cells = [Td(Input(type="checkbox", checked=key in self.selected,
-                          aria_label=f"Select row {key}", **self.on("toggle", row=key)))]
+                          aria_label=f"Select row {key}"))]
         for column in self._columns:
             value = value_of(row, column.name)
             right = column.format in ("money", "number") or (
                 column.format is None and isinstance(value, int | float)
                 and not isinstance(value, bool))
             cells.append(Td(column.show(value), cls="appkit-grid-num" if right else None))
-        actions = []
+        actions = []   # sent by grid.js too (data-do), the row's key from its data-k
         if self._edit_model is not None:
             actions.append(Button("Edit", type="button", cls="secondary",
-                                  aria_label=f"Edit row {key}", **self.on("edit", row=key)))
+                                  aria_label=f"Edit row {key}", data_do="edit"))
         if self._can_delete:
             actions.append(Button("Delete", type="button", cls="secondary",
                                   aria_label=f"Delete row {key}",
                                   hx_confirm=f"Delete row {key}? This cannot be undone.",
-                                  **self.on("delete", row=key)))
-        cells.append(Td(*actions, cls="appkit-grid-actions"))
-        return Tr(*cells, id=f"{self.id}-r{dom_id(key)}",
+                                  data_do="delete"))
+        if actions:
+            cells.append(Td(*actions, cls="appkit-grid-actions"))
+        return Tr(*cells, id=f"{self.id}-r{dom_id(key)}", data_k=key,
                   aria_selected="true" if key in self.selected else None)
 
     def _form_row(self, key: Any, row: Any) -> Any:
@@ -472,7 +480,7 @@ class DataGrid(Component):
             field_attrs=lambda f: {"autofocus": f.name == first},
             cls="appkit-grid-form", aria_label="New row" if new else f"Edit row {key}")
         form = form(Button("Cancel", type="button", cls="secondary", **self.on("cancel")))
-        return Tr(Td(form, colspan=len(self._columns) + 2),
+        return Tr(Td(form, colspan=len(self._columns) + 1 + self._has_actions()),
                   id=f"{self.id}-{'new' if new else f'r{dom_id(key)}'}")
 
 
@@ -540,9 +548,10 @@ def _prepare_columns(cls: type[DataGrid], fields: Mapping[str, Any]) -> None:
         known(column.name, "columns")
         if column.format is None:
             kin = kind(fields.get(column.name))
-            fmt = ("datetime" if kin is datetime.datetime else "date"
-                   if kin is datetime.date else "number" if kin in (int, float)
-                   and column.name != getattr(src, "key", None) else "text")
+            fmt = label_format(src, column.name) or (  # an Autocomplete's label
+                "datetime" if kin is datetime.datetime else "date" if kin is datetime.date
+                else "number" if kin in (int, float) and column.name != getattr(
+                    src, "key", None) else "text")
             column = dataclasses.replace(column, format=fmt)
         made.append(column)
     cls._columns = tuple(made)
@@ -563,7 +572,8 @@ def _prepare_columns(cls: type[DataGrid], fields: Mapping[str, Any]) -> None:
 def _table_model(cls: type[DataGrid], src: TableSource) -> type | None:
     """The form model of a table grid's ``editable`` fields (None: none)."""
     fields = {f.name: f for f in dataclasses.fields(src.table.cls)}
-    hints = src.fields()
+    # With their Annotated extras: an Autocomplete, a Score... edits the row as in a form.
+    hints = typing.get_type_hints(src.table.cls, include_extras=True)
     for name in cls.editable:
         if name not in fields:
             raise ConfigurationError(

@@ -1,5 +1,7 @@
 """A data grid's CSV export: ``GET /_appkit-grid/<grid name>.csv?q=&sort=&desc=&<filters>``,
-every row of the grid's search and filters in its sort, streamed in batches."""
+every row of the grid's search and filters in its sort, streamed in batches; and its
+script on the app's pages (``grid.js``: a row's checkbox, Edit and Delete send their
+events from there)."""
 
 from __future__ import annotations
 
@@ -11,17 +13,41 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from appkit.app.pipeline import current_connection
 from appkit.errors import BadRequest, Forbidden, NotFound
+from appkit.html import Element, Script
 from appkit.live.components import COMPONENTS_KEY
+from appkit.ui._assets import asset_url, install_head
 from appkit.ui.grid_sources import GRIDS, Column, batches, money, value_of
 
-__all__ = ["EXPORT_ROUTE", "install"]
+__all__ = ["EXPORT_ROUTE", "assets", "bring_script", "install", "install_export"]
 
 #: Where a grid's rows are exported as CSV (``/_appkit-grid/<grid name>.csv``).
 EXPORT_ROUTE = "/_appkit-grid"
 
 
+def assets(app: Any) -> list[Element]:
+    """The script of the grids' rows (a row's checkbox, Edit and Delete send from there)."""
+    return [Script(src=asset_url(app, "ui/grid.js"), defer=True)]
+
+
 def install(app: Any) -> None:
+    """Give every full page of ``app`` the grids' script and add their CSV export route
+    (once each). ``UISettings`` does it."""
+    install_head(app, "grid", assets)
+    install_export(app)
+
+
+def bring_script() -> None:
+    """Put grid.js on the pages of the app being served (once), when it has neither the
+    kit nor ``install(app)``: a grid works in any app with the live layer."""
+    conn = current_connection()
+    components = conn.scope.get(COMPONENTS_KEY) if conn is not None else None
+    if components is not None:
+        install_head(components.app, "grid", assets)
+
+
+def install_export(app: Any) -> None:
     """Add the grids' CSV export route to ``app`` (once). It serves the grids whose rows
     are ``app``'s (its table, its query; a list given no app), to a user their
     ``permissions`` allow."""

@@ -122,6 +122,19 @@ def dom_id(key: Any) -> str:
                    for c in str(key))
 
 
+def label_format(src: Any, name: str) -> Callable[[Any], str] | None:
+    """For a table's field annotated with an ``Autocomplete`` of (value, label) pairs: a
+    column format showing a value's label (the value itself when no choice has it)."""
+    row_cls = getattr(getattr(src, "table", None), "cls", None)
+    if row_cls is None:
+        return None
+    hint = typing.get_type_hints(row_cls, include_extras=True).get(name)
+    for extra in getattr(hint, "__metadata__", ()):
+        if getattr(extra, "pairs", False) and callable(getattr(extra, "label_for", None)):
+            return lambda value: extra.label_for(value) or str(value)
+    return None
+
+
 def text_of(value: Any) -> str:
     """A value as a filter compares it (a date as ISO 8601)."""
     return value.isoformat() if isinstance(value, datetime.date) else str(value)

@@ -29,7 +29,7 @@ from appkit.html import (
     Title,
     Ul,
 )
-from appkit.ui._checks import css_length, text
+from appkit.ui._checks import css_length, needs_kit, text
 from appkit.ui.errors import UIError
 from appkit.ui.icons import Icon
 
@@ -125,6 +125,7 @@ def Shell(*content: Any, title: str, nav: Sequence[NavItem | Element] = (),  # n
         UIError: a title that is not text, a sidebar width that is not a CSS length.
     """
     text(title, "A shell's title")
+    needs_kit("Shell")
     width = css_length(sidebar_width, "sidebar_width")
     here = None if current is None else _url(current)
     items = list(nav)

@@ -12,7 +12,7 @@ from typing import Any
 
 from appkit.html import H2, A, Article, Button, Div, Element, Footer, Header, Progress, Span
 from appkit.html import Dialog as DialogElement
-from appkit.ui._checks import element_id, text
+from appkit.ui._checks import element_id, needs_kit, text
 from appkit.ui.errors import UIError
 from appkit.ui.icons import Icon
 
@@ -59,6 +59,7 @@ def Tabs(*tabs: Tab, id: str, selected: int = 0, label: str | None = None,  # no
     Raises:
         UIError: no tabs, something else than a ``Tab``, a bad id or index.
     """
+    needs_kit("Tabs")
     element_id(id, "Tabs(...)")
     if not tabs:
         raise UIError("Tabs(...) needs at least one Tab(label, *content)")
@@ -126,6 +127,7 @@ def Dropdown(label: str, *items: Any, icon: str | None = "chevron-down",  # noqa
             edges together, for a button at the right of a bar).
         attrs: attributes of the button.
     """
+    needs_kit("Dropdown")
     text(label, "A dropdown's label")
     if not items:
         raise UIError(f"Dropdown({label!r}) needs at least one MenuItem")
@@ -161,6 +163,7 @@ def Dialog(title: str, *body: Any, id: str, buttons: Any = (),  # noqa: N802, A0
         buttons: the buttons at its foot (``DialogClose("Cancel")``, a submit button).
         close_label: the tooltip of the × in its corner.
     """
+    needs_kit("Dialog")
     text(title, "A dialog's title")
     element_id(id, f"Dialog({title!r})")
     extra = attrs.pop("cls", None)

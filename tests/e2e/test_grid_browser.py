@@ -104,3 +104,74 @@ def test_the_grid_by_keyboard_only(live_server: Callable[[Any], str], page: Page
     expect(page.get_by_text("1 selected")).to_be_visible()
     expect(page.get_by_role("checkbox", name="Select row 147")).to_be_checked()
     assert opened == [], f"the browser's own dialog opened: {opened}"
+
+
+def test_a_page_change_sends_the_rows_and_the_pager_not_the_grid(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    """In Chromium, over the page's socket: Next page receives the rows' and the pager's
+    content (an ``inner`` each), far less than the grid; a row's checkbox selects it
+    (grid.js) by mouse and by keyboard."""
+    received: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
+        payload if isinstance(payload, str) else payload.decode())))
+    page.goto(live_server(grid_app()))
+    grid_html = page.locator(".appkit-datagrid").evaluate("el => el.outerHTML.length")
+    count = page.locator("[id$='-count']")
+    expect(count).to_have_text("1–50 of 100,000")
+    page.wait_for_function("() => window.htmx && document.querySelector('tbody[data-keyed]')")
+    page.wait_for_timeout(300)          # the socket is open (its hello came)
+    received.clear()
+    nxt = page.get_by_role("button", name="Next page")
+    nxt.click()
+    expect(count).to_have_text("51–100 of 100,000")
+    expect(first_row_name(page)).to_have_text("Person 000051")
+    expect(nxt).to_be_focused()          # the pager's content was morphed in place
+    replies = [frame for frame in received if '"ops"' in frame]
+    assert len(replies) == 1, received
+    import json
+
+    ops = json.loads(replies[0])["ops"]
+    assert sorted(op["op"] + ":" + op["target"].rsplit("-", 1)[1] for op in ops) == [
+        "inner:pager", "inner:rows"]
+    sent = sum(len(op["html"]) for op in ops)
+    assert sent < grid_html - 1500, (sent, grid_html)   # not the tools, headings, table
+    box = page.get_by_role("checkbox", name="Select row 52")
+    box.click()
+    expect(page.get_by_text("1 selected")).to_be_visible()
+    expect(page.locator("tr[data-k='52']")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Space")          # the focused checkbox again: unselected
+    expect(page.get_by_text("1 selected")).to_have_count(0)
+    expect(box).not_to_be_checked()
+
+
+def test_an_edited_row_picks_a_label_and_saves_its_value(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    """The row's form uses the model's field types: its Autocomplete of values and labels
+    shows the label, the keyboard picks another, Enter saves the value; an error shows in
+    the row."""
+    from tests.appkit.ui.test_grid import deal_app
+
+    app = deal_app()
+    deals = app.state_deals  # type: ignore[attr-defined]
+    page.goto(live_server(app))
+    page.get_by_role("button", name="Edit row 1").click()
+    account = page.get_by_role("combobox", name="Account")
+    expect(account).to_have_value("Globex")
+    account.fill("Nobody")                           # no client's name: the row says so
+    page.keyboard.press("Escape")
+    account.press("Enter")
+    expect(page.locator("#account-error")).to_contain_text("is not one of the choices")
+    assert deals.get(1).account == 2
+    page.locator("#value").fill("10.5")
+    account = page.get_by_role("combobox", name="Account")
+    account.fill("")
+    account.focus()
+    page.keyboard.type("ini", delay=20)
+    expect(page.get_by_role("option", name="Initech")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")                     # picks
+    expect(account).to_have_value("Initech")
+    page.keyboard.press("Enter")                     # saves the row
+    expect(page.get_by_role("form")).to_have_count(0)
+    saved = deals.get(1)
+    assert (saved.account, saved.value) == (3, 10.5)

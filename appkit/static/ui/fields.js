@@ -63,11 +63,32 @@
       input.value = "";
       if (addTag(tags, value)) changed(tags);
     } else {
-      input.value = value;
+      var hidden = valueOf(input);
+      if (hidden) {              // values and labels: the label shown, the value sent
+        hidden.value = value;
+        input.value = option.getAttribute("data-label") || option.textContent;
+      } else {
+        input.value = value;
+      }
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
     input.focus();
   }
+
+  // An autocomplete of values and labels: the hidden input beside its text input.
+  function valueOf(input) {
+    var box = input.closest(".appkit-combobox");
+    return box ? box.querySelector("input[data-appkit-value]") : null;
+  }
+
+  // Typing in it sends the text until a suggestion is picked (the server accepts a
+  // label typed in full, and says so by the field when it is no choice's).
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("[data-appkit-combobox]")) return;
+    var hidden = valueOf(input);
+    if (hidden) hidden.value = input.value;
+  });
 
   // Suggestions arrived (htmx swapped them into the listbox): number them and show them.
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -122,6 +143,14 @@
           return true;
         }
         if (open) close(input);
+        // The text input of values and labels belongs to no form (its text is not
+        // sent): Enter submits the form around it, as in any other field.
+        var form = valueOf(input) ? input.closest("form") : null;
+        if (form && form.requestSubmit) {
+          event.preventDefault();
+          form.requestSubmit();
+          return true;
+        }
         return false;
       case "Escape":
         if (open) {

@@ -433,3 +433,156 @@ def test_min_chars_zero_suggests_on_focus() -> None:
     assert 'hx-trigger="input changed delay:250ms, appkit-suggest, focus"' in html
     assert Autocomplete(["red", "green", "blue"], min_chars=0, limit=2).suggest("") == [
         "red", "green"]
+
+
+# ---- values and labels ------------------------------------------------------------------
+
+CUSTOMERS = {1: "Acme", 2: "Globex", 3: "Initech", 14: "Acme Labs"}
+CUSTOMER_LOOKUPS: list[str] = []
+
+
+def find_customers(text: str) -> list[tuple[int, str]]:
+    """A function returning (value, label) pairs (a query, in an app)."""
+    CUSTOMER_LOOKUPS.append(text)
+    return [(k, v) for k, v in CUSTOMERS.items() if text.casefold() in v.casefold()]
+
+
+def customer_label(value: int) -> str | None:
+    return CUSTOMERS.get(value)
+
+
+@dataclass
+class Order:
+    customer: Annotated[int, Autocomplete(list(CUSTOMERS.items()))]
+    region: Annotated[str | None, Autocomplete({"eu": "Europe", "us": "United States"})] = None
+    payer: Annotated[int | None, Autocomplete(find_customers, label_of=customer_label)] = None
+
+
+def order_app() -> tuple[App, list[Any]]:
+    app = App("fields-pairs", extensions=[UISettings()])
+    saved: list[Any] = []
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Order", form_for(Order).render(action="/order"))
+
+    @app.get("/edit")
+    def edit() -> Any:          # a stored order, shown again
+        return Page("Order", form_for(Order).render(Order(customer=14, region="us", payer=2),
+                                                    action="/order"))
+
+    @app.post("/order")
+    def save(form: Submitted[Order]) -> Any:
+        if not form.accepted:
+            return form.render(action="/order")
+        saved.append(form.value)
+        return "saved"
+
+    return app, saved
+
+
+def test_pairs_post_the_value_typed_and_show_the_label() -> None:
+    app, saved = order_app()
+    with Client(app) as client:
+        answer = client.post("/order", hx=True, data={"customer": "14", "region": "eu",
+                                                      "payer": "3"})
+        assert answer.status_code == 200, answer.text
+        assert saved == [Order(customer=14, region="eu", payer=3)]   # ints, not "14"
+        edited = client.get("/edit").text
+    # The text input shows the label and sends nothing; the hidden input sends the value.
+    shown = re.search(r'<input type="text" id="customer"[^>]*>', edited)
+    assert shown is not None and 'value="Acme Labs"' in shown.group(0)
+    assert 'form="appkit-no-form"' in shown.group(0)
+    assert '<input type="hidden" name="customer" value="14" data-appkit-value>' in edited
+    assert re.search(r'<input type="text" id="region"[^>]*value="United States"', edited)
+    assert '<input type="hidden" name="region" value="us" data-appkit-value>' in edited
+    payer = re.search(r'<input type="text" id="payer"[^>]*>', edited)
+    assert payer is not None and 'value="Globex"' in payer.group(0)   # label_of
+
+
+def test_a_label_typed_in_full_is_its_value_and_the_suggestions_carry_values() -> None:
+    app, saved = order_app()
+    with Client(app) as client:
+        answer = client.post("/order", hx=True, data={"customer": "  initech ",
+                                                      "payer": "globex"})
+        assert answer.status_code == 200 and saved == [Order(customer=3, payer=2)]
+        ac = form_for(Order).fields[0].kind     # the field's autocomplete, for its route
+        assert isinstance(ac, Autocomplete) and ac.pairs
+        found = client.get(f"/_appkit-ui/suggest/{ac.key}/customer?customer=acm").text
+    assert re.findall(r'data-value="(\d+)" data-label="([^"]+)"', found) == [
+        ("1", "Acme"), ("14", "Acme Labs")]
+    assert "<mark>Acm</mark>e Labs" in found
+
+
+@pytest.mark.parametrize("data", [
+    {"customer": "99"},                        # a value no choice has
+    {"customer": "Acme Corp"},                 # a label no choice has
+    {"customer": "1; DROP TABLE x"},
+    {"customer": "1", "region": "fr"},
+    {"customer": "1", "payer": "99"},           # the function's label_of has none
+    {"customer": "1", "payer": "-1"},
+    {"customer": "1", "payer": "9" * 30},
+    {"customer": ""},                          # required
+])
+def test_a_forged_value_is_the_fields_error_never_a_500(data: dict[str, Any]) -> None:
+    app, saved = order_app()
+    with Client(app) as client:
+        answer = client.post("/order", hx=True, data=data)
+    assert answer.status_code == 422, answer.text
+    errors = errors_of(answer.text)
+    assert errors and saved == []
+    assert set(errors) <= {"customer", "region", "payer"}
+
+
+def test_a_refused_value_is_shown_again_as_it_was_sent() -> None:
+    app, _ = order_app()
+    with Client(app) as client:
+        answer = client.post("/order", hx=True, data={"customer": "Acme Corp"})
+    assert answer.status_code == 422
+    assert re.search(r'<input type="text" id="customer"[^>]*value="Acme Corp"', answer.text)
+    assert "is not one of the choices" in errors_of(answer.text)["customer"]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Autocomplete([(1, "a"), (1, "b")]), "values are unique"),
+    (lambda: Autocomplete([(1, "a", "x")]), "pairs are (value, label)"),
+    (lambda: Autocomplete([(1, 2)]), "the label a str"),
+    (lambda: Autocomplete([(1.5, "x")]), "the value a str or an int"),
+    (lambda: Autocomplete({1: "a"}, restrict=False), "leave restrict=True"),
+    (lambda: Autocomplete(["a"], label_of=str), "label_of goes with options that are a "),
+    (lambda: Tags(suggest=Autocomplete({1: "a"})), "Tags suggest text"),
+])
+def test_bad_pairs_are_refused_where_they_are_written(make: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        make()
+
+
+def test_pairs_need_a_field_of_their_values_type() -> None:
+    @dataclass
+    class Wrong:
+        customer: Annotated[str, Autocomplete([(1, "Acme")])]
+
+    @dataclass
+    class Floaty:
+        customer: Annotated[float, Autocomplete([(1, "Acme")])]
+
+    with pytest.raises(ConfigurationError, match="is str, but its Autocomplete has the "
+                                                 "value 1"):
+        form_for(Wrong)
+    with pytest.raises(ConfigurationError, match="annotate it with the values' type"):
+        form_for(Floaty)
+
+
+def test_autofocus_goes_on_the_control_a_keyboard_user_types_in() -> None:
+    """A grid's edit row focuses its first field: for these kinds, their input (or the
+    score's checked radio), not the group around it."""
+    model = form_for(Order)
+    focus: Any = lambda f: {"autofocus": True}   # noqa: E731
+    html = render(model.render({"customer": 14}, field_attrs=focus))
+    assert re.search(r'<input type="text" id="customer"[^>]*autofocus', html)
+    assert not re.search(r'<div class="appkit-combobox"[^>]*autofocus', html)
+    trip = render(form_for(Trip).render({"city": "Rome", "rating": 4},
+                                        field_attrs=lambda f: {"autofocus": f.name != "city"}))
+    assert re.search(r'<input type="text" id="tags"[^>]*autofocus', trip)
+    assert '<input type="radio" id="rating-4" name="rating" value="4" checked autofocus>' in trip
+    assert not re.search(r'<(div|fieldset)[^>]*autofocus', trip)

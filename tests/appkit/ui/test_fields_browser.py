@@ -304,3 +304,87 @@ def test_escape_closes_the_list_before_the_dialog(live_server: Callable[[Any], s
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert problems == []
+
+
+CUSTOMERS = {1: "Acme", 2: "Globex", 14: "Acme Labs"}
+
+
+@dataclass
+class Order:
+    customer: Annotated[int, Autocomplete(list(CUSTOMERS.items()), delay=100)]
+
+
+class LiveOrder(FormComponent):
+    model = Order
+
+
+def orders_app(saved: list[Order]) -> App:
+    app = App("pairs-browser", extensions=[UISettings()])
+
+    @app.get("/")
+    def index() -> Any:
+        return HtmlPage("Order", form_for(Order).render(Order(customer=2), action="/order"),
+                        Div(id="after"))
+
+    @app.post("/order")
+    def save(form: Submitted[Order]) -> Any:
+        if not form.accepted:
+            return form.render(action="/order")
+        saved.append(form.value)
+        return Div(f"Saved {form.value.customer!r}", id="saved")
+
+    @app.get("/live")
+    def live() -> Any:
+        return HtmlPage("Live order", LiveOrder.mount())
+
+    return app
+
+
+def test_values_and_labels_the_user_sees_labels_the_form_posts_the_value(
+        live_server: Callable[[Any], str], page: Page) -> None:
+    saved: list[Order] = []
+    problems, suggests = watch(page)
+    page.goto(live_server(StrictCSP(orders_app(saved))))
+    customer = page.locator("#customer")
+    expect(customer).to_have_value("Globex")                 # the stored value's label
+    customer.fill("")
+    customer.focus()
+    page.keyboard.type("acm", delay=20)
+    options = page.locator("#customer-listbox").get_by_role("option")
+    expect(options).to_have_text(["Acme", "Acme Labs"])      # labels, searched by label
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(customer).to_have_value("Acme Labs")              # the label shown
+    hidden = page.locator("input[type=hidden][name=customer]")
+    expect(hidden).to_have_value("14")                       # the value sent
+    page.keyboard.press("Enter")
+    expect(page.locator("#saved")).to_have_text("Saved 14")
+    assert saved == [Order(customer=14)] and any(u.endswith("customer=acm") for u in suggests)
+
+    # A text that is no choice's label: the field says so, nothing is saved.
+    page.goto(live_server(StrictCSP(orders_app(saved))))
+    customer = page.locator("#customer")
+    customer.fill("Acme Corp")
+    page.keyboard.press("Escape")
+    customer.press("Enter")
+    expect(page.locator("#customer-error")).to_contain_text("is not one of the choices")
+    assert saved == [Order(customer=14)]
+    assert problems == []
+
+
+def test_values_and_labels_in_a_live_form(live_server: Callable[[Any], str],
+                                          page: Page) -> None:
+    problems, _ = watch(page)
+    page.goto(live_server(StrictCSP(orders_app([]))) + "live")
+    customer = page.locator("#customer")
+    customer.focus()
+    page.keyboard.type("glo", delay=20)
+    expect(page.locator("#customer-listbox").get_by_role("option")).to_have_text(["Globex"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(customer).to_have_value("Globex")
+    expect(page.locator("input[type=hidden][name=customer]")).to_have_value("2")
+    page.keyboard.press("Tab")
+    expect(page.locator("#customer-error")).not_to_have_class("error")
+    assert problems == []

@@ -9,14 +9,14 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 from appkit import App
 from appkit.html import Page
 from appkit.testing import Client
-from appkit.ui import UISettings
+from appkit.ui import Autocomplete, Score, UISettings
 from appkit.ui.grid import _GRIDS, Column, DataGrid, money
 from tests.appkit.live.pages import LivePage, component_token, frames, live_client, reply_to
 
@@ -356,3 +356,187 @@ def test_a_filter_must_be_a_state_field_and_say_what_it_matches() -> None:
             table = app.table_for(Spend)
             month: str = state("", bind=True)
             filters = ("month",)
+
+
+def socket_sender(client: Client) -> tuple[Any, Any]:
+    """A live page of the grid and a function sending one of its events over the socket
+    (the operations of the reply)."""
+    page = LivePage(client)
+    token = component_token(page.html, "PersonGrid")
+    ws = page.connect()
+    frames(ws, 1)
+    refs = iter(range(1, 1000))
+
+    def send(**data: Any) -> list[dict[str, Any]]:
+        ref = next(refs)
+        ws.send_text(json.dumps({"t": "ev", "ref": ref, "route": ROUTE,
+                                 "d": {"_c": token, **data}}))
+        reply = reply_to(ws, ref)
+        assert reply["ok"] is True, reply
+        return list(reply["ops"])
+
+    return page, send
+
+
+def shape(ops: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each operation and the end of its target's id (``rows``, ``pager``, ``r7``...)."""
+    return [(op["op"], op["target"].rsplit("-", 1)[1]) for op in ops]
+
+
+def test_over_the_socket_a_page_sort_or_search_sends_the_rows_and_pager_only(app: App) -> None:
+    with live_client(app) as client:
+        page, send = socket_sender(client)
+        whole = len(page.html)
+        paged = send(_h="goto", page="2")
+        assert sorted(shape(paged)) == [("inner", "pager"), ("inner", "rows")]
+        rows = next(op["html"] for op in paged if op["op"] == "inner"
+                    and op["target"].endswith("-rows"))
+        assert row_ids(rows) == list(range(51, 101)) and "<tbody" not in rows
+        pager = next(op["html"] for op in paged if op["target"].endswith("-pager"))
+        assert "51–100 of 100,000" in pager and "Page 2 of 2,000" in pager
+        # A row is its cells: its checkbox sends its event through grid.js (data-k).
+        assert rows.count('<input type="checkbox" aria-label="Select row ') == 50
+        assert rows.count("data-k=") == 50 and "hx-post" not in rows
+        assert rows.count('data-do="edit"') == rows.count('data-do="delete"') == 50
+        assert len(rows) / 50 < 520, len(rows) / 50   # a row was 803 characters
+        size = sum(len(op["html"]) for op in paged)
+        assert size < whole - 4000, (size, whole)      # not the tools, headings, table
+        ordered = send(_h="order", by="name")   # page 1, the headings, the export's link
+        assert sorted(shape(ordered)) == [("inner", "head"), ("inner", "pager"),
+                                          ("inner", "rows"), ("inner", "tools")]
+        searched = send(_h="search", query="Person 09999")    # rows not on the page
+        assert sorted(shape(searched)) == [("inner", "pager"), ("inner", "rows"),
+                                           ("inner", "tools")]   # the export's link
+        # One row selected: that row, and the tools' "1 selected"; the rows stay.
+        picked = send(_h="toggle", row="99995")
+        assert sorted(shape(picked)) == [("inner", "tools"), ("morph", "r99995")]
+
+
+def test_rows_carry_their_key_and_no_htmx_and_the_page_loads_grid_js(client: Client) -> None:
+    _, html = start(client)
+    row = re.search(r'<tr id="c-[^"]*-r7"[^>]*>.*?</tr>', html, re.S)
+    assert row is not None and 'data-k="7"' in row.group(0)
+    assert '<td><input type="checkbox" aria-label="Select row 7"></td>' in row.group(0)
+    assert re.search(r'<tbody id="c-[^"]*-rows" data-keyed data-grid-event="/_appkit-component"',
+                     html)
+    assert re.search(r'<script src="/_appkit/ui/grid.js\?v=[0-9a-f]+" defer', html), (
+        re.findall(r"<script[^>]*>", html))
+
+
+# ---- inline edit with the model's field types ------------------------------------------------
+
+CLIENTS = {1: "Acme", 2: "Globex", 3: "Initech"}
+
+
+@dataclass
+class Deal:
+    id: int | None = None
+    title: str = ""
+    account: Annotated[int, Autocomplete(list(CLIENTS.items()))] = 1
+    stars: Annotated[int, Score(max=5)] = 3
+    closes: dt.date | None = None
+    value: float = 0.0
+
+
+def deal_app() -> App:
+    app = App("griddeals", extensions=[UISettings()])
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE deal (id INTEGER PRIMARY KEY, title TEXT NOT NULL, "
+                   "account INTEGER NOT NULL, stars INTEGER NOT NULL, closes TEXT, "
+                   "value REAL NOT NULL)")
+        db.execute("INSERT INTO deal VALUES (1, 'Big one', 2, 4, '2024-05-01', 1234.5)")
+
+    deals = app.table_for(Deal)
+
+    class DealGrid(DataGrid):
+        table = deals
+        columns = ("title", "account", Column("closes", format="date"),
+                   Column("value", format="money"))
+        editable = ("title", "account", "stars", "closes", "value")
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Deals", DealGrid.mount())
+
+    app.state_deals = deals  # type: ignore[attr-defined]
+    return app
+
+
+def test_inline_edit_uses_the_models_field_types_and_shows_errors_in_the_row() -> None:
+    app = deal_app()
+    deals = app.state_deals  # type: ignore[attr-defined]
+    with live_client(app) as client:
+        token = component_token(client.get("/").text, "DealGrid")
+        editing = event(client, token, _h="edit", row="1").text
+        row = re.search(r'<tr id="c-[^"]*-r1">.*?</tr>', editing, re.S)
+        assert row is not None and "<form" in row.group(0)
+        form = row.group(0)
+        # Autocomplete of values and labels: the label shown, the value sent.
+        assert ('<input type="text" id="account" name="account" value="Globex" '
+                'role="combobox"') in form
+        assert '<input type="hidden" name="account" value="2" data-appkit-value>' in form
+        assert 'role="radiogroup"' in form        # the score: stars, the row's 4 checked
+        assert '<input type="radio" id="stars-4" name="stars" value="4" checked>' in form
+        assert '<input type="date" value="2024-05-01" id="closes" name="closes">' in form
+        assert ('<input type="number" value="1234.5" id="value" name="value" step="any" '
+                'inputmode="decimal">') in form
+        # Errors of each kind show in the row, by their fields, and nothing is written.
+        bad = event(client, token, _h="save", row="1", title="Big one", account="99",
+                    stars="9", closes="2024-13-01", value="x")
+        assert bad.status_code == 200
+        row = re.search(r'<tr id="c-[^"]*-r1">.*?</tr>', bad.text, re.S)
+        assert row is not None
+        for name in ("account", "stars", "closes", "value"):
+            assert re.search(rf'<small id="{name}-error" class="error" role="alert">',
+                             row.group(0)), name
+        assert "is not one of the choices" in row.group(0)
+        assert 'value="99"' in row.group(0)                    # what was sent stays
+        assert deals.get(1).account == 2 and deals.get(1).stars == 4
+        good = event(client, token, _h="save", row="1", title="Big one", account="3",
+                     stars="5", closes="2024-06-30", value="99.5")
+        assert good.status_code == 200 and "<form" not in good.text
+        saved = deals.get(1)
+        assert (saved.account, saved.stars, saved.closes, saved.value) == (
+            3, 5, dt.date(2024, 6, 30), 99.5)
+
+
+def test_a_grid_in_an_app_without_the_kit_brings_its_script() -> None:
+    """Its rows' controls are sent by grid.js: an app with the live layer alone gets it on
+    the grid's page (and the toggle it sends works)."""
+    app = App("gridnokit")
+
+    @dataclass
+    class Item:
+        id: int | None = None
+        name: str = ""
+
+    @app.migration(1)
+    def create(db: Any) -> None:
+        db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        db.execute("INSERT INTO item VALUES (1, 'one')")
+
+    class ItemGrid(DataGrid):
+        table = app.table_for(Item)
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Items", ItemGrid.mount())
+
+    with live_client(app) as client:
+        html = client.get("/").text
+        assert html.count("/_appkit/ui/grid.js?v=") == 1 and "ui.css" not in html
+        token = component_token(html, "ItemGrid")
+        assert "1 selected" in event(client, token, _h="toggle", row="1").text
+        assert client.get("/").text.count("/_appkit/ui/grid.js?v=") == 1   # once
+
+
+def test_a_column_of_an_autocompletes_values_shows_their_labels() -> None:
+    app = deal_app()
+    with live_client(app) as client:
+        html = client.get("/").text
+        row = re.search(r'<tr id="c-[^"]*-r1"[^>]*>.*?</tr>', html, re.S)
+        assert row is not None and "<td>Globex</td>" in row.group(0), row
+        exported = client.get("/_appkit-grid/DealGrid.csv").text.splitlines()
+    assert exported == ["Title,Account,Closes,Value", "Big one,Globex,2024-05-01,1234.50"]

@@ -132,3 +132,30 @@ def test_tool_buttons() -> None:
     assert 'aria-label="Delete"' in alone and 'title="Delete"' in alone
     assert "appkit-tool-label" not in alone
     assert 'type="submit"' in render(ToolButton("Save", type="submit"))
+
+
+def test_a_piece_drawn_by_an_app_without_the_kit_says_how_to_add_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from appkit.ui import Dialog, Tabs, UISettings
+    from appkit.ui.widgets import Tab
+
+    def pages(app: App) -> None:
+        @app.get("/")
+        def home():
+            return Shell(Dialog("Hi", id="hi"), Tabs(Tab("A", P("a")), id="t"), title="Home")
+
+    bare = App("no-kit")
+    pages(bare)
+    kit = App("with-kit", extensions=[UISettings()])
+    pages(kit)
+    with caplog.at_level("WARNING", logger="appkit.ui"):
+        with Client(kit) as client:
+            assert client.get("/").status_code == 200
+        assert caplog.records == []
+        with Client(bare) as client:
+            for _ in range(3):        # once per piece, not per page
+                assert client.get("/").status_code == 200
+    said = [r.getMessage() for r in caplog.records]
+    assert sorted(m.split(" ", 1)[0] for m in said) == ["Dialog", "Shell", "Tabs"], said
+    assert all("App(..., extensions=[UISettings()])" in m for m in said)
+    assert all(r.levelname == "WARNING" for r in caplog.records)
