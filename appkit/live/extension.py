@@ -46,6 +46,7 @@ from appkit.live.protocol import (
     CLOSE_IDLE,
     CLOSE_SESSION,
     CLOSE_VERSION,
+    LEFT_CODES,
     VERSION,
     ProtocolError,
     parse,
@@ -324,7 +325,7 @@ class LiveExtension:
 
     async def _receive(self, socket: Socket, ended: asyncio.Future[Any] | None = None,
                        page: PageState | None = None) -> dict[str, Any] | None:
-        """The page's next frame; None when it closed (as it left the page, with 1001:
+        """The page's next frame; None when it closed (as it left the page, with 1001 or 1005:
         ``page.left``), went quiet past ``idle_timeout`` (closed with 4408), or the server
         closed the connection (``ended``)."""
         receive = asyncio.ensure_future(socket.receive())
@@ -352,7 +353,7 @@ class LiveExtension:
         try:
             message = receive.result()
         except SocketClosed as closed:
-            if page is not None and closed.code == 1001:
+            if page is not None and closed.code in LEFT_CODES:
                 page.left = True
             return None
         return parse(message.text)

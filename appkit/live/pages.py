@@ -4,7 +4,7 @@ frames on their way to it (see ``appkit.live.protocol`` for the frames).
 A ``PageState`` outlives its socket for ``page_grace`` seconds, so a page that reconnects
 resumes: events it sent are never run twice, replies it missed are sent again, and topic
 messages come from the hub's history. A page whose socket the browser closed as it left it
-(close code 1001: the tab closed, the page navigated away) goes sooner, after
+(close code 1001, or 1005 when Chromium closes a window: see ``LEFT_CODES``) goes sooner, after
 ``left_grace``. What a page holds (its live components) goes with it: see
 ``Pages.on_forget``. A ``Connection`` is one socket of a page.
 """
@@ -59,7 +59,7 @@ class PageState:
         self.replies: collections.OrderedDict[int, dict[str, Any]] = collections.OrderedDict()
         self.connection: Connection | None = None
         self.detached_at: float | None = time.monotonic()
-        #: Whether the browser closed its socket as it left the page (1001).
+        #: Whether the browser closed its socket as it left the page (``LEFT_CODES``).
         self.left = False
         #: The ids of the live components the page said it shows.
         self.components: set[str] = set()

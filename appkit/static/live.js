@@ -389,7 +389,7 @@
     if (!S.open) return;
     var now = Date.now();
     if (S.pingAt && now - S.pingAt > 10000) {      // no answer to a ping: reconnect
-      S.ws.close();
+      S.ws.close(4100, "No answer to a ping");     // a code: 1005 would say "left" 
       return;
     }
     if (!S.pingAt && now - S.sentAt > config.heartbeat * 1000) {

@@ -13,6 +13,7 @@ import time
 import tracemalloc
 from typing import Any
 
+import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from appkit import App
@@ -66,11 +67,23 @@ def test_a_pages_components_go_soon_after_the_browser_left_it() -> None:
         assert event(client, _c=token, _h="increment").status_code == 410
 
 
-def test_a_lost_connection_keeps_the_components_for_the_page_to_resume() -> None:
+@pytest.mark.parametrize("code", [1001, 1005])
+def test_a_window_closed_with_or_without_a_code_counts_as_left(code: int) -> None:
+    # Chromium closing a window sends 1001, or at times a close frame with no code (1005).
+    with live_client(counter_app(left_grace=0.2)) as client:
+        ws, _ = open_page(client)
+        ws.close(code)
+        assert wait_until(lambda: kept(client) == 0 and len(live(client).pages) == 0,
+                          within=3.0)
+
+
+@pytest.mark.parametrize("code", [1006, 4100])
+def test_a_lost_connection_keeps_the_components_for_the_page_to_resume(code: int) -> None:
+    # 1006: the network, not the page; 4100: live.js got no answer to its ping.
     with live_client(counter_app(left_grace=0.05)) as client:
         page_id = secrets.token_hex(16)
         ws, token = open_page(client, page_id)
-        ws.close(1006)                        # the network, not the page
+        ws.close(code)
         time.sleep(0.5)                       # ten times left_grace: a page that left is gone
         assert kept(client) == 1 and len(live(client).pages) == 1
         ws = LivePage(client, page_id).connect(components=[token.split(".")[0]])
