@@ -6,8 +6,9 @@ then the route's wrapper, each layer with a ``Request`` or a closure of its own.
 request to one of the app's own routes, when the app has no ASGI middleware of its author's,
 ``Dispatch`` does the same in one place:
 
-- the routes that could match a path are worked out once: a static path's routes by the
-  path, a parameterised one's by its first segment, and the rest (mounts, a path that starts
+- the routes that could match a request are worked out once per method (a route that does
+  not allow the method cannot be the one chosen): a static path's routes by the path, a
+  parameterised one's and a mount's by their first segment, the rest (a path that starts
   with a parameter) with every path; they are tried in the app's order with Starlette's own
   ``matches``, so the route chosen is the one Starlette's router chooses;
 - the request then goes through the body limit (``BodyLimit``, as before) and the route's
@@ -21,7 +22,7 @@ a redirect to the path with or without its trailing slash), goes to Starlette as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette._exception_handler import _lookup_exception_handler
 from starlette._utils import get_route_path
@@ -29,10 +30,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount, Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from appkit.app.limits import BodyLimit
+from appkit.app.routing import METHODS
 
 if TYPE_CHECKING:
     from appkit.app.application import App
@@ -40,6 +42,13 @@ if TYPE_CHECKING:
 __all__ = ["Dispatch"]
 
 _FULL = Match.FULL
+_METHODS = frozenset(METHODS)
+
+
+class _Tables(NamedTuple):
+    by_path: dict[str, list[Any]]
+    by_segment: dict[str, list[Any]]
+    always: list[Any]
 
 
 class Dispatch:
@@ -49,9 +58,7 @@ class Dispatch:
         self.app = app
         self._own: set[int] = set()  # ids of the Starlette routes made for the app's handlers
         self._size = -1  # how many routes the tables were made for
-        self._by_path: dict[str, list[Any]] = {}
-        self._by_segment: dict[str, list[Any]] = {}
-        self._always: list[Any] = []
+        self._by_method: dict[str, _Tables] = {}
         self._serve: Any = None
 
     def own(self, route: Route) -> None:
@@ -60,44 +67,56 @@ class Dispatch:
 
     # ---- finding the route ----------------------------------------------------------------
 
-    def _tables(self) -> None:
+    def _tables(self, method: str) -> _Tables:
+        """The routes that could answer ``method`` (a route that does not allow it cannot
+        be the one Starlette chooses), by path, by first segment, and for every path."""
         routes = self.app._routes
+        if self._size != len(routes):
+            self._by_method.clear()
+            self._size = len(routes)
         static: dict[str, list[tuple[int, Any]]] = {}
         by_segment: dict[str, list[tuple[int, Any]]] = {}
         always: list[tuple[int, Any]] = []
         for index, route in enumerate(routes):
-            path = route.path if type(route) is Route else None
-            if path is None or not path.startswith("/"):
+            kind = type(route)
+            if kind is WebSocketRoute:
+                continue  # never an HTTP request's
+            if kind is Route and route.methods and method not in route.methods:
+                continue
+            path = route.path if kind is Route or kind is Mount else None
+            if not isinstance(path, str) or not path.startswith("/") or (
+                    "{" in _first_segment(path)):
                 always.append((index, route))
-            elif "{" not in path:
+            elif kind is Route and "{" not in path:
                 static.setdefault(path, []).append((index, route))
-            else:
-                first = _first_segment(path)
-                if "{" in first:
-                    always.append((index, route))
-                else:
-                    by_segment.setdefault(first, []).append((index, route))
+            else:  # a Mount's path too: "/static" matches "/static/..." only
+                by_segment.setdefault(_first_segment(path), []).append((index, route))
 
         def ordered(*groups: list[tuple[int, Any]]) -> list[Any]:
             return [route for _, route in sorted(item for g in groups for item in g)]
 
-        self._always = ordered(always)
-        self._by_segment = {seg: ordered(group, always) for seg, group in by_segment.items()}
-        self._by_path = {
-            path: ordered(group, by_segment.get(_first_segment(path), []), always)
-            for path, group in static.items()}
-        self._size = len(routes)
+        tables = _Tables(
+            {path: ordered(group, by_segment.get(_first_segment(path), []), always)
+             for path, group in static.items()},
+            {seg: ordered(group, always) for seg, group in by_segment.items()},
+            ordered(always))
+        self._by_method[method] = tables
+        return tables
 
     def find(self, scope: Scope) -> tuple[Any, dict[str, Any]] | None:
         """The route Starlette's router would choose for this HTTP request and its part of
         the scope, when it is one of the app's own routes and its method is allowed; else
         None (Starlette serves the request)."""
-        if self._size != len(self.app._routes):
-            self._tables()
+        method = scope["method"]
+        tables = self._by_method.get(method)
+        if tables is None or self._size != len(self.app._routes):
+            if method not in _METHODS:
+                return None
+            tables = self._tables(method)
         path = get_route_path(scope)
-        candidates = self._by_path.get(path)
+        candidates = tables.by_path.get(path)
         if candidates is None:
-            candidates = self._by_segment.get(_first_segment(path), self._always)
+            candidates = tables.by_segment.get(_first_segment(path), tables.always)
         for route in candidates:
             match, child = route.matches(scope)
             if match is _FULL:
