@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from appkit import App, hx
-from appkit.html import (
-    Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, compiled, oob,
-)
+from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, compiled, oob
 from bench.apps.common import Todo, TodoStore, check_title
 
 _STATIC = Path(__file__).resolve().parents[2] / "examples" / "todo" / "static"
