@@ -278,7 +278,7 @@ class Element:
         # into HTML names when rendered (through a cache), or when ``attrs`` is first read.
         # Most elements have no attributes: no dict at all until one is asked for.
         if attrs:
-            self._attrs = attrs
+            self._attrs: dict[str, Any] | None = attrs
             if not _known_keys >= attrs.keys():  # a name not seen before (checked in C)
                 names = _names
                 for key in attrs:
