@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appkit import App
@@ -61,26 +61,29 @@ def _app(**options: Any) -> App:
     return app
 
 
-def _scope(method: str, path: str) -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": path, "root_path": "",
+def _scope(method: str, path: str, root: str) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": root + path, "root_path": root,
             "headers": [], "query_string": b""}
 
 
+@pytest.mark.parametrize("root", ["", "/tool"])  # the app alone, or mounted at /tool
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/todos/3"), ("PUT", "/todos/3"), ("DELETE", "/todos/3"), ("POST", "/todos/3"),
     ("GET", "/todos/x"), ("GET", "/todos"), ("HEAD", "/todos"), ("POST", "/todos"),
     ("GET", "/todos/"), ("GET", "/api/x"), ("GET", "/api/shadowed"), ("GET", "/about"),
     ("GET", "/"), ("GET", "/_appkit/appkit.js"), ("GET", "/favicon.ico"), ("GET", "/a/b/c"),
+    ("PROPFIND", "/todos"),
 ])
-def test_dispatch_finds_the_route_starlettes_router_chooses(method: str, path: str) -> None:
+def test_dispatch_finds_the_route_starlettes_router_chooses(method: str, path: str,
+                                                             root: str) -> None:
     app = _app()
     chosen = None
     for route in app._routes:
-        match, _ = route.matches(_scope(method, path))
+        match, _ = route.matches(_scope(method, path, root))
         if match is Match.FULL:
             chosen = route
             break
-    found = app._dispatch.find(_scope(method, path))
+    found = app._dispatch.find(_scope(method, path, root))
     if chosen is not None and isinstance(chosen, Route) and chosen.name in app.route_names:
         assert found is not None and found[0] is chosen
         assert found[1]["endpoint"] is chosen.endpoint
@@ -130,6 +133,11 @@ def test_own_routes_skip_starlettes_layers_with_the_same_answers() -> None:
         assert client.post("/todos").status_code == 405
         assert client.get("/api/shadowed").status_code == 404
         assert layers == ["/api/x", "/todos", "/api/shadowed"]
+    # Mounted inside another app: the same (the route is found below the root path).
+    with Client(Starlette(routes=[Mount("/tool", app=app)])) as client:
+        assert client.get("/tool/todos/6").text == "show 6"
+        assert client.get("/tool/api/x").text == "api"
+    assert layers == ["/api/x", "/todos", "/api/shadowed", "/tool/api/x"]
     with Client(app) as client, pytest.raises(RuntimeError, match="does not exist"):
         client.get("/missing-file")
     # An app with ASGI middleware of its author's keeps Starlette's layers for every route.
