@@ -83,7 +83,8 @@ CONNECTIONS = 16
 THREADS = 1
 TITLE_PRELOAD = "Task {i}: milk & eggs"
 POST_BODY = "title=Milk"
-CSRF_APPS = ("appkit", "appkit-async")  # the apps with sessions and CSRF protection
+# The apps with sessions and CSRF protection.
+CSRF_APPS = ("appkit", "appkit-async", "appkit-compiled")
 SESSION_COOKIE_PREFIX = "appkit-session-"  # appkit-session-<app name>
 CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.js sends
 
@@ -93,6 +94,9 @@ APPS: dict[str, tuple[str, str]] = {
                "sync handlers (appkit's worker threads)", "module:bench.apps.appkit_todo"),
     "appkit-async": ("bench/apps/appkit_todo_async.py, async handlers",
                      "module:bench.apps.appkit_todo_async"),
+    "appkit-compiled": ("bench/apps/appkit_todo_compiled.py, async handlers, @compiled row "
+                        "and form functions (docs/html.md: for a page under load)",
+                        "module:bench.apps.appkit_todo_compiled"),
     "fasthtml": ("bench/apps/fasthtml_todo.py, sync handlers (thread pool)",
                  "module:bench.apps.fasthtml_todo"),
     "starlette": ("bench/apps/starlette_todo.py, async endpoints, f-strings",
@@ -160,6 +164,8 @@ TARGETS: dict[tuple[str, str], dict[str, float]] = {
     ("appkit-async", "starlette"): {"get": 0.5, "mix": 0.7},
     ("appkit", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
     ("appkit-async", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
+    ("appkit-compiled", "starlette"): {"get": 0.5, "mix": 0.7},
+    ("appkit-compiled", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
     ("appkit", "appkit-async"): {"get": 0.85, "post": 0.85, "mix": 0.85},
 }
 

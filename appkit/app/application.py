@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from appkit.app.dispatch import Dispatch
 from appkit.app.extensions import ExtensibleApp, Extension, ExtensionSettings
 from appkit.app.htmx import HtmxDetails
 from appkit.app.icons import add_icon
@@ -145,14 +145,18 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self._starlette = Starlette(
             debug=False,
             middleware=[
-                Middleware(BodyLimit, max_body_size=max_body_size, respond=self._limit_error),
+                Middleware(BodyLimit, max_body_size=max_body_size, respond=self.pipeline.error),
                 *middleware,
             ],
-            exception_handlers={HTTPException: self._http_exception, HTTPError: self._http_error},
+            # An HTTPError raised outside appkit's endpoints: a mounted app reading a body
+            # that is over the limit, a middleware.
+            exception_handlers={HTTPException: cast(Any, self.pipeline.http_exception),
+                                HTTPError: cast(Any, self.pipeline.error)},
             lifespan=self.lifespan,
         )
         self.state = self._starlette.state
         self._routes: list[Any] = self._starlette.router.routes
+        self._dispatch = Dispatch(self)  # its own routes' HTTP requests, without middleware
         self._starlette.router.default = closing_websockets(self._starlette.router.default)
         self._routes.append(Mount("/_appkit", app=self.assets, name="appkit-static"))
         if self.static is not None:
@@ -170,6 +174,10 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
             root = scope.get("root_path", "")
             self._last_root = root
             self._root.set(root)
+            if scope["type"] == "http" and len(self._starlette.user_middleware) == 1:
+                found = self._dispatch.find(scope)  # one of its own routes: no Starlette layers
+                if found is not None:
+                    return await self._dispatch.serve(scope, receive, send, *found)
         await self._starlette(scope, receive, send)
 
     @property
@@ -195,6 +203,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         else:
             route = Route(handler.path, self.pipeline.endpoint(handler),
                           methods=handler.methods, name=handler.name)
+            self._dispatch.own(route)
         handler._app = self
         self._by_name[handler.name] = handler
         self.pipeline.forget_hooks()
@@ -375,19 +384,6 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
 
             self._paths = AppDirs(self.name)
         return self._paths
-
-    # ---- errors -------------------------------------------------------------------------
-
-    async def _limit_error(self, request: Request, exc: HTTPError) -> Response:
-        return await self.pipeline.error(request, exc)
-
-    async def _http_error(self, request: Request, exc: Exception) -> Response:
-        # An HTTPError raised outside appkit's endpoints (a mounted app reading a body
-        # that is over the limit, a middleware).
-        return await self.pipeline.error(request, cast(HTTPError, exc))
-
-    async def _http_exception(self, request: Request, exc: Exception) -> Response:
-        return await self.pipeline.http_exception(request, cast(HTTPException, exc))
 
     def __repr__(self) -> str:
         return f"<App {self.name!r} routes={len(self._by_name)}>"

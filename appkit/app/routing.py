@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RouteHandler", "Router", "url_with_query"]
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+#: The HTTP methods a route may answer.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def url_with_query(path: str, query: dict[str, Any]) -> str:
@@ -182,10 +183,10 @@ class Router:
                 f"Route {path!r} mixes WEBSOCKET with HTTP methods: a websocket route is "
                 "its own route (@app.websocket(path))")
         for verb in verbs:
-            if verb not in _METHODS and verb != "WEBSOCKET":
+            if verb not in METHODS and verb != "WEBSOCKET":
                 raise ConfigurationError(
                     f"Unknown HTTP method {verb!r} for route {path!r}; use one of "
-                    f"{', '.join(_METHODS)}")
+                    f"{', '.join(METHODS)}")
         _check_convertors(path)
 
         def decorate(fn: Callable[..., Any]) -> RouteHandler:

@@ -130,6 +130,7 @@ class _Names(dict[str, str]):
 
 
 _names = _Names()
+_known_keys = _names.keys()
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
@@ -276,11 +277,14 @@ class Element:
         # The keyword dict is new for each call, so it is kept as it is: names are turned
         # into HTML names when rendered (through a cache), or when ``attrs`` is first read.
         # Most elements have no attributes: no dict at all until one is asked for.
-        self._attrs = attrs or None
         if attrs:
-            names = _names
-            for key in attrs:
-                names[key]  # noqa: B018 (a bad name fails here, where it was written)
+            self._attrs: dict[str, Any] | None = attrs
+            if not _known_keys >= attrs.keys():  # a name not seen before (checked in C)
+                names = _names
+                for key in attrs:
+                    names[key]  # noqa: B018 (a bad name fails here, where it was written)
+        else:
+            self._attrs = None
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -427,6 +431,9 @@ def _raw_text(child: Any) -> str:
 
 
 def _write_other(child: Any, out: _Append) -> None:
+    if type(child) is Safe:  # a compiled function's content, pre-rendered head items
+        out(child)
+        return
     if child is None or child is False or child is True:
         return
     html = getattr(child, "__html__", None)
