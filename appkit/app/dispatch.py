@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from starlette._exception_handler import _lookup_exception_handler
-from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
@@ -35,6 +33,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from appkit.app.limits import BodyLimit
 from appkit.app.routing import METHODS
+
+try:  # Starlette's own helpers (not public API): without them, Starlette serves everything
+    from starlette._exception_handler import _lookup_exception_handler
+    from starlette._utils import get_route_path
+except ImportError:  # pragma: no cover - another Starlette
+    _lookup_exception_handler = get_route_path = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from appkit.app.application import App
@@ -107,6 +111,8 @@ class Dispatch:
         """The route Starlette's router would choose for this HTTP request and its part of
         the scope, when it is one of the app's own routes and its method is allowed; else
         None (Starlette serves the request)."""
+        if get_route_path is None:
+            return None
         method = scope["method"]
         tables = self._by_method.get(method)
         if tables is None or self._size != len(self.app._routes):
