@@ -214,8 +214,8 @@ class LiveExtension:
                 Script(src=url + app.assets.url("live.js"), defer=True)])
             fixed = self._heads[url] = (
                 '<meta name="appkit-live" content="' + escape_attr(config[:-1]), Safe(scripts))
-        user = user_topic(_session(app, conn))
-        mine = escape_attr(f',"user":{json.dumps([user, self.hub.seq(user)])}}}')
+        user = user_topic(_session(app, conn))  # "user:" and hex digits: nothing to escape
+        mine = f',&quot;user&quot;:[&quot;{user}&quot;,{self.hub.seq(user)}]}}'
         return [Safe(f'{fixed[0]}{mine}">'), fixed[1]]
 
     # ---- the page's socket --------------------------------------------------------------

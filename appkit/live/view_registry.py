@@ -405,6 +405,7 @@ class AppParameter:
 
     async def leave(self, conn: HTTPConnection, response: Response) -> Response:
         if (conn.scope.get("method") != "GET" or conn.scope.get("path") != "/"
+                or b"app=" not in conn.scope.get("query_string", b"")
                 or "app" not in conn.query_params or not self.views.named):
             return response
         root = str(conn.scope.get("root_path", ""))
