@@ -145,18 +145,11 @@ class Dispatch:
         scope.update(child)
         # Starlette's ServerErrorMiddleware: an error that escapes is answered 500 when
         # nothing was sent yet, and raised to the server, which logs it.
-        started = False
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        guarded = _Sender(send)
         try:
-            await serve(scope, receive, guarded_send)
+            await serve(scope, receive, guarded)
         except Exception:
-            if not started:
+            if not guarded.started:
                 await PlainTextResponse("Internal Server Error", status_code=500)(
                     scope, receive, send)
             raise
@@ -176,14 +169,7 @@ class Dispatch:
             # route's endpoint, and the app's handlers for what escapes it.
             scope["starlette.exception_handlers"] = handlers
             request = Request(scope, receive, send)
-            started = False
-
-            async def sender(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
-
+            sender = _Sender(send)
             try:
                 response = await scope["endpoint"](request)
                 await response(scope, receive, sender)
@@ -195,7 +181,7 @@ class Dispatch:
                     handler = _lookup_exception_handler(exception_handlers, exc)
                 if handler is None:
                     raise
-                if started:
+                if sender.started:
                     raise RuntimeError(
                         "Caught handled exception, but response already started.") from exc
                 answer = await handler(request, exc)
@@ -207,6 +193,22 @@ class Dispatch:
         self._serve = BodyLimit(endpoint, max_body_size=app.max_body_size,
                                 respond=app.pipeline.error)
         return self._serve
+
+
+class _Sender:
+    """``send``, noting whether the response has started (an error after that cannot be
+    answered with another response)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
 
 
 def _first_segment(path: str) -> str:
