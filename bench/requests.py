@@ -84,7 +84,7 @@ THREADS = 1
 TITLE_PRELOAD = "Task {i}: milk & eggs"
 POST_BODY = "title=Milk"
 # The apps with sessions and CSRF protection.
-CSRF_APPS = ("appkit", "appkit-async", "appkit-compiled")
+CSRF_APPS = ("appkit", "appkit-inline", "appkit-async", "appkit-compiled")
 SESSION_COOKIE_PREFIX = "appkit-session-"  # appkit-session-<app name>
 CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.js sends
 
@@ -92,6 +92,8 @@ CSRF_HEADER = "X-CSRF-Token"  # appkit.sessions.CSRF_HEADER, the header appkit.j
 APPS: dict[str, tuple[str, str]] = {
     "appkit": ("bench/apps/appkit_todo.py: examples/todo/app.py with its items in memory, "
                "sync handlers (appkit's worker threads)", "module:bench.apps.appkit_todo"),
+    "appkit-inline": ("bench/apps/appkit_todo_inline.py: the same sync handlers marked "
+                      "@nonblocking (on the loop)", "module:bench.apps.appkit_todo_inline"),
     "appkit-async": ("bench/apps/appkit_todo_async.py, async handlers",
                      "module:bench.apps.appkit_todo_async"),
     "appkit-compiled": ("bench/apps/appkit_todo_compiled.py, async handlers, @compiled row "
@@ -167,6 +169,7 @@ TARGETS: dict[tuple[str, str], dict[str, float]] = {
     ("appkit-compiled", "starlette"): {"get": 0.5, "mix": 0.7},
     ("appkit-compiled", "jinja2"): {"get": 1.0, "post": 1.0, "mix": 1.0},
     ("appkit", "appkit-async"): {"get": 0.85, "post": 0.85, "mix": 0.85},
+    ("appkit-inline", "appkit-async"): {"get": 0.85, "post": 0.85, "mix": 0.85},
 }
 
 

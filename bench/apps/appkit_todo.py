@@ -4,7 +4,8 @@ A copy of the example: the only changes are the store (``TodoStore``, in memory,
 peers keep theirs, whose ``add``, ``get``, ``toggle``, ``delete``, ``all`` and ``left`` stand
 in for the ``todos`` table in ``app.db``), the static folder pointing at the example's, and
 this docstring. The handlers are plain ``def`` functions, as in the
-example, which appkit runs on its worker threads.
+example, which appkit runs on its worker threads (``appkit_todo_inline.py``: the same marked
+``@nonblocking``).
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from appkit import App, Session, hx, toast
+from appkit.app import nonblocking
 from appkit.html import Button, Field, Form, Input, Li, Link, P, Page, Span, Ul, oob
 from bench.apps.common import Todo, TodoStore, check_title
 
 _STATIC = Path(__file__).resolve().parents[2] / "examples" / "todo" / "static"
 
 
-def create_app() -> App:
-    """A todo app with an empty list of its own, in memory."""
+def create_app(inline: bool = False, toasts: bool = True) -> App:
+    """A todo app with an empty list of its own, in memory; ``inline``: its handlers marked
+    ``@nonblocking`` (they only touch memory), so they run on the event loop; ``toasts``:
+    a delete says so in a toast (the example's; the session is read and saved)."""
     app = App("todo", title="Todo", static_dir=_STATIC)
     todos = TodoStore()
     app.head.append(Link(rel="stylesheet", href=app.static_url("todo.css")))
@@ -106,9 +110,13 @@ def create_app() -> App:
     @app.delete("/todos/{todo_id:int}")
     def delete(todo_id: int, session: Session):
         todo = todos.delete(todo_id)
-        toast(session, f"Deleted \u201c{todo.title}\u201d.", "success")
+        if toasts:
+            toast(session, f"Deleted \u201c{todo.title}\u201d.", "success")
         return oob(counter())
 
+    if inline:
+        for handler in (index, add, show, toggle, edit, update, delete):
+            nonblocking(handler)
     return app
 
 
