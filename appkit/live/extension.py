@@ -325,7 +325,7 @@ class LiveExtension:
 
     async def _receive(self, socket: Socket, ended: asyncio.Future[Any] | None = None,
                        page: PageState | None = None) -> dict[str, Any] | None:
-        """The page's next frame; None when it closed (as it left the page, with 1001 or 1005:
+        """The page's next frame; None when it closed (as it left the page, ``LEFT_CODES``:
         ``page.left``), went quiet past ``idle_timeout`` (closed with 4408), or the server
         closed the connection (``ended``)."""
         receive = asyncio.ensure_future(socket.receive())

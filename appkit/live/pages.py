@@ -4,7 +4,7 @@ frames on their way to it (see ``appkit.live.protocol`` for the frames).
 A ``PageState`` outlives its socket for ``page_grace`` seconds, so a page that reconnects
 resumes: events it sent are never run twice, replies it missed are sent again, and topic
 messages come from the hub's history. A page whose socket the browser closed as it left it
-(close code 1001, or 1005 when Chromium closes a window: see ``LEFT_CODES``) goes sooner, after
+(live.js closes it with 4101 on ``pagehide``, the browser with 1001) goes sooner, after
 ``left_grace``. What a page holds (its live components) goes with it: see
 ``Pages.on_forget``. A ``Connection`` is one socket of a page.
 """

@@ -42,8 +42,9 @@ Close codes: 1000 done, 1008 refused (origin, token, a topic it may not follow),
 page id of another session, 4409 the page connected again elsewhere (the page stops); 1007
 a malformed frame, 1009 a frame over the limit, 1011 the server's error, 1013 the page fell
 behind, 4408 idle (it reconnects and resumes); 4000 protocol version, 4001 new build (it
-reloads). From the page: 1001 or 1005 it left (the window closed, it navigated away), 4100
-no answer to its ping (it reconnects), anything else a lost connection (it resumes).
+reloads). From the page: 4101 (or the browser's 1001) it was left (the window closed, it
+navigated away), 4100 no answer to its ping (it reconnects), anything else a lost
+connection (it may resume).
 """
 
 from __future__ import annotations
@@ -68,12 +69,14 @@ CLOSE_FOREIGN_PAGE = 4403
 CLOSE_IDLE = 4408
 CLOSE_SUPERSEDED = 4409
 CLOSE_BEHIND = 1013
-#: The close codes of a page the browser left (the window closed, the page navigated away):
-#: 1001, "going away"; Chromium closing a window sometimes sends a close frame with no code
-#: (1005). live.js itself closes only with a code of its own (``CLOSE_PAGE_RETRY``).
-LEFT_CODES = frozenset({1001, 1005})
+#: live.js closes its socket with this code as the page is left (``pagehide``).
+CLOSE_PAGE_LEFT = 4101
 #: live.js closes its socket with this code when a ping went unanswered (it reconnects).
 CLOSE_PAGE_RETRY = 4100
+#: The close codes of a page that was left (the window closed, the page navigated away):
+#: live.js's own, and 1001, the browser's "going away". A window torn down without a close
+#: frame is a lost connection to the server (uvicorn says 1005 or 1006): ``page_grace``.
+LEFT_CODES = frozenset({1001, CLOSE_PAGE_LEFT})
 
 
 class ProtocolError(BadRequest):

@@ -33,9 +33,9 @@ class LiveSettings:
             (4408); the page reconnects.
         page_grace: seconds a page's state (the events it sent, the topics it follows, its
             live components) is kept after its socket closed, for it to resume.
-        left_grace: the same for a page the browser left (its socket closed with 1001, or
-            with no code: the window closed, the page navigated away); at most
-            ``page_grace``.
+        left_grace: the same for a page that was left (its socket closed as the window
+            closed or the page navigated away: 4101 from live.js, 1001 from the browser);
+            at most ``page_grace``.
         pages_per_user: open or resumable pages one user may have; the oldest closed one
             is forgotten first.
         component_ttl: seconds a live component is kept after its last event (its page

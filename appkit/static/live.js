@@ -398,6 +398,12 @@
     }
   }, 1000);
 
+  // Leaving the page (the window closes, it navigates away): say so as the socket closes,
+  // so that the server lets the page's state go soon instead of keeping it for a resume.
+  window.addEventListener("pagehide", function () {
+    if (S.ws && S.open) S.ws.close(4101, "The page was left");
+  });
+
   // Only a page with live parts wakes its connection (pageshow fires on every load).
   function wake() { if (S.live && !S.open && !S.stopped) { S.tries = 0; probe(); } }
   window.addEventListener("online", wake);
