@@ -5,7 +5,8 @@ of time, which opens its database connection and starts its progress thread whil
 waits, so a run starts without waiting for any of that. On the pipe:
 
     ("run", WorkerJob)   run it (see ``worker.Runner``); then, if the worker takes more
-                         runs, it answers ("done", key) and waits for the next
+                         runs, it answers ("done", key, changed), the runs its end
+                         changed, and waits for the next
     end of file          the launcher is gone: end
 
 With ``max_runs`` 1 (the default: a fresh process for every run) the worker ends after its
@@ -67,16 +68,20 @@ def serve_runs(conn: Connection, options: WorkerOptions) -> None:
             if message[0] != "run":
                 return
             job = message[1]
-            runner.run(job)
+            # What the run's end changed goes to the scheduler with "done" (one wake-up,
+            # not two), or in a note when the worker ends here.
+            changed = runner.run(job, note_own=False)
             runs += 1
-            if options.max_runs is not None and runs >= options.max_runs:
-                return
-            if options.max_memory is not None and resident_memory() > options.max_memory:
+            if ((options.max_runs is not None and runs >= options.max_runs)
+                    or (options.max_memory is not None
+                        and resident_memory() > options.max_memory)):
+                runner.note(job, changed)
                 return
             runner.idle()
             try:
-                conn.send(("done", job.key))
+                conn.send(("done", job.key, changed))
             except OSError:
+                runner.note(job, changed)
                 return
             runner.prepare()  # while the scheduler hands out the next run
     finally:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from appkit.jobs._boot import boot_target
 from appkit.jobs._files import kill_group
@@ -149,7 +150,7 @@ class SpawnLauncher:
                 return
             if message[0] == "done" and message[1] == worker.key:
                 worker.key = None
-                events.append(Finished(message[1]))
+                events.append(Finished(message[1], _changed(message)))
 
     def close(self) -> None:
         """Forget the workers (the dispatcher has waited for those with a run); the
@@ -162,3 +163,8 @@ class SpawnLauncher:
                 worker.process.close()
         self._pool.clear()
         self._processes.clear()
+
+
+def _changed(message: tuple[Any, ...]) -> tuple[int, ...]:
+    """The run ids a pooled worker's ("done", key, changed) names."""
+    return tuple(int(run_id) for run_id in message[2]) if len(message) > 2 else ()

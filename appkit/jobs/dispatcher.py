@@ -276,8 +276,10 @@ class Dispatcher:
                     self._lose(active, self._exit_reason(active, event.returncode), now)
             elif isinstance(event, Finished):
                 # A pooled worker that goes on has recorded its run's end (or found the run
-                # gone): nothing to record. (Had it not, the sweep would find the run.)
+                # gone): nothing to record. (Had it not, the sweep would find the run.) What
+                # the end changed comes with it, not in a datagram of its own.
                 self._active.pop(event.key, None)
+                self._changed.update(event.changed)
             elif isinstance(event, NotStarted):
                 active = self._active.pop(event.key, None)
                 if active is not None:

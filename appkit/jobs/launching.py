@@ -71,9 +71,12 @@ class Exited:
 
 @dataclass(frozen=True)
 class Finished:
-    """The worker ``key`` (a pooled one) has ended its run and lives on for the next."""
+    """The worker ``key`` (a pooled one) has ended its run and lives on for the next;
+    ``changed``: the runs its end changed (its own, a periodic run's next one), which it
+    did not note to this scheduler by datagram."""
 
     key: WorkerKey
+    changed: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
