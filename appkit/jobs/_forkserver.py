@@ -244,6 +244,8 @@ class ForkServerLauncher:
             return
         with contextlib.suppress(ValueError):
             self._waiting.remove(child)
+        if child.key is not None:
+            self._hear(child, events)  # what it said before it ended ("last")
         child.conn.close()
         if child.key is not None:
             events.append(Exited(child.key, returncode))
@@ -258,10 +260,13 @@ class ForkServerLauncher:
             except (EOFError, OSError):
                 child.conn.close()  # it is ending: the helper reports it
                 return
-            if message[0] == "done" and message[1] == child.key:
+            if message[0] in ("done", "last") and message[1] == child.key:
                 child.key = None
                 events.append(Finished(message[1], _changed(message)))
-                self._waiting.append(child)
+                if message[0] == "done":
+                    self._waiting.append(child)
+                else:  # it ends: its exit, reported by the helper, is no run's any more
+                    child.conn.close()
 
     def _send(self, message: tuple[Any, ...]) -> bool:
         if not self._alive:

@@ -130,8 +130,10 @@ class SpawnLauncher:
                 del self._processes[key]
                 process.close()
         for worker in list(self._pool):
+            # Its end seen first: then all it said before it ended ("last") is heard now.
+            ended = worker.process.exitcode is not None
             self._hear(worker, events)
-            if worker.process.exitcode is not None:
+            if ended:
                 if worker.key is not None:
                     events.append(Exited(worker.key, worker.process.exitcode))
                 self._pool.remove(worker)
@@ -148,9 +150,11 @@ class SpawnLauncher:
             except (EOFError, OSError):
                 worker.conn.close()  # it is ending: its sentinel tells when it has
                 return
-            if message[0] == "done" and message[1] == worker.key:
+            if message[0] in ("done", "last") and message[1] == worker.key:
                 worker.key = None
                 events.append(Finished(message[1], _changed(message)))
+                if message[0] == "last":  # it ends: no run goes to it any more
+                    worker.conn.close()
 
     def close(self) -> None:
         """Forget the workers (the dispatcher has waited for those with a run); the

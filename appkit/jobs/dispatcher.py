@@ -324,7 +324,10 @@ class Dispatcher:
         with contextlib.suppress(OSError):
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
         if not self._db.is_running(active.run_id, active.claim):
-            return  # the worker recorded its result (or the run moved on): no write
+            # The worker recorded its result (or the run moved on): no write. Should its
+            # word on that have been lost with it, the listeners hear of the run now.
+            self._changed.add(active.run_id)
+            return
         lost = self._db.lose(active.run_id, active.claim, reason, now)
         if lost is not None:
             ports, queued = lost
