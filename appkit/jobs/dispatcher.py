@@ -30,16 +30,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import secrets
+import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appkit.jobs._files import RunFiles, hold, is_held, kill_group, release
 from appkit.jobs._serving import WorkerOptions
@@ -217,8 +220,8 @@ class Dispatcher:
         until = time.monotonic() + timeout
         sock = self._wake.socket
         while True:
-            ready = wait([sock, *self._launcher.waitables()],
-                         max(0.0, until - time.monotonic()))
+            ready = _ready([sock, *self._launcher.waitables()],
+                           max(0.0, until - time.monotonic()))
             if not ready:
                 return True
             if any(item is not sock for item in ready):
@@ -462,6 +465,23 @@ class Dispatcher:
         self._db = None
         self._lock = None
         self._wake = None
+
+
+def _ready(objects: list[Any], timeout: float) -> list[Any]:
+    """``multiprocessing.connection.wait``: which of ``objects`` (sockets, connections,
+    file descriptors) are ready to read, or ended, within ``timeout`` seconds. On POSIX with
+    one ``poll`` call, not a selector made and filled for each wait (the scheduler waits
+    several times per run)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return wait(objects, timeout)
+    poller = select.poll()
+    by_fd: dict[int, Any] = {}
+    for item in objects:
+        fd = item if isinstance(item, int) else item.fileno()
+        by_fd[fd] = item
+        poller.register(fd, select.POLLIN)
+    events = poller.poll(math.ceil(timeout * 1000))
+    return [by_fd[fd] for fd, _ in events]
 
 
 def _describe_exit(returncode: int | None) -> str:
