@@ -8,10 +8,10 @@ it acts at once when:
 
 - a run is queued, cancelled or finished, in this process or another one (the one who did
   it sends a datagram to every scheduler's socket, see ``_wakeup``);
-- a worker process starts or ends, or a pooled worker ends its run (the launcher reports
-  it). A worker that has recorded its run's end is not read back from the database, and
-  the worker only notes the change to the scheduler that gave it the run: that scheduler
-  learns of the end from its launcher. The runs' states (a cancellation, a deadline) are
+- a worker process starts or ends, or a worker says it has ended its run (the launcher
+  reports it). A worker that has recorded its run's end is not read back from the
+  database: it tells the scheduler that gave it the run so on its pipe, with the runs that
+  end changed (no datagram to that scheduler). The runs' states (a cancellation, a deadline) are
   read when a datagram asks for a look, when a deadline it knows has passed, or when the
   sleep's timeout ends it, not after a launcher's event alone.
 
