@@ -25,6 +25,7 @@ live on and record their own results; the waiting ones see their pipe close and 
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -243,6 +244,8 @@ class ForkServerLauncher:
             return
         with contextlib.suppress(ValueError):
             self._waiting.remove(child)
+        if child.key is not None:
+            self._hear(child, events)  # what it said before it ended ("last")
         child.conn.close()
         if child.key is not None:
             events.append(Exited(child.key, returncode))
@@ -257,10 +260,13 @@ class ForkServerLauncher:
             except (EOFError, OSError):
                 child.conn.close()  # it is ending: the helper reports it
                 return
-            if message[0] == "done" and message[1] == child.key:
+            if message[0] in ("done", "last") and message[1] == child.key:
                 child.key = None
-                events.append(Finished(message[1]))
-                self._waiting.append(child)
+                events.append(Finished(message[1], _changed(message)))
+                if message[0] == "done":
+                    self._waiting.append(child)
+                else:  # it ends: its exit, reported by the helper, is no run's any more
+                    child.conn.close()
 
     def _send(self, message: tuple[Any, ...]) -> bool:
         if not self._alive:
@@ -367,6 +373,9 @@ def _fork(conn: Connection, handoff: socket.socket, options: WorkerOptions,
     if pid == 0:  # the worker
         code = 1
         try:
+            # What it inherited stays where it is: the worker's collections leave those
+            # objects (and their pages, shared with this process until written) alone.
+            gc.freeze()
             os.setsid()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -392,3 +401,8 @@ def _fork(conn: Connection, handoff: socket.socket, options: WorkerOptions,
         kill_group(pid)  # the scheduler cannot take it: it has gone
     finally:
         ours.close()
+
+
+def _changed(message: tuple[Any, ...]) -> tuple[int, ...]:
+    """The run ids a pooled worker's ("done", key, changed) names."""
+    return tuple(int(run_id) for run_id in message[2]) if len(message) > 2 else ()

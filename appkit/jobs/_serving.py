@@ -4,8 +4,9 @@ Both launchers start their workers this way when they can: the fork server forks
 of time, which opens its database connection and starts its progress thread while it
 waits, so a run starts without waiting for any of that. On the pipe:
 
-    ("run", WorkerJob)   run it (see ``worker.Runner``); then, if the worker takes more
-                         runs, it answers ("done", key) and waits for the next
+    ("run", WorkerJob)   run it (see ``worker.Runner``); then it answers ("done", key,
+                         changed), the runs its end changed, and waits for the next; or,
+                         when this was its last run, ("last", key, changed), and ends
     end of file          the launcher is gone: end
 
 With ``max_runs`` 1 (the default: a fresh process for every run) the worker ends after its
@@ -67,16 +68,21 @@ def serve_runs(conn: Connection, options: WorkerOptions) -> None:
             if message[0] != "run":
                 return
             job = message[1]
-            runner.run(job)
+            # What the run's end changed goes to the scheduler with "done" or "last" (one
+            # wake-up, not two, and no look at the database for the worker's exit).
+            changed = runner.run(job, note_own=False)
             runs += 1
-            if options.max_runs is not None and runs >= options.max_runs:
-                return
-            if options.max_memory is not None and resident_memory() > options.max_memory:
-                return
-            runner.idle()
+            last = ((options.max_runs is not None and runs >= options.max_runs)
+                    or (options.max_memory is not None
+                        and resident_memory() > options.max_memory))
+            if not last:
+                runner.idle()
             try:
-                conn.send(("done", job.key))
+                conn.send(("last" if last else "done", job.key, changed))
             except OSError:
+                runner.note(job, changed)
+                return
+            if last:
                 return
             runner.prepare()  # while the scheduler hands out the next run
     finally:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from appkit.jobs._boot import boot_target
 from appkit.jobs._files import kill_group
@@ -129,8 +130,10 @@ class SpawnLauncher:
                 del self._processes[key]
                 process.close()
         for worker in list(self._pool):
+            # Its end seen first: then all it said before it ended ("last") is heard now.
+            ended = worker.process.exitcode is not None
             self._hear(worker, events)
-            if worker.process.exitcode is not None:
+            if ended:
                 if worker.key is not None:
                     events.append(Exited(worker.key, worker.process.exitcode))
                 self._pool.remove(worker)
@@ -147,9 +150,11 @@ class SpawnLauncher:
             except (EOFError, OSError):
                 worker.conn.close()  # it is ending: its sentinel tells when it has
                 return
-            if message[0] == "done" and message[1] == worker.key:
+            if message[0] in ("done", "last") and message[1] == worker.key:
                 worker.key = None
-                events.append(Finished(message[1]))
+                events.append(Finished(message[1], _changed(message)))
+                if message[0] == "last":  # it ends: no run goes to it any more
+                    worker.conn.close()
 
     def close(self) -> None:
         """Forget the workers (the dispatcher has waited for those with a run); the
@@ -162,3 +167,8 @@ class SpawnLauncher:
                 worker.process.close()
         self._pool.clear()
         self._processes.clear()
+
+
+def _changed(message: tuple[Any, ...]) -> tuple[int, ...]:
+    """The run ids a pooled worker's ("done", key, changed) names."""
+    return tuple(int(run_id) for run_id in message[2]) if len(message) > 2 else ()

@@ -45,6 +45,10 @@ __all__ = ["SCHEMA_VERSION", "JobsDatabase", "Claim", "Orphan", "Cancellation"]
 #: (the function never ran, so that is always safe) before it is failed.
 MAX_RELAUNCHES = 5
 
+#: The steps ``BEGIN IMMEDIATE`` waits in for another process's write lock (seconds).
+_FIRST_STEP = 0.0001
+_LAST_STEP = 0.002
+
 _INT_LIMIT = 2**63  # SQLite's integers are from -2**63 to 2**63 - 1
 
 _RUN_COLUMNS = (
@@ -128,10 +132,13 @@ class JobsDatabase:
         """``BEGIN IMMEDIATE``, waiting for another process's write lock in short random
         steps. SQLite's own busy handler backs off up to 100 ms a try, so under steady
         contention (schedulers and workers writing all the time) a process that started
-        waiting late could wait long; short steps keep every waiter in the race."""
+        waiting late could wait long; short steps keep every waiter in the race. The
+        steps start at a tenth of a millisecond (a transaction here holds the lock for
+        about that long) and double up to 2 ms."""
         conn.execute("PRAGMA busy_timeout = 0")
         try:
             until = time.monotonic() + self._timeout
+            step = _FIRST_STEP
             while True:
                 try:
                     conn.execute("BEGIN IMMEDIATE")
@@ -140,7 +147,8 @@ class JobsDatabase:
                     if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or (
                             time.monotonic() >= until):
                         raise
-                time.sleep(random.uniform(0.0002, 0.002))
+                time.sleep(random.uniform(step / 2, step))
+                step = min(step * 2, _LAST_STEP)
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 

@@ -8,10 +8,10 @@ it acts at once when:
 
 - a run is queued, cancelled or finished, in this process or another one (the one who did
   it sends a datagram to every scheduler's socket, see ``_wakeup``);
-- a worker process starts or ends, or a pooled worker ends its run (the launcher reports
-  it). A worker that has recorded its run's end is not read back from the database, and
-  the worker only notes the change to the scheduler that gave it the run: that scheduler
-  learns of the end from its launcher. The runs' states (a cancellation, a deadline) are
+- a worker process starts or ends, or a worker says it has ended its run (the launcher
+  reports it). A worker that has recorded its run's end is not read back from the
+  database: it tells the scheduler that gave it the run so on its pipe, with the runs that
+  end changed (no datagram to that scheduler). The runs' states (a cancellation, a deadline) are
   read when a datagram asks for a look, when a deadline it knows has passed, or when the
   sleep's timeout ends it, not after a launcher's event alone.
 
@@ -30,16 +30,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import secrets
+import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appkit.jobs._files import RunFiles, hold, is_held, kill_group, release
 from appkit.jobs._serving import WorkerOptions
@@ -217,8 +220,8 @@ class Dispatcher:
         until = time.monotonic() + timeout
         sock = self._wake.socket
         while True:
-            ready = wait([sock, *self._launcher.waitables()],
-                         max(0.0, until - time.monotonic()))
+            ready = _ready([sock, *self._launcher.waitables()],
+                           max(0.0, until - time.monotonic()))
             if not ready:
                 return True
             if any(item is not sock for item in ready):
@@ -276,8 +279,10 @@ class Dispatcher:
                     self._lose(active, self._exit_reason(active, event.returncode), now)
             elif isinstance(event, Finished):
                 # A pooled worker that goes on has recorded its run's end (or found the run
-                # gone): nothing to record. (Had it not, the sweep would find the run.)
+                # gone): nothing to record. (Had it not, the sweep would find the run.) What
+                # the end changed comes with it, not in a datagram of its own.
                 self._active.pop(event.key, None)
+                self._changed.update(event.changed)
             elif isinstance(event, NotStarted):
                 active = self._active.pop(event.key, None)
                 if active is not None:
@@ -322,7 +327,10 @@ class Dispatcher:
         with contextlib.suppress(OSError):
             self._files.run_lock(active.run_id, active.claim).unlink(missing_ok=True)
         if not self._db.is_running(active.run_id, active.claim):
-            return  # the worker recorded its result (or the run moved on): no write
+            # The worker recorded its result (or the run moved on): no write. Should its
+            # word on that have been lost with it, the listeners hear of the run now.
+            self._changed.add(active.run_id)
+            return
         lost = self._db.lose(active.run_id, active.claim, reason, now)
         if lost is not None:
             ports, queued = lost
@@ -457,6 +465,23 @@ class Dispatcher:
         self._db = None
         self._lock = None
         self._wake = None
+
+
+def _ready(objects: list[Any], timeout: float) -> list[Any]:
+    """``multiprocessing.connection.wait``: which of ``objects`` (sockets, connections,
+    file descriptors) are ready to read, or ended, within ``timeout`` seconds. On POSIX with
+    one ``poll`` call, not a selector made and filled for each wait (the scheduler waits
+    several times per run)."""
+    if sys.platform == "win32":  # pragma: no cover - Windows only
+        return wait(objects, timeout)
+    poller = select.poll()
+    by_fd: dict[int, Any] = {}
+    for item in objects:
+        fd = item if isinstance(item, int) else item.fileno()
+        by_fd[fd] = item
+        poller.register(fd, select.POLLIN)
+    events = poller.poll(math.ceil(timeout * 1000))
+    return [by_fd[fd] for fd, _ in events]
 
 
 def _describe_exit(returncode: int | None) -> str:

@@ -71,9 +71,13 @@ class Exited:
 
 @dataclass(frozen=True)
 class Finished:
-    """The worker ``key`` (a pooled one) has ended its run and lives on for the next."""
+    """The worker ``key`` has recorded its run's end (or found the run gone) and lives on
+    for the next (a pooled one), or ends now (its process's end is no run's any more);
+    ``changed``: the runs its end changed (its own, a periodic run's next one), which it
+    did not note to this scheduler by datagram."""
 
     key: WorkerKey
+    changed: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,8 @@ class Launcher(Protocol):
 
     def launch(self, job: WorkerJob) -> None:
         """Start the worker of ``job`` (reported by a later ``Started`` or
-        ``NotStarted``; its end by ``Exited``, or ``Finished`` for a pooled worker that
-        takes the next run)."""
+        ``NotStarted``; its end by ``Finished`` when the worker says it has recorded
+        the run's end, else by ``Exited``)."""
         ...
 
     def kill(self, key: WorkerKey) -> None:

@@ -104,6 +104,7 @@ class _Reporter:
         self._next_write = 0.0
         self._writing = False
         self._closed = False
+        self._idle = False  # the thread waits for a run to be bound (no timeout)
         self._ended: _thread.LockType | None = None  # held while the thread runs
 
     def start(self) -> None:
@@ -128,7 +129,10 @@ class _Reporter:
             self._ports_read = time.monotonic()
             self._pending = self._latest = None
             self._next_write = 0.0
-            self._cond.notify_all()
+            if self._idle:
+                # Else it is in its timed wait (for the run before: a pooled worker): it
+                # follows this run when that ends, no later than one interval from now.
+                self._cond.notify_all()
 
     def report(self, fraction: float | None, message: str | None) -> None:
         """Note the progress of the bound run (written by the thread)."""
@@ -142,9 +146,11 @@ class _Reporter:
         """Stop following the run (after a write under way has ended); returns the latest
         progress it reported, which the result's transaction writes."""
         with self._cond:
+            # The thread is not woken: at the end of its timed wait it finds no run (and
+            # goes back to waiting for one) or the next run of a pooled worker. A short
+            # run costs it no wake-up.
             self._run = None
             self._pending = None
-            self._cond.notify_all()
             self._cond.wait_for(lambda: not self._writing)
             latest, self._latest = self._latest, None
             return latest
@@ -172,8 +178,11 @@ class _Reporter:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._run is not None)
-                self._cond.wait_for(lambda: self._closed or self._run is None or self._due(),
+                if not self._closed and self._run is None:
+                    self._idle = True
+                    self._cond.wait_for(lambda: self._closed or self._run is not None)
+                    self._idle = False
+                self._cond.wait_for(lambda: self._closed or self._due(),
                                     timeout=self._interval)
                 run = self._run
                 if self._closed:
@@ -361,8 +370,11 @@ class Runner:
             self._reporter.start()
         return self._db, self._reporter
 
-    def run(self, job: WorkerJob) -> None:
-        """Run the job and record its result (see the module's description).
+    def run(self, job: WorkerJob, *, note_own: bool = True) -> list[int]:
+        """Run the job and record its result (see the module's description). The other
+        schedulers are woken; the one that gave the job (``job.port``) gets a change note
+        unless ``note_own`` is False. Returns the runs that changed that the scheduler
+        which gave the job should hear of (for ``note``), or an empty list.
 
         Raises:
             Exception: the worker itself failed (its database is unusable, say): end the
@@ -380,7 +392,7 @@ class Runner:
             db, reporter = self._database()
             started = db.start(job.run_id, job.claim, os.getpid(), time.time())
             if started is None:
-                return  # cancelled (or given up) before it started
+                return []  # cancelled (or given up) before it started
             inputs, attempt, ports = started
             notify(ports, [job.run_id], wake=False)  # started: a dashboard shows it
             if attempt > 1:
@@ -397,10 +409,21 @@ class Runner:
         finally:
             _flush()
             release_run_lock(lock, lock_path, self.files.free_locks)
-        if changed:
-            notify([port for port in ports if port != job.port], changed)
-            if job.port in ports:
-                notify([job.port], changed, wake=False)
+        if not changed:
+            return []
+        notify([port for port in ports if port != job.port], changed)
+        if job.port not in ports:
+            return []
+        if note_own:
+            self.note(job, changed)
+        return changed
+
+    @staticmethod
+    def note(job: WorkerJob, changed: list[int]) -> None:
+        """Tell the scheduler that gave ``job`` that ``changed`` runs changed (it learns of
+        the run's end from its launcher: a note, which asks for no look)."""
+        if changed and job.port is not None:
+            notify([job.port], changed, wake=False)
 
     def idle(self) -> None:
         """Between two runs of a pooled worker: what threads left by a task write goes

@@ -16,7 +16,7 @@ import pytest
 
 from appkit import ConfigurationError
 from appkit.jobs import Jobs, Run, Status
-from tests.appkit.jobs.conftest import MakeJobs
+from tests.appkit.jobs.conftest import KINDS, MakeJobs
 
 TIMEOUT = 20.0
 
@@ -103,3 +103,20 @@ def test_a_listener_that_raises_is_logged_and_the_others_still_hear(
 def test_on_change_takes_a_function(jobs: Jobs) -> None:
     with pytest.raises(ConfigurationError, match="on_change takes a function"):
         jobs.on_change("nope")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("workers", KINDS)
+@pytest.mark.parametrize("max_runs", [1, 3])
+def test_the_end_of_a_run_and_the_next_of_a_series_are_heard(
+        make_jobs: MakeJobs, tmp_path: Path, workers: str, max_runs: int) -> None:
+    # A worker tells the scheduler that gave it the run of the run's end (and of the next
+    # occurrence it queued) on its pipe, not by datagram; the fallback look is a minute away.
+    jobs = make_jobs(workers=workers, max_concurrent_runs=1, worker_max_runs=max_runs)
+    heard = Heard(jobs)
+    jobs.on_change(heard)
+    for _ in range(2):  # a pooled worker's first run and its next one
+        first = jobs.enqueue("tick", {"path": str(tmp_path / "ticks")}, period=3600)
+        heard.wait(lambda r, first=first: r.id == first and r.done, "the run's end")
+        after = heard.wait(lambda r, first=first: r.id > first and r.status == Status.QUEUED
+                           and r.period == 3600, "the next occurrence")
+        assert jobs.cancel(after.id)
