@@ -242,6 +242,7 @@ def _compare(make: Any, method: str, path: str, chunks: list[dict[str, Any]]) ->
     for middleware in (False, True):
         app = make(middleware)
         with Client(app) as client:
+            assert client.portal is not None
             sent, raised = client.portal.call(_drive, app, method, path, chunks)
         answers.append(([(m["type"], m.get("status"), _norm(m.get("body", b"").decode()))
                          for m in sent], type(raised)))
@@ -263,7 +264,8 @@ def test_a_base_exception_is_raised_as_through_starlette(error: type[BaseExcepti
     assert fast == slow
 
 
-GONE = [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}]
+GONE: list[dict[str, Any]] = [{"type": "http.request", "body": b"ab", "more_body": True},
+                              {"type": "http.disconnect"}]
 
 
 def test_a_client_gone_mid_body_is_answered_as_through_starlette(

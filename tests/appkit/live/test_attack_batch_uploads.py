@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
-from appkit import App, UploadFile
-from appkit.html import H2, Button, P
-from appkit.live import View
+from appkit import App, LiveSettings, UploadFile
+from appkit.html import H2, Button, Li, P, Page, Ul
+from appkit.live import View, append
 from appkit.testing import Client
-from tests.appkit.live.pages import view_id, wait_until
+from tests.appkit.live.pages import LivePage, live_client, view_id, wait_until
 
 ROUTE = "/_appkit-view"
 
@@ -70,7 +73,8 @@ def test_many_big_uploads_leave_no_file_descriptor_open() -> None:
             else:
                 assert send(client, vid, len(seen["got"]) + 1,
                             files={"file": (f"{n}.bin", big, "x/y")}).status_code == 200
-                assert wait_until(lambda n=n: seen["got"][-1][0] == f"{n}.bin")
+                name = f"{n}.bin"
+                assert wait_until(lambda: seen["got"][-1][0] == name)  # noqa: B023
         assert len(seen["got"]) == 101
         assert _fds() - before <= 2  # the last accepted file, held for the view's code
         assert all(f.file.closed for f in seen["files"][:-1])
@@ -206,3 +210,115 @@ def test_two_concurrent_posts_to_one_step_one_wins_the_other_409() -> None:
         assert wait_until(lambda: len(seen["got"]) == 1)
         assert seen["got"][0] == (seen["got"][0][0], 50_000)
         assert app.views._views[vid].step == 2  # type: ignore[attr-defined]
+
+
+# ---- live frame batching ---------------------------------------------------------------
+
+def batch_app(**settings: Any) -> App:
+    app = App("batch", extensions=[LiveSettings(**settings)] if settings else [])
+
+    @app.get("/")
+    def index() -> Any:
+        return Page("Chat", Ul(id="messages"), app.hub.subscribe("chat"))
+
+    @app.websocket("/burst")
+    async def burst(n: int) -> Any:
+        for k in range(n):  # all in one turn of the loop: the writer cannot send between
+            app.hub.publish("chat", append("messages", Li(f"m{k}", id=f"m{k}")))
+        return None
+
+    return app
+
+
+def messages(ws: Any) -> list[dict[str, Any]]:
+    """The frames of one websocket message (an array for a batch, else one frame)."""
+    got = json.loads(ws.receive_text())
+    return got if isinstance(got, list) else [got]
+
+
+def until_pong_batched(ws: Any) -> list[dict[str, Any]]:
+    ws.send_text(json.dumps({"t": "ping"}))
+    got: list[dict[str, Any]] = []
+    while True:
+        for frame in messages(ws):
+            if frame["t"] == "pong":
+                return got
+            got.append(frame)
+
+
+def _burst_frames(batch: bool, n: int) -> list[dict[str, Any]]:
+    with live_client(batch_app()) as client:
+        ws = LivePage(client, secrets.token_hex(16)).connect(batch=batch)
+        got = messages(ws)
+        ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/burst", "d": {"n": n}}))
+        deadline = time.monotonic() + 10
+        while not any(f["t"] == "reply" for f in got) and time.monotonic() < deadline:
+            got += until_pong_batched(ws)
+        ws.close()
+    return got
+
+
+def test_a_batched_page_gets_the_same_frames_in_the_same_order_with_the_same_ids() -> None:
+    plain, batched = _burst_frames(False, 300), _burst_frames(True, 300)
+    assert [f["id"] for f in batched] == list(range(1, len(batched) + 1))
+    assert [(f["t"], f.get("seq"), f["id"]) for f in batched] == [
+        (f["t"], f.get("seq"), f["id"]) for f in plain]
+    assert [f["seq"] for f in batched if f["t"] == "msg"] == list(range(1, 301))
+
+
+def test_an_ack_of_an_id_inside_a_batch_or_beyond_is_taken_quietly() -> None:
+    with live_client(batch_app()) as client:
+        ws = LivePage(client, secrets.token_hex(16)).connect(batch=True)
+        messages(ws)
+        ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/burst", "d": {"n": 5}}))
+        got = until_pong_batched(ws)
+        while not any(f["t"] == "reply" for f in got):
+            got += until_pong_batched(ws)
+        ids = [f["id"] for f in got]
+        for frame_id in (ids[1], ids[-1] + 1000, 0, ids[0]):   # inside, beyond, 0, back
+            ws.send_text(json.dumps({"t": "ack", "id": frame_id}))
+        ws.send_text(json.dumps({"t": "ev", "ref": 2, "route": "/burst", "d": {"n": 1}}))
+        more = until_pong_batched(ws)
+        while not any(f["t"] == "reply" for f in more):
+            more += until_pong_batched(ws)
+        assert [f["id"] for f in more] == list(range(ids[-1] + 1, ids[-1] + 1 + len(more)))
+        ws.close()
+
+
+def test_a_batched_page_that_overflows_its_outbox_is_closed_1013_and_resumes() -> None:
+    app = batch_app(outbox_frames=16)
+    with live_client(app) as client:
+        page = LivePage(client, secrets.token_hex(16))
+        ws = page.connect(batch=True)
+        messages(ws)
+        ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/burst", "d": {"n": 40}}))
+        got: list[dict[str, Any]] = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                got += messages(ws)
+        assert closed.value.code == 1013
+        seen = max([f["seq"] for f in got if f["t"] == "msg"], default=0)
+        ws = page.connect(batch=True, topics={"chat": seen}, replied=0, sent=1, resumed=True)
+        back: list[dict[str, Any]] = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                back += messages(ws)
+                if back[-1]["t"] != "reload" and any(f["t"] == "reply" for f in back) and (
+                        [f for f in back if f["t"] == "msg"][-1:] or [{}])[0].get("seq") == 40:
+                    break
+        assert back[0]["t"] == "welcome"
+        assert [f["id"] for f in back] == list(range(1, len(back) + 1))
+        assert [f["t"] for f in back].count("reply") == 1
+        # More missed than half the outbox and no snapshot for the topic: the page reloads
+        # (a close 1000 after the reload frame), as a page that does not batch.
+        assert back[-1] == {"t": "reload", "why": "behind", "id": len(back)}
+        assert closed.value.code == 1000
+
+
+@pytest.mark.parametrize("batch", [0, "true", [], {}, 1.0, [True]])
+def test_a_batch_of_another_type_closes_with_1007(batch: Any) -> None:
+    with live_client(batch_app()) as client:
+        ws = LivePage(client, secrets.token_hex(16)).connect(batch=batch)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == 1007
