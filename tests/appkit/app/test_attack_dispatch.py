@@ -282,3 +282,23 @@ def test_a_client_gone_mid_body_is_not_an_unhandled_error(error_logs: list[Any])
     fast, _ = _compare(_build, "POST", "/form", GONE)
     assert not error_logs
     assert all(status != 500 for _, status, _ in fast[0])
+
+
+@pytest.mark.parametrize("root", ["", "/tool"])
+def test_a_handler_sees_the_scope_starlettes_layers_give_it(root: str) -> None:
+    shown = []
+    for middleware in (False, True):
+        app = _build(middleware)
+
+        @app.get("/scope/{x}")
+        async def scope(request: Request, x: str) -> str:
+            plain = (str, int, float, bool, type(None))
+            return repr(sorted(
+                (key, type(value).__name__, value if isinstance(value, plain) else "")
+                for key, value in request.scope.items()
+                if key != "state")) + repr(request.path_params) + str(request.url)
+
+        outer: Any = Starlette(routes=[Mount(root, app=app)]) if root else app
+        with Client(outer) as client:
+            shown.append(client.get(root + "/scope/a%20b", headers={"HX-Request": "1"}).text)
+    assert shown[0] == shown[1]
