@@ -302,3 +302,21 @@ def test_a_handler_sees_the_scope_starlettes_layers_give_it(root: str) -> None:
         with Client(outer) as client:
             shown.append(client.get(root + "/scope/a%20b", headers={"HX-Request": "1"}).text)
     assert shown[0] == shown[1]
+
+
+def test_an_http_exception_after_the_response_started_ends_as_through_starlette(
+        error_logs: list[Any]) -> None:
+    def make(middleware: bool) -> App:
+        app = App("t", middleware=[Middleware(_Pass)] if middleware else [])
+
+        @app.get("/late")
+        def late() -> StreamingResponse:
+            async def chunks() -> Any:
+                yield b"a"
+                raise HTTPException(status_code=404)
+            return StreamingResponse(chunks())
+
+        return app
+
+    fast, slow = _compare(make, "GET", "/late", [])
+    assert fast == slow and fast[1] is RuntimeError  # "response already started"

@@ -322,3 +322,38 @@ def test_a_batch_of_another_type_closes_with_1007(batch: Any) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
         assert closed.value.code == 1007
+
+
+@dataclass
+class Counted:
+    file: UploadFile = field(metadata={"widget": "file"})
+    count: int = 0
+
+
+def test_big_uploads_refused_by_the_form_by_an_ended_view_or_a_click_leave_no_fd() -> None:
+    app = App("attack-refused")
+    done: list[Any] = []
+
+    @app.view("/")
+    async def counted(view: View) -> None:
+        done.append(await view.submit(Counted))
+        done.append(await view.click(Button("Go")))
+
+    big = b"y" * (1024 * 1024 + 1)
+    with Client(app) as client:
+        vid = view_id(client.get("/").text)
+        before = _fds()
+        for _ in range(40):  # the form's error (count is not a number): it waits still
+            assert send(client, vid, 1, files={"file": ("a", big, "x/y")},
+                        count="many").status_code == 422
+        assert _fds() - before <= 1
+        assert send(client, vid, 1, files={"file": ("a", b"a", "x/y")}).status_code == 200
+        for _ in range(40):  # a file posted to the click step: the click is not taken
+            answer = send(client, vid, 2, key="nope", files={"file": ("a", big, "x/y")})
+            assert answer.status_code == 400
+        assert send(client, vid, 2, key="0", files={"file": ("a", big, "x/y")}
+                    ).status_code == 200
+        assert wait_until(lambda: len(done) == 2)
+        for _ in range(40):  # the view has ended
+            assert send(client, vid, 3, files={"file": ("a", big, "x/y")}).status_code == 410
+        assert _fds() - before <= 1
