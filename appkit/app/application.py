@@ -118,7 +118,7 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self.head = list(head)
         self.stylesheet = stylesheet
         self.lang = lang
-        self.max_body_size = max_body_size
+        self._max_body_size = max_body_size
         self.version = version
         self.data_files = list(data_files)
         #: Set by ``appkit run``'s reload loop: pages then reload themselves after a restart.
@@ -208,6 +208,9 @@ class App(ExtensibleApp, PagesApp, DesktopApp, Router):
         self._by_name[handler.name] = handler
         self.pipeline.forget_hooks()
         self._routes.append(route)
+
+    #: The largest request body accepted (``App(max_body_size=...)``; read-only after).
+    max_body_size = property(lambda self: self._max_body_size)
 
     @property
     def route_names(self) -> list[str]:

@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 
 from appkit.app.binding import Binder, Provider
@@ -292,7 +292,13 @@ class Pipeline:
     async def crash(self, request: Request, exc: Exception) -> Response:
         """Answer an unexpected error: with the app's handler for its class (then it was
         expected: logged at INFO), else logged as an ERROR and answered 500 (by the app's
-        handler for 500, if any)."""
+        handler for 500, if any). A client that went away while sending its body is no
+        error of the app's: logged at INFO and answered 400 (which nobody reads)."""
+        if isinstance(exc, ClientDisconnect):
+            logger.info("The client went away while sending %s %s", request.method,
+                        request.url.path)
+            return error_response(request, 400, "Bad request", "The request's body did not "
+                                  "arrive whole.", self.app.document, exc=exc, debug=False)
         if self._class_handler(exc) is not None:
             logger.info("%s in %s %s answered by its error handler", type(exc).__name__,
                         request.method, request.url.path)
