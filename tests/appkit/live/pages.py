@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from starlette.datastructures import UploadFile
 from starlette.websockets import WebSocketDisconnect
 
 from appkit import App
 from appkit.testing import Client
 
 __all__ = ["LivePage", "closed_with", "component_token", "component_tokens", "ev", "frames",
-           "live_client", "reply_to", "until_pong", "view_answer", "view_id", "wait_until"]
+           "live_client", "reply_to", "spy_uploads", "until_pong", "view_answer", "view_id",
+           "wait_until"]
 
 
 class LivePage:
@@ -132,3 +134,16 @@ def component_token(html: str, name: str) -> str:
         if found == name:
             return token
     raise AssertionError(f"no component {name!r} in the page")
+
+
+def spy_uploads(patch: pytest.MonkeyPatch) -> list[UploadFile]:
+    """Every ``UploadFile`` made while ``patch`` holds (to check that each was closed)."""
+    opened: list[UploadFile] = []
+    real = UploadFile.__init__
+
+    def spy(self: UploadFile, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        opened.append(self)
+
+    patch.setattr(UploadFile, "__init__", spy)
+    return opened

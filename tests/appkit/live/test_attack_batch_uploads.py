@@ -18,7 +18,7 @@ from appkit import App, LiveSettings, UploadFile
 from appkit.html import H2, Button, Li, P, Page, Ul
 from appkit.live import View, append
 from appkit.testing import Client
-from tests.appkit.live.pages import LivePage, live_client, view_id, wait_until
+from tests.appkit.live.pages import LivePage, live_client, spy_uploads, view_id, wait_until
 
 ROUTE = "/_appkit-view"
 
@@ -137,18 +137,6 @@ def test_a_forged_multipart_body_gets_a_4xx(body: bytes, ctype: str) -> None:
         assert send(client, vid, files={"file": ("a", b"a", "x/y")}).status_code == 200
 
 
-def _spying(patch: pytest.MonkeyPatch) -> list[UploadFile]:
-    opened: list[UploadFile] = []
-    real = UploadFile.__init__
-
-    def spy(self: UploadFile, *args: Any, **kwargs: Any) -> None:
-        real(self, *args, **kwargs)
-        opened.append(self)
-
-    patch.setattr(UploadFile, "__init__", spy)
-    return opened
-
-
 @pytest.mark.xfail(strict=True, reason=(
     "a multipart body cut inside a file part (no closing boundary) leaves the part's "
     "SpooledTemporaryFile open: Starlette's parser (1.10, python-multipart 0.0.34) closes "
@@ -158,7 +146,7 @@ def _spying(patch: pytest.MonkeyPatch) -> list[UploadFile]:
 def test_a_multipart_body_cut_in_a_file_part_leaves_no_file_open() -> None:
     app, seen = make_app()
     with Client(app) as client, pytest.MonkeyPatch.context() as patch:
-        opened = _spying(patch)
+        opened = spy_uploads(patch)
         client.get("/")
         answer = client.post(ROUTE, content=b"--B\r\nContent-Disposition: form-data; "
                              b"name=\"file\"; filename=\"a\"\r\n\r\n" + b"x" * 2_000_000,
@@ -173,15 +161,8 @@ def test_a_multipart_body_cut_in_a_file_part_leaves_no_file_open() -> None:
 
 def test_a_file_posted_to_a_click_step_is_closed_and_the_click_taken() -> None:
     app, seen = make_app()
-    opened: list[UploadFile] = []
-    real = UploadFile.__init__
-
-    def spy(self: UploadFile, *args: Any, **kwargs: Any) -> None:
-        real(self, *args, **kwargs)
-        opened.append(self)
-
     with Client(app) as client, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(UploadFile, "__init__", spy)
+        opened = spy_uploads(patch)
         vid = view_id(client.get("/click").text)
         answer = send(client, vid, 1, key="0", files={"file": ("a", b"a", "x/y")})
         assert answer.status_code == 200 and 'id="now"' in answer.text

@@ -17,7 +17,7 @@ from appkit.app.forms import FormField
 from appkit.html import H2, Element, Input, P
 from appkit.live import View
 from appkit.testing import Client
-from tests.appkit.live.pages import live_client, view_id, wait_until
+from tests.appkit.live.pages import live_client, spy_uploads, view_id, wait_until
 from tests.appkit.live.test_views import open_view, until_reply
 
 ROUTE = "/_appkit-view"
@@ -163,15 +163,8 @@ def test_a_file_reaches_only_a_field_the_form_shows_as_a_file_input() -> None:
 
 def test_the_files_of_a_refused_event_and_of_an_ended_view_are_closed() -> None:
     app, seen = make_app()
-    opened: list[UploadFile] = []
-    real = UploadFile.__init__
-
-    def spy(self: UploadFile, *args: Any, **kwargs: Any) -> None:
-        real(self, *args, **kwargs)
-        opened.append(self)
-
     with Client(app) as client, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(UploadFile, "__init__", spy)
+        opened = spy_uploads(patch)
         vid = view_id(client.get("/").text)
         assert send(client, vid, 5, files={"file": ("a.csv", b"a", "text/csv")}
                     ).status_code == 409
