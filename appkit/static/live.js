@@ -18,7 +18,8 @@
     edits: 0,        // counts the user's input: a field edited after an event left keeps
                      // what the user typed when that event's (older) reply arrives
     live: false,     // whether the page has live parts (else it opens no socket)
-    components: {}   // the live components on the page, as last told to the server
+    components: {},  // the live components on the page, as last told to the server
+    holdScan: false, scanDue: false  // a message of several frames: scan once, after them
   };
   S.topics[config.user[0]] = config.user[1];
 
@@ -90,8 +91,15 @@
     };
     ws.onmessage = function (event) {
       var data = JSON.parse(event.data);
-      if (Array.isArray(data)) data.forEach(function (m) { if (S.ws === ws) receive(m); });
-      else receive(data);
+      if (!Array.isArray(data)) return receive(data);
+      // Several frames: the page is scanned for components once, after all of them.
+      S.holdScan = true;
+      try {
+        data.forEach(function (m) { if (S.ws === ws) receive(m); });
+      } finally {
+        S.holdScan = false;
+      }
+      if (S.scanDue) { S.scanDue = false; scan(); }
     };
     ws.onclose = function (event) {
       if (S.ws !== ws) return;
@@ -202,6 +210,7 @@
   }
 
   function apply(ops, since) {
+    if (!ops.length) return;
     ops.forEach(function (op) {
       var el = document.getElementById(op.target);
       if (!el) return;
@@ -236,7 +245,8 @@
         });
       }
     });
-    scan();
+    if (S.holdScan) S.scanDue = true;
+    else scan();
   }
 
   function processed(el) {
@@ -269,7 +279,8 @@
     event.preventDefault();
     var data = values(form);
     var frame = { t: "ev", ref: S.ref + 1, route: form.getAttribute("data-live-send"), d: data };
-    if (new Blob([JSON.stringify(frame)]).size > config.max) {
+    var text = JSON.stringify(frame);   // (at most 3 bytes a character: a Blob when it may be)
+    if (text.length * 3 > config.max && new Blob([text]).size > config.max) {
       // The server would close the socket (1009): refuse it here, nothing is lost.
       notify("This is too large to send (at most " + Math.floor(config.max / 1024) + " KB).");
       return;
