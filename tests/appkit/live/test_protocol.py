@@ -37,6 +37,12 @@ def make_app(**settings: Any) -> App:
         app.hub.publish("chat", append("messages", Li(text, id=f"m{len(said) - 1}")))
         return replace(P(f"you said {text}", id="status"))
 
+    @app.websocket("/say-now")
+    async def say_now(text: str) -> Any:    # on the loop: its message and reply at once
+        said.append(text)
+        app.hub.publish("chat", append("messages", Li(text, id=f"m{len(said) - 1}")))
+        return replace(P(f"you said {text}", id="status"))
+
     return app
 
 
@@ -68,9 +74,10 @@ def test_a_page_that_reads_batches_gets_a_reply_and_its_message_in_one(
     ws = page.connect(batch=True)
     welcome = json.loads(ws.receive_text())
     assert welcome["t"] == "welcome" and welcome["id"] == 1
-    ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/say", "d": {"text": "hi"}}))
-    # The handler (a plain def, on a worker thread) publishes, then returns its reply: the
-    # page gets both in one websocket message, numbered and in order.
+    ws.send_text(json.dumps({"t": "ev", "ref": 1, "route": "/say-now", "d": {"text": "hi"}}))
+    # The handler publishes, then returns its reply, in one turn of the loop: the page gets
+    # both in one websocket message, numbered and in order. (A plain def's, on a worker
+    # thread, may come apart: the thread hands the two over one after the other.)
     msg, reply = json.loads(ws.receive_text())
     assert (msg["t"], msg["id"], msg["seq"]) == ("msg", 2, 1)
     assert (reply["t"], reply["id"], reply["ref"]) == ("reply", 3, 1)
