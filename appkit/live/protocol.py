@@ -36,7 +36,7 @@ Server to page (every frame but ``pong`` numbered by ``id``, +1 each, per connec
 
 To a page whose hello said ``batch``, the frames the server has ready at one moment go as
 one websocket message, a JSON array of them in order (an event's reply and the topic
-message it published: one message, not two); a lone frame is sent as itself.
+message it published, when both are ready together); a lone frame is sent as itself.
 
 Close codes: 1000 done, 1008 refused (origin, token, a topic it may not follow), 4403 a
 page id of another session, 4409 the page connected again elsewhere (the page stops); 1007
